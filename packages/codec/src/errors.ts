@@ -25,7 +25,8 @@ export type ProtocolErrorCode =
   | 'TOO_MANY_FRAGMENTS'
   | 'DATA_AFTER_CLOSE'
   | 'UNEXPECTED_EOF'
-  | 'EXTENSION_ERROR';
+  | 'EXTENSION_ERROR'
+  | 'INTERNAL_ERROR';
 
 /**
  * A violation of RFC 6455 by the peer (or a limit it exceeded). `closeCode` is the code

@@ -1,2 +1,56 @@
+// @wsflow/codec: the platform-neutral RFC 6455 codec. This file only re-exports.
 export * from './constants.ts';
 export * from './errors.ts';
+export { isValidCloseCode, parseClosePayload, serializeClosePayload, type ClosePayload } from './close_payload.ts';
+export { decodeUtf8, encodeUtf8, isValidUtf8, Utf8Decoder } from './utf8.ts';
+export { maskInto, RandomMaskKeys, defaultMaskKeys, type MaskKeySource } from './mask.ts';
+export { makeFrame, Rsv, type Frame } from './frame.ts';
+export { FrameParser, ParserState, type FrameParserOptions, type FrameSink } from './frame_parser.ts';
+export { FrameWriter, frameHeaderSize, serializeFrame, writeFrameHeader } from './frame_serializer.ts';
+export { DEFAULT_LIMITS, resolveLimits, type Limits } from './limits.ts';
+export { ProtocolState, WebSocketProtocol, type ProtocolHandler, type ProtocolOptions } from './protocol.ts';
+export { KEY_NONCE_BYTES, acceptKey, generateKey, isValidKey } from './accept_key.ts';
+export {
+  DEFAULT_MAX_HEAD_SIZE,
+  DEFAULT_MAX_HEADERS,
+  HttpHeadParser,
+  ReasonPhrase,
+  checkHeaderField,
+  parseRequestHead,
+  parseResponseHead,
+  serializeRequestHead,
+  serializeResponseHead,
+} from './http_head.ts';
+export type {
+  HeaderFieldsInit,
+  HeaderLookup,
+  HttpHeadFields,
+  HttpHeadKind,
+  HttpHeadOf,
+  HttpHeadOptions,
+  HttpHeadResult,
+  KnownStatus,
+  RequestHead,
+  ResponseHead,
+} from './http_head.ts';
+export {
+  checkExtensions,
+  checkProtocols,
+  isToken,
+  listContainsToken,
+  parseExtensionHeader,
+  parseProtocolHeader,
+  serializeExtensionHeader,
+  serializeProtocolHeader,
+} from './header_grammar.ts';
+export type { ExtensionOffer, ExtensionParam } from './header_grammar.ts';
+export { WEBSOCKET_VERSION, acceptUpgrade, buildRejection, buildServerResponse, validateUpgradeRequest } from './server_handshake.ts';
+export type {
+  AcceptedUpgrade,
+  NegotiatedUpgrade,
+  ServerHandshakeOptions,
+  ServerResponseInit,
+  UpgradeRequest,
+} from './server_handshake.ts';
+export { buildClientRequest, parseWebSocketUrl, validateServerResponse } from './client_handshake.ts';
+export type { ClientHandshakeResult, ClientRequest, ClientRequestOptions, ExpectedUpgrade, UpgradeResponse } from './client_handshake.ts';

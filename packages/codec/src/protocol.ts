@@ -1,0 +1,368 @@
+/**
+ * The sans-I/O WebSocket connection (RFC 6455 §5–§7): bytes in, events and bytes out.
+ *
+ * `WebSocketProtocol` is a synchronous state machine for an open connection. Feed it the
+ * bytes the transport received with {@link WebSocketProtocol.receiveData}; it calls back
+ * with messages, pings, pongs and the peer's Close, and hands every byte that must be
+ * sent to `handler.write`. It never touches a socket, a timer or a global beyond the
+ * injected mask-key source, so everything it does can be tested with byte vectors.
+ * @module
+ */
+import { closeReasonFor } from './close_reason.ts';
+import { parseClosePayload, serializeClosePayload } from './close_payload.ts';
+import { CloseCode, isControlOpcode, Opcode, type Role } from './constants.ts';
+import { ProtocolError } from './errors.ts';
+import { concat, FrameParser, type FrameSink } from './frame_parser.ts';
+import { FrameWriter } from './frame_serializer.ts';
+import { resolveLimits, type Limits } from './limits.ts';
+import type { MaskKeySource } from './mask.ts';
+import { decodeUtf8, Utf8Decoder } from './utf8.ts';
+
+/** Where a connection is in its life (RFC 6455 §4.1, §7). */
+export const ProtocolState = {
+  /** Messages flow both ways. */
+  Open: 'open',
+  /** We sent a Close frame and wait for the peer's (RFC 6455 §7.1.2). */
+  Closing: 'closing',
+  /** The closing handshake is done, or the connection failed or lost its transport: close the transport. */
+  Closed: 'closed',
+} as const;
+/** A {@link ProtocolState} value. */
+export type ProtocolState = (typeof ProtocolState)[keyof typeof ProtocolState];
+
+/** What a {@link WebSocketProtocol} reports to. Only `write` is required. */
+export interface ProtocolHandler {
+  /** Bytes to send to the peer, in order. */
+  write(bytes: Uint8Array): void;
+  /** A complete text message. */
+  onText?(text: string): void;
+  /** A complete binary message. The buffer is the handler's to keep. */
+  onBinary?(data: Uint8Array): void;
+  /** A Ping arrived (the Pong is already written when `autoPong` is on). */
+  onPing?(payload: Uint8Array): void;
+  /** A Pong arrived. Unsolicited ones are reported too and otherwise ignored (RFC 6455 §5.5.3). */
+  onPong?(payload: Uint8Array): void;
+  /** The peer's valid Close frame arrived; `code` is 1005 when it carried none. */
+  onClose?(code: number, reason: string): void;
+  /** The peer broke the protocol or a limit; a Close with `error.closeCode` was written. */
+  onError?(error: ProtocolError): void;
+}
+
+/** Options of a {@link WebSocketProtocol}. */
+export interface ProtocolOptions extends Limits {
+  /** Which end this is: the client masks what it sends and expects nothing masked. */
+  role: Role;
+  /** Answer each Ping with a Pong carrying the same payload (RFC 6455 §5.5.2). Default true. */
+  autoPong?: boolean;
+  /** Where mask keys come from (client role). Default: `crypto.getRandomValues` in batches. */
+  maskKeys?: MaskKeySource;
+}
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * One end of an open WebSocket connection, without I/O.
+ *
+ * @example
+ * ```ts
+ * const out: Uint8Array[] = [];
+ * const ws = new WebSocketProtocol({ role: 'server' }, {
+ *   write: (b) => out.push(b),
+ *   onText: (t) => ws.sendText(t), // echo
+ * });
+ * ws.receiveData(new Uint8Array([0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58]));
+ * // out holds 81 05 48 65 6c 6c 6f: "Hello" echoed
+ * ```
+ */
+export class WebSocketProtocol implements FrameSink {
+  readonly role: Role;
+  readonly #handler: ProtocolHandler;
+  readonly #parser: FrameParser;
+  readonly #writer: FrameWriter;
+  readonly #autoPong: boolean;
+  readonly #maxMessage: number;
+  readonly #maxFragments: number;
+
+  #state: ProtocolState = ProtocolState.Open;
+  #closeSent: { code: number; reason: string } | null = null;
+  #closeReceived: { code: number; reason: string } | null = null;
+  #error: ProtocolError | null = null;
+
+  // The message being received.
+  #msgOpcode = 0;
+  #msgSize = 0;
+  #msgFrames = 0;
+  #text = '';
+  #textStarted = false;
+  #parts: Uint8Array[] = [];
+  readonly #utf8 = new Utf8Decoder();
+
+  // The fragmented message being sent: 0 none, else its opcode.
+  #sendingOpcode = 0;
+
+  constructor(options: ProtocolOptions, handler: ProtocolHandler) {
+    const limits = resolveLimits(options);
+    this.role = options.role;
+    this.#handler = handler;
+    this.#autoPong = options.autoPong ?? true;
+    this.#maxMessage = limits.maxMessage;
+    this.#maxFragments = limits.maxFragments;
+    this.#parser = new FrameParser({ role: options.role, maxPayload: limits.maxPayload }, this);
+    this.#writer = new FrameWriter(options.role, handler.write, options.maskKeys);
+  }
+
+  /** Where the connection is: open, closing (our Close sent) or closed. */
+  get state(): ProtocolState {
+    return this.#state;
+  }
+
+  /** The Close we sent, if any. */
+  get closeSent(): { readonly code: number; readonly reason: string } | null {
+    return this.#closeSent;
+  }
+
+  /** The peer's Close, if one arrived. */
+  get closeReceived(): { readonly code: number; readonly reason: string } | null {
+    return this.#closeReceived;
+  }
+
+  /** The protocol error that failed the connection, if one did. */
+  get error(): ProtocolError | null {
+    return this.#error;
+  }
+
+  /**
+   * The close code and reason to report once the transport is closed (RFC 6455 §7.1.5,
+   * §7.1.6): the peer's, 1005 if its Close had no code, 1006 if no Close arrived.
+   */
+  get closeInfo(): { code: number; reason: string; wasClean: boolean } {
+    const received = this.#closeReceived;
+    if (received !== null) {
+      return { code: received.code, reason: received.reason, wasClean: this.#closeSent !== null };
+    }
+    return { code: CloseCode.Abnormal, reason: '', wasClean: false };
+  }
+
+  // ---- receiving -------------------------------------------------------------------
+
+  /**
+   * Feeds bytes received from the transport. Handler callbacks run synchronously, in
+   * order; bytes to send (Pongs, the Close reply, a failing Close) are written before
+   * this returns. A protocol violation does not throw: it fails the connection.
+   * @throws whatever a handler callback throws, after failing the connection with 1011
+   */
+  receiveData(chunk: Uint8Array): void {
+    if (this.#closeReceived !== null || this.#error !== null) return;
+    try {
+      this.#parser.push(chunk);
+    } catch (error) {
+      if (error instanceof ProtocolError) {
+        this.fail(error);
+        return;
+      }
+      this.fail(new ProtocolError('INTERNAL_ERROR', 'internal error', CloseCode.InternalError));
+      throw error;
+    }
+  }
+
+  /**
+   * Tells the connection its transport ended (the peer closed TCP). Without a Close
+   * from the peer this is an abnormal closure, 1006 (RFC 6455 §7.1.5).
+   */
+  receiveEof(): void {
+    this.#parser.halt();
+    this.#state = ProtocolState.Closed;
+  }
+
+  /** @internal FrameSink: checks message-level rules before any payload is buffered. */
+  frameHeader(fin: boolean, rsv: number, opcode: number, length: number): void {
+    if (isControlOpcode(opcode)) {
+      // RSV bits that an extension allows belong to data messages only (RFC 7692 §6.1).
+      if (rsv !== 0) throw new ProtocolError('RESERVED_BITS', 'reserved bit set on a control frame');
+      return;
+    }
+    if (opcode === Opcode.Continuation) {
+      // RFC 6455 §5.4: a continuation frame continues a message that was started.
+      if (this.#msgOpcode === 0) throw new ProtocolError('UNEXPECTED_CONTINUATION', 'continuation frame with no message started');
+      if (rsv !== 0) throw new ProtocolError('RESERVED_BITS', 'reserved bit set on a continuation frame');
+      if (++this.#msgFrames > this.#maxFragments) {
+        throw new ProtocolError('TOO_MANY_FRAGMENTS', `message split into more than ${this.#maxFragments} frames`, CloseCode.MessageTooBig);
+      }
+    } else {
+      // RFC 6455 §5.4: a new data frame may not interrupt a fragmented message.
+      if (this.#msgOpcode !== 0) throw new ProtocolError('EXPECTED_CONTINUATION', 'new data frame inside a fragmented message');
+      this.#msgOpcode = opcode;
+      this.#msgFrames = 1;
+    }
+    this.#msgSize += length;
+    if (this.#msgSize > this.#maxMessage) {
+      throw new ProtocolError('MESSAGE_TOO_LARGE', `message exceeds maxMessage ${this.#maxMessage}`, CloseCode.MessageTooBig);
+    }
+  }
+
+  /** @internal FrameSink: validates text as it arrives (RFC 6455 §8.1, fail fast). */
+  framePartial(piece: Uint8Array): void {
+    if (this.#msgOpcode === Opcode.Text) {
+      this.#text += this.#utf8.decode(piece, false);
+      this.#textStarted = true;
+    }
+  }
+
+  /** @internal FrameSink: a whole frame. */
+  frame(fin: boolean, _rsv: number, opcode: number, payload: Uint8Array, seen: number): void {
+    if (isControlOpcode(opcode)) {
+      this.#control(opcode, payload);
+      return;
+    }
+    if (this.#msgOpcode === Opcode.Text) {
+      if (fin && !this.#textStarted) {
+        // The common case: a whole text message in one frame.
+        this.#endMessage();
+        this.#handler.onText?.(decodeUtf8(payload));
+        return;
+      }
+      this.#text += this.#utf8.decode(seen === 0 ? payload : payload.subarray(seen), fin);
+      this.#textStarted = true;
+      if (fin) {
+        const text = this.#text;
+        this.#endMessage();
+        this.#handler.onText?.(text);
+      }
+      return;
+    }
+    if (fin && this.#parts.length === 0) {
+      this.#endMessage();
+      this.#handler.onBinary?.(payload);
+      return;
+    }
+    if (payload.length > 0) this.#parts.push(payload);
+    if (fin) {
+      const data = concat(this.#parts, this.#msgSize);
+      this.#endMessage();
+      this.#handler.onBinary?.(data.length === 0 ? new Uint8Array(0) : data);
+    }
+  }
+
+  #endMessage(): void {
+    this.#msgOpcode = 0;
+    this.#msgSize = 0;
+    this.#msgFrames = 0;
+    this.#text = '';
+    this.#textStarted = false;
+    if (this.#parts.length > 0) this.#parts = [];
+  }
+
+  #control(opcode: number, payload: Uint8Array): void {
+    if (opcode === Opcode.Ping) {
+      // RFC 6455 §5.5.2: answer with a Pong of the same payload, unless we are closing.
+      if (this.#autoPong && this.#closeSent === null) this.#writer.frame(true, 0, Opcode.Pong, payload);
+      this.#handler.onPing?.(payload);
+    } else if (opcode === Opcode.Pong) {
+      this.#handler.onPong?.(payload);
+    } else {
+      const { code, reason } = parseClosePayload(payload);
+      this.#closeReceived = { code, reason };
+      // RFC 6455 §5.5.1: answer a Close with a Close, echoing its code; after it no more frames.
+      if (this.#closeSent === null) {
+        const echo = code === CloseCode.NoStatusReceived ? undefined : code;
+        this.#writeClose(echo, '');
+      }
+      this.#state = ProtocolState.Closed;
+      this.#parser.halt();
+      this.#endMessage();
+      this.#handler.onClose?.(code, reason);
+    }
+  }
+
+  // ---- sending ---------------------------------------------------------------------
+
+  /** Whether data may still be sent: no Close sent or received. */
+  get canSend(): boolean {
+    return this.#closeSent === null && this.#closeReceived === null && this.#error === null;
+  }
+
+  /**
+   * Sends a text message, or a fragment of one when `fin` is false (later fragments
+   * continue it; the last has `fin` true).
+   * @returns false, sending nothing, once a Close was sent or received (RFC 6455 §5.5.1)
+   * @throws TypeError if a fragmented binary message is being sent
+   */
+  sendText(text: string, fin = true): boolean {
+    if (!this.canSend) return false;
+    this.#writer.text(fin, 0, this.#dataOpcode(Opcode.Text, fin), text);
+    return true;
+  }
+
+  /**
+   * Sends a binary message, or a fragment of one when `fin` is false.
+   * @returns false, sending nothing, once a Close was sent or received
+   * @throws TypeError if a fragmented text message is being sent
+   */
+  sendBinary(data: Uint8Array, fin = true): boolean {
+    if (!this.canSend) return false;
+    this.#writer.frame(fin, 0, this.#dataOpcode(Opcode.Binary, fin), data);
+    return true;
+  }
+
+  /** The opcode for the next data frame, tracking an outgoing fragmented message. */
+  #dataOpcode(kind: number, fin: boolean): number {
+    const current = this.#sendingOpcode;
+    if (current !== 0 && current !== kind) {
+      throw new TypeError('cannot interleave a text and a binary message: finish the fragmented one first');
+    }
+    this.#sendingOpcode = fin ? 0 : kind;
+    return current === 0 ? kind : Opcode.Continuation;
+  }
+
+  /**
+   * Sends a Ping (at most 125 octets).
+   * @returns false once a Close was sent or received
+   * @throws RangeError for a payload over 125 octets
+   */
+  sendPing(payload: Uint8Array = EMPTY): boolean {
+    if (!this.canSend) return false;
+    this.#writer.frame(true, 0, Opcode.Ping, payload);
+    return true;
+  }
+
+  /** Sends an unsolicited Pong, a unidirectional heartbeat (RFC 6455 §5.5.3). */
+  sendPong(payload: Uint8Array = EMPTY): boolean {
+    if (!this.canSend) return false;
+    this.#writer.frame(true, 0, Opcode.Pong, payload);
+    return true;
+  }
+
+  /**
+   * Starts the closing handshake (RFC 6455 §7.1.2). With no code the Close frame has no
+   * payload. Does nothing if a Close was already sent or received.
+   * @throws RangeError for a code that may not be sent or a reason over 123 UTF-8 octets
+   */
+  close(code?: number, reason = ''): void {
+    const payload = serializeClosePayload(code, reason);
+    if (this.#closeSent !== null || this.#closeReceived !== null || this.#error !== null) return;
+    this.#writer.frame(true, 0, Opcode.Close, payload);
+    this.#closeSent = { code: code ?? CloseCode.NoStatusReceived, reason };
+    this.#state = ProtocolState.Closing;
+  }
+
+  /**
+   * Fails the connection (RFC 6455 §7.1.7): sends a Close with the error's code if none
+   * was sent, stops reading, and moves to closed. The transport should be closed next.
+   */
+  fail(error: ProtocolError): void {
+    if (this.#error !== null) return;
+    this.#error = error;
+    if (this.#closeSent === null && this.#closeReceived === null) {
+      this.#writeClose(error.closeCode, closeReasonFor(error));
+    }
+    this.#state = ProtocolState.Closed;
+    this.#parser.halt();
+    this.#endMessage();
+    this.#handler.onError?.(error);
+  }
+
+  #writeClose(code: number | undefined, reason: string): void {
+    this.#writer.frame(true, 0, Opcode.Close, serializeClosePayload(code, reason));
+    this.#closeSent = { code: code ?? CloseCode.NoStatusReceived, reason };
+  }
+}
