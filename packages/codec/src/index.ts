@@ -54,3 +54,15 @@ export type {
 } from './server_handshake.ts';
 export { buildClientRequest, parseWebSocketUrl, validateServerResponse } from './client_handshake.ts';
 export type { ClientHandshakeResult, ClientRequest, ClientRequestOptions, ExpectedUpgrade, UpgradeResponse } from './client_handshake.ts';
+export {
+  ConnectionClosedError,
+  WebSocketConnection,
+  type ByteTransport,
+  type CloseInfo,
+  type CloseOptions,
+  type ConnectionOptions,
+  type HeartbeatOptions,
+  type Message,
+  type SendData,
+  type Timers,
+} from './connection.ts';
