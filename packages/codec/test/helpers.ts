@@ -3,8 +3,9 @@
 import { Opcode, type Role } from '../src/constants.ts';
 import type { ProtocolError } from '../src/errors.ts';
 import { makeFrame } from '../src/frame.ts';
+import { FrameParser } from '../src/frame_parser.ts';
 import { serializeFrame } from '../src/frame_serializer.ts';
-import type { MaskKeySource } from '../src/mask.ts';
+import { maskInto, type MaskKeySource } from '../src/mask.ts';
 import { WebSocketProtocol, type ProtocolOptions } from '../src/protocol.ts';
 
 /** Parses "81 05 48 65" (spaces and newlines ignored) into bytes. */
@@ -22,6 +23,11 @@ export function toHex(bytes: Uint8Array): string {
 }
 
 export function concatBytes(...parts: Uint8Array[]): Uint8Array {
+  return concatList(parts);
+}
+
+/** {@link concatBytes} for a list too long to spread into arguments. */
+export function concatList(parts: readonly Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const p of parts) {
@@ -143,3 +149,168 @@ export function closeFrameHex(from: Role, code?: number, reason = ''): string {
   const payload = code === undefined ? new Uint8Array(0) : concatBytes(new Uint8Array([code >> 8, code & 0xff]), utf8(reason));
   return toHex(serializeFrame(makeFrame(Opcode.Close, payload), from === 'client' ? 0x37fa213d : undefined));
 }
+
+/** A frame decoded from bytes a protocol wrote (payload unmasked). */
+export interface WrittenFrame {
+  fin: boolean;
+  /** The RSV bits as they sit in the first octet (`0x70` mask). */
+  rsv: number;
+  opcode: number;
+  payload: Uint8Array;
+}
+
+/**
+ * Decodes bytes that a protocol in role `from` wrote, with a {@link FrameParser} of the
+ * opposite role: frames a client wrote must be masked, frames a server wrote must not be,
+ * so decoding also checks the masking rule. Throws if the bytes are not whole, valid frames.
+ */
+export function decodeWritten(from: Role, bytes: Uint8Array): WrittenFrame[] {
+  const frames: WrittenFrame[] = [];
+  const parser = new FrameParser(
+    { role: from === 'client' ? 'server' : 'client', maxPayload: Infinity },
+    {
+      frameHeader() {},
+      framePartial() {},
+      frame: (fin, rsv, opcode, payload) => void frames.push({ fin, rsv, opcode, payload: payload.slice() }),
+    },
+  );
+  parser.push(bytes);
+  if (!parser.atFrameBoundary) throw new Error(`written bytes end inside a frame: ${toHex(bytes.subarray(0, 64))}...`);
+  return frames;
+}
+
+/**
+ * The frames a protocol in role `from` wrote, from a {@link recorder} run (its `writes`)
+ * or a {@link feed}/{@link feedAllWays} result (its `written` hex). In the client role
+ * the writes are masked; this unmasks them, so tests can read e.g. the close code sent.
+ */
+export function framesWritten(from: Role, run: { writes: Uint8Array[] } | { written: string }): WrittenFrame[] {
+  const bytes = 'writes' in run ? concatBytes(...run.writes) : hex(run.written);
+  return decodeWritten(from, bytes);
+}
+
+/**
+ * The Close frame a protocol in role `from` wrote, as `{ code, reason }` (code 1005 for an
+ * empty payload), or null if it wrote none. Throws if it wrote more than one, or a frame after it.
+ */
+export function closeWritten(from: Role, run: { writes: Uint8Array[] } | { written: string }): { code: number; reason: string } | null {
+  const frames = framesWritten(from, run);
+  const at = frames.findIndex((f) => f.opcode === Opcode.Close);
+  if (at === -1) return null;
+  if (at !== frames.length - 1) throw new Error(`frames written after the Close: ${frames.slice(at + 1).map((f) => f.opcode).join(',')}`);
+  const { payload } = frames[at];
+  if (payload.length === 0) return { code: 1005, reason: '' };
+  return { code: (payload[0] << 8) | payload[1], reason: new TextDecoder().decode(payload.subarray(2)) };
+}
+
+/** The key {@link peerBytes} and {@link wire} mask frames to a server with. */
+export const PEER_KEY = 0x1a2b3c4d;
+
+/**
+ * Bytes a peer would send to `to`, from the hex of the *unmasked* frames (which may be
+ * invalid or truncated, unlike {@link wire}): to a client they are sent as written; to a
+ * server each frame gets the mask bit and the key `1a 2b 3c 4d`, and its payload is masked.
+ * A header cut short only gets the mask bit; a payload cut short is masked as far as it goes.
+ */
+export function peerBytes(to: Role, unmasked: string | Uint8Array): Uint8Array {
+  const src = typeof unmasked === 'string' ? hex(unmasked) : unmasked;
+  if (to === 'client') return src;
+  const out: Uint8Array[] = [];
+  let p = 0;
+  while (p < src.length) {
+    if (src.length - p < 2) {
+      out.push(src.subarray(p));
+      break;
+    }
+    const len7 = src[p + 1] & 0x7f;
+    const ext = len7 === 126 ? 2 : len7 === 127 ? 8 : 0;
+    const headEnd = p + 2 + ext;
+    const head = src.slice(p, Math.min(headEnd, src.length));
+    head[1] |= 0x80;
+    if (headEnd > src.length) {
+      out.push(head);
+      break;
+    }
+    let length = len7;
+    if (ext === 2) length = (src[p + 2] << 8) | src[p + 3];
+    else if (ext === 8) {
+      length = 0;
+      for (let i = 0; i < 8; i++) length = length * 256 + src[p + 2 + i];
+    }
+    const payload = src.subarray(headEnd, Math.min(headEnd + length, src.length));
+    const masked = new Uint8Array(payload.length);
+    maskInto(payload, masked, 0, PEER_KEY, 0);
+    out.push(head, new Uint8Array([PEER_KEY >>> 24, (PEER_KEY >>> 16) & 0xff, (PEER_KEY >>> 8) & 0xff, PEER_KEY & 0xff]), masked);
+    p = headEnd + payload.length;
+  }
+  return concatList(out);
+}
+
+/** A {@link FrameParser} that records what it reports: headers, partial payload pieces and frames. */
+export function collectingParser(
+  role: Role,
+  options: { maxPayload?: number; allowedRsv?: number } = {},
+): {
+  parser: FrameParser;
+  headers: Array<{ fin: boolean; rsv: number; opcode: number; length: number }>;
+  /** Payload octets reported through `framePartial` so far. */
+  partial: number[];
+  frames: WrittenFrame[];
+} {
+  const headers: Array<{ fin: boolean; rsv: number; opcode: number; length: number }> = [];
+  const partial: number[] = [];
+  const frames: WrittenFrame[] = [];
+  const parser = new FrameParser(
+    { role, maxPayload: options.maxPayload ?? Infinity, allowedRsv: options.allowedRsv },
+    {
+      frameHeader: (fin, rsv, opcode, length) => void headers.push({ fin, rsv, opcode, length }),
+      framePartial: (piece) => void partial.push(piece.length),
+      frame: (fin, rsv, opcode, payload) => void frames.push({ fin, rsv, opcode, payload: payload.slice() }),
+    },
+  );
+  return { parser, headers, partial, frames };
+}
+
+/** A small seeded PRNG (mulberry32): deterministic random tests without `Math.random`. */
+export function rng(seed: number): { next(): number; int(n: number): number; bytes(n: number): Uint8Array } {
+  let s = seed >>> 0;
+  const next = (): number => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const int = (n: number): number => Math.floor(next() * n);
+  return {
+    next,
+    int,
+    bytes: (n) => {
+      const out = new Uint8Array(n);
+      for (let i = 0; i < n; i++) out[i] = int(256);
+      return out;
+    },
+  };
+}
+
+/** Cuts `bytes` into chunks at `cuts` (ascending offsets). */
+export function cutAt(bytes: Uint8Array, cuts: readonly number[]): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let at = 0;
+  for (const c of cuts) {
+    out.push(bytes.subarray(at, c));
+    at = c;
+  }
+  out.push(bytes.subarray(at));
+  return out;
+}
+
+/** A run's result in one value for assertions: its events, the Close it wrote (decoded, or null), its state. */
+export function outcome(
+  role: Role,
+  r: { events: Event[]; written: string; state: string },
+): { events: Event[]; close: { code: number; reason: string } | null; state: string } {
+  return { events: r.events, close: closeWritten(role, r), state: r.state };
+}
+
+export const ROLES: readonly Role[] = ['client', 'server'];

@@ -48,7 +48,7 @@ describe('RFC 6455 §5.7 examples', () => {
     const r = feedAllWays({ role: 'client' }, new Uint8Array([...head, ...payload]).subarray(0, 10 + 65536));
     expect(r.events).toHaveLength(1);
     expect(r.events[0]).toEqual({ type: 'binary', data: toHex(payload) });
-  });
+  }, 30_000);
 
   it('serializes the examples byte for byte', () => {
     const hello = new TextEncoder().encode('Hello');

@@ -1,0 +1,81 @@
+#!/usr/bin/env node
+// `npm test`: every suite, one after the other, then one closing line
+// "N passed, N failed" summing them all.
+//   1. Vitest: every package's unit, conformance and interop tests (Node 24).
+//   2. The codec's suite again under Deno and under Bun (scripts/test-runtimes.mjs).
+//   3. Playwright: the end-to-end specs in Debian's Chromium.
+// Expects `npm run build` to have run (scripts/test.sh does it). A suite that cannot
+// report its counts counts as one failure.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const out = join(root, '.tmp');
+mkdirSync(out, { recursive: true });
+const bin = (name) => join(root, 'node_modules/.bin', name);
+
+const totals = { passed: 0, failed: 0, skipped: 0 };
+const lines = [];
+
+function run(label, command, args, env = {}) {
+  console.log(`\n=== ${label}: ${[command, ...args].join(' ')}`);
+  const started = Date.now();
+  const r = spawnSync(command, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env }, maxBuffer: 256 * 1024 * 1024 });
+  const stdout = r.stdout?.toString() ?? '';
+  process.stdout.write(stdout);
+  return { status: r.status ?? 1, stdout, seconds: ((Date.now() - started) / 1000).toFixed(1) };
+}
+
+function add(label, counts, status, seconds) {
+  if (counts === null) {
+    counts = { passed: 0, failed: 1, skipped: 0 };
+    console.log(`${label}: could not read its counts; counted as a failure`);
+  } else if (status !== 0 && counts.failed === 0) {
+    counts = { ...counts, failed: 1 };
+    console.log(`${label}: exited ${status} with no failed test; counted as a failure`);
+  }
+  totals.passed += counts.passed;
+  totals.failed += counts.failed;
+  totals.skipped += counts.skipped;
+  lines.push(`${label.padEnd(12)} ${String(counts.passed).padStart(5)} passed ${String(counts.failed).padStart(4)} failed ${String(counts.skipped).padStart(4)} skipped  (${seconds}s)`);
+}
+
+// 1. Vitest, with a JSON report for the counts.
+{
+  const file = join(out, 'vitest.json');
+  rmSync(file, { force: true });
+  const r = run('vitest', bin('vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${file}`]);
+  let counts = null;
+  try {
+    const j = JSON.parse(readFileSync(file, 'utf8'));
+    counts = { passed: j.numPassedTests, failed: j.numFailedTests + (j.numTotalTestSuites > 0 && j.success === false && j.numFailedTests === 0 ? 1 : 0), skipped: j.numPendingTests + j.numTodoTests };
+  } catch {}
+  add('vitest', counts, r.status, r.seconds);
+}
+
+// 2. Deno and Bun: the harness prints "<runtime>: N passed, N failed[, N skipped]".
+for (const runtime of ['deno', 'bun']) {
+  const r = run(runtime, process.execPath, [join(root, 'scripts/test-runtimes.mjs'), runtime, 'packages/codec']);
+  const m = r.stdout.match(new RegExp(`^${runtime}: (\\d+) passed, (\\d+) failed(?:, (\\d+) skipped)?$`, 'm'));
+  add(runtime, m ? { passed: +m[1], failed: +m[2], skipped: +(m[3] ?? 0) } : null, r.status, r.seconds);
+}
+
+// 3. Playwright in Chromium, with a JSON report for the counts.
+{
+  const file = join(out, 'playwright.json');
+  rmSync(file, { force: true });
+  const r = run('playwright', bin('playwright'), ['test', '--reporter=list,json'], { PLAYWRIGHT_JSON_OUTPUT_NAME: file });
+  let counts = null;
+  try {
+    const s = JSON.parse(readFileSync(file, 'utf8')).stats;
+    counts = { passed: s.expected + s.flaky, failed: s.unexpected, skipped: s.skipped };
+  } catch {}
+  add('playwright', counts, r.status, r.seconds);
+}
+
+console.log('\n=== summary');
+for (const line of lines) console.log(line);
+console.log(`${totals.passed} passed, ${totals.failed} failed${totals.skipped ? `, ${totals.skipped} skipped` : ''}`);
+process.exit(totals.failed === 0 ? 0 : 1);
