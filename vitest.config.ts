@@ -10,6 +10,9 @@ export default defineConfig({
           include: ['packages/codec/test/**/*.test.ts'],
         },
       },
+      { test: { name: 'node', include: ['packages/node/test/**/*.test.ts'], testTimeout: 30_000, hookTimeout: 30_000 } },
+      // Repo-level checks: packages resolve by name in Node, Deno and Bun.
+      { test: { name: 'repo', include: ['test/**/*.test.ts'] } },
     ],
   },
 });

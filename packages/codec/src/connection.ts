@@ -133,8 +133,6 @@ export class WebSocketConnection {
   /** Which end this is. */
   readonly role: Role;
 
-  /** Called with each message, unless `readable` was accessed. */
-  onmessage: ((data: Message) => void) | null = null;
   /** Called with each Ping's payload (after the automatic Pong). */
   onping: ((payload: Uint8Array) => void) | null = null;
   /** Called with each Pong's payload. */
@@ -167,6 +165,9 @@ export class WebSocketConnection {
   #pingTimer: unknown = undefined;
   #deadTimer: unknown = undefined;
 
+  #onmessage: ((data: Message) => void) | null = null;
+  /** Messages that arrived before anyone subscribed (`onmessage` or `readable`). */
+  #early: Message[] | null = [];
   #readable: ReadableStream<Message> | null = null;
   #readController: ReadableStreamDefaultController<Message> | null = null;
   #paused = false;
@@ -268,6 +269,32 @@ export class WebSocketConnection {
 
   // ---- the user's side ---------------------------------------------------------------
 
+  /**
+   * Called with each message, unless `readable` was accessed. Messages that arrived
+   * before the first subscriber (this or `readable`) are kept, up to the readable
+   * high-water mark with the transport paused, and delivered to it in a microtask.
+   */
+  get onmessage(): ((data: Message) => void) | null {
+    return this.#onmessage;
+  }
+
+  set onmessage(handler: ((data: Message) => void) | null) {
+    this.#onmessage = typeof handler === 'function' ? handler : null;
+    if (this.#onmessage !== null && this.#early !== null) {
+      const early = this.#early;
+      this.#early = null;
+      if (early.length > 0) {
+        queueMicrotask(() => {
+          for (const message of early) {
+            if (this.#readController !== null) this.#readController.enqueue(message);
+            else this.#onmessage?.(message);
+          }
+          this.#resumeIfPaused();
+        });
+      } else this.#resumeIfPaused();
+    }
+  }
+
   /** Where the connection is: `'open'`, `'closing'` (our Close sent) or `'closed'`. */
   get state(): 'open' | 'closing' | 'closed' {
     if (this.#finished !== null) return 'closed';
@@ -368,15 +395,20 @@ export class WebSocketConnection {
         {
           start: (controller) => {
             this.#readController = controller;
-          },
-          pull: () => {
-            if (this.#paused) {
-              this.#paused = false;
-              this.#transport.resume();
+            const early = this.#early;
+            this.#early = null;
+            if (early !== null) for (const message of early) controller.enqueue(message);
+            const finished = this.#finished;
+            if (finished !== null) {
+              if (finished.wasClean) controller.close();
+              else controller.error(new ConnectionClosedError(finished));
             }
           },
+          pull: () => this.#resumeIfPaused(),
           cancel: (reason) => {
             this.#readController = null;
+            // A paused transport would never read the peer's Close.
+            this.#resumeIfPaused();
             this.close(closeOptionsFrom(reason));
           },
         },
@@ -454,13 +486,29 @@ export class WebSocketConnection {
     const controller = this.#readController;
     if (controller !== null) {
       controller.enqueue(data);
-      if (!this.#paused && (controller.desiredSize ?? 1) <= 0) {
-        this.#paused = true;
-        this.#transport.pause();
-      }
+      if (!this.#paused && (controller.desiredSize ?? 1) <= 0) this.#pause();
       return;
     }
-    this.onmessage?.(data);
+    const early = this.#early;
+    if (early !== null) {
+      // Nobody subscribed yet: keep it, and stop reading once enough are kept.
+      early.push(data);
+      if (!this.#paused && early.length >= this.#readableHighWaterMark) this.#pause();
+      return;
+    }
+    this.#onmessage?.(data);
+  }
+
+  #pause(): void {
+    this.#paused = true;
+    this.#transport.pause();
+  }
+
+  #resumeIfPaused(): void {
+    if (this.#paused) {
+      this.#paused = false;
+      this.#transport.resume();
+    }
   }
 
   /** Both Close frames are exchanged: end our side (RFC 6455 §7.1.1); the transport then closes. */

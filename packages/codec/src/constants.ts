@@ -25,7 +25,7 @@ export function isControlOpcode(opcode: number): boolean {
 
 /** Whether an opcode is one RFC 6455 defines (§5.2); the rest are reserved. */
 export function isKnownOpcode(opcode: number): opcode is Opcode {
-  return opcode <= 0x2 || (opcode >= 0x8 && opcode <= 0xa);
+  return Number.isInteger(opcode) && ((opcode >= 0 && opcode <= 0x2) || (opcode >= 0x8 && opcode <= 0xa));
 }
 
 /** Status codes for the Close frame (RFC 6455 §7.4.1, IANA registry §11.7). */

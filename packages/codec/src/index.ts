@@ -66,3 +66,19 @@ export {
   type SendData,
   type Timers,
 } from './connection.ts';
+export { MessageAssembler, type AssembledMessage } from './message_assembler.ts';
+export { FrameDecoderStream, type FrameDecoderStreamOptions } from './frame_decoder_stream.ts';
+export { FrameEncoderStream, type FrameEncoderStreamOptions } from './frame_encoder_stream.ts';
+export { MessageDecoderStream, type MessageDecoderStreamOptions } from './message_decoder_stream.ts';
+export { MessageEncoderStream, type MessageEncoderStreamOptions } from './message_encoder_stream.ts';
+export {
+  DuplexTransport,
+  clientHandshake,
+  openConnection,
+  serverHandshake,
+  type ByteDuplex,
+  type DuplexClientOptions,
+  type DuplexHandshakeOptions,
+  type DuplexServerOptions,
+} from './duplex.ts';
+export { createDuplexPair, type DuplexPairOptions } from './memory_duplex.ts';

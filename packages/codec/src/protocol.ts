@@ -12,11 +12,11 @@ import { closeReasonFor } from './close_reason.ts';
 import { parseClosePayload, serializeClosePayload } from './close_payload.ts';
 import { CloseCode, isControlOpcode, Opcode, type Role } from './constants.ts';
 import { ProtocolError } from './errors.ts';
-import { concat, FrameParser, type FrameSink } from './frame_parser.ts';
+import { FrameParser, type FrameSink } from './frame_parser.ts';
 import { FrameWriter } from './frame_serializer.ts';
 import { resolveLimits, type Limits } from './limits.ts';
 import type { MaskKeySource } from './mask.ts';
-import { decodeUtf8, Utf8Decoder } from './utf8.ts';
+import { MessageAssembler } from './message_assembler.ts';
 
 /** Where a connection is in its life (RFC 6455 §4.1, §7). */
 export const ProtocolState = {
@@ -80,22 +80,13 @@ export class WebSocketProtocol implements FrameSink {
   readonly #parser: FrameParser;
   readonly #writer: FrameWriter;
   readonly #autoPong: boolean;
-  readonly #maxMessage: number;
-  readonly #maxFragments: number;
+  /** The message being received: fragmentation rules, limits, UTF-8 (RFC 6455 §5.4, §8.1). */
+  readonly #message: MessageAssembler;
 
   #state: ProtocolState = ProtocolState.Open;
   #closeSent: { code: number; reason: string } | null = null;
   #closeReceived: { code: number; reason: string } | null = null;
   #error: ProtocolError | null = null;
-
-  // The message being received.
-  #msgOpcode = 0;
-  #msgSize = 0;
-  #msgFrames = 0;
-  #text = '';
-  #textStarted = false;
-  #parts: Uint8Array[] = [];
-  readonly #utf8 = new Utf8Decoder();
 
   // The fragmented message being sent: 0 none, else its opcode.
   #sendingOpcode = 0;
@@ -105,8 +96,7 @@ export class WebSocketProtocol implements FrameSink {
     this.role = options.role;
     this.#handler = handler;
     this.#autoPong = options.autoPong ?? true;
-    this.#maxMessage = limits.maxMessage;
-    this.#maxFragments = limits.maxFragments;
+    this.#message = new MessageAssembler(limits);
     this.#parser = new FrameParser({ role: options.role, maxPayload: limits.maxPayload }, this);
     this.#writer = new FrameWriter(options.role, handler.write, options.maskKeys);
   }
@@ -149,6 +139,8 @@ export class WebSocketProtocol implements FrameSink {
    * Feeds bytes received from the transport. Handler callbacks run synchronously, in
    * order; bytes to send (Pongs, the Close reply, a failing Close) are written before
    * this returns. A protocol violation does not throw: it fails the connection.
+   * Messages may be views of `chunk`: the caller hands the chunk over and must not
+   * reuse its memory (socket reads in Node, Deno and Bun each give a fresh buffer).
    * @throws whatever a handler callback throws, after failing the connection with 1011
    */
   receiveData(chunk: Uint8Array): void {
@@ -176,36 +168,12 @@ export class WebSocketProtocol implements FrameSink {
 
   /** @internal FrameSink: checks message-level rules before any payload is buffered. */
   frameHeader(fin: boolean, rsv: number, opcode: number, length: number): void {
-    if (isControlOpcode(opcode)) {
-      // RSV bits that an extension allows belong to data messages only (RFC 7692 §6.1).
-      if (rsv !== 0) throw new ProtocolError('RESERVED_BITS', 'reserved bit set on a control frame');
-      return;
-    }
-    if (opcode === Opcode.Continuation) {
-      // RFC 6455 §5.4: a continuation frame continues a message that was started.
-      if (this.#msgOpcode === 0) throw new ProtocolError('UNEXPECTED_CONTINUATION', 'continuation frame with no message started');
-      if (rsv !== 0) throw new ProtocolError('RESERVED_BITS', 'reserved bit set on a continuation frame');
-      if (++this.#msgFrames > this.#maxFragments) {
-        throw new ProtocolError('TOO_MANY_FRAGMENTS', `message split into more than ${this.#maxFragments} frames`, CloseCode.MessageTooBig);
-      }
-    } else {
-      // RFC 6455 §5.4: a new data frame may not interrupt a fragmented message.
-      if (this.#msgOpcode !== 0) throw new ProtocolError('EXPECTED_CONTINUATION', 'new data frame inside a fragmented message');
-      this.#msgOpcode = opcode;
-      this.#msgFrames = 1;
-    }
-    this.#msgSize += length;
-    if (this.#msgSize > this.#maxMessage) {
-      throw new ProtocolError('MESSAGE_TOO_LARGE', `message exceeds maxMessage ${this.#maxMessage}`, CloseCode.MessageTooBig);
-    }
+    this.#message.frameHeader(fin, rsv, opcode, length);
   }
 
   /** @internal FrameSink: validates text as it arrives (RFC 6455 §8.1, fail fast). */
   framePartial(piece: Uint8Array): void {
-    if (this.#msgOpcode === Opcode.Text) {
-      this.#text += this.#utf8.decode(piece, false);
-      this.#textStarted = true;
-    }
+    this.#message.framePartial(piece);
   }
 
   /** @internal FrameSink: a whole frame. */
@@ -214,42 +182,10 @@ export class WebSocketProtocol implements FrameSink {
       this.#control(opcode, payload);
       return;
     }
-    if (this.#msgOpcode === Opcode.Text) {
-      if (fin && !this.#textStarted) {
-        // The common case: a whole text message in one frame.
-        this.#endMessage();
-        this.#handler.onText?.(decodeUtf8(payload));
-        return;
-      }
-      this.#text += this.#utf8.decode(seen === 0 ? payload : payload.subarray(seen), fin);
-      this.#textStarted = true;
-      if (fin) {
-        const text = this.#text;
-        this.#endMessage();
-        this.#handler.onText?.(text);
-      }
-      return;
-    }
-    if (fin && this.#parts.length === 0) {
-      this.#endMessage();
-      this.#handler.onBinary?.(payload);
-      return;
-    }
-    if (payload.length > 0) this.#parts.push(payload);
-    if (fin) {
-      const data = concat(this.#parts, this.#msgSize);
-      this.#endMessage();
-      this.#handler.onBinary?.(data.length === 0 ? new Uint8Array(0) : data);
-    }
-  }
-
-  #endMessage(): void {
-    this.#msgOpcode = 0;
-    this.#msgSize = 0;
-    this.#msgFrames = 0;
-    this.#text = '';
-    this.#textStarted = false;
-    if (this.#parts.length > 0) this.#parts = [];
+    const message = this.#message.frame(fin, opcode, payload, seen);
+    if (message === undefined) return;
+    if (typeof message === 'string') this.#handler.onText?.(message);
+    else this.#handler.onBinary?.(message);
   }
 
   #control(opcode: number, payload: Uint8Array): void {
@@ -269,7 +205,7 @@ export class WebSocketProtocol implements FrameSink {
       }
       this.#state = ProtocolState.Closed;
       this.#parser.halt();
-      this.#endMessage();
+      this.#message.reset();
       this.#handler.onClose?.(code, reason);
     }
   }
@@ -357,7 +293,7 @@ export class WebSocketProtocol implements FrameSink {
     }
     this.#state = ProtocolState.Closed;
     this.#parser.halt();
-    this.#endMessage();
+    this.#message.reset();
     this.#handler.onError?.(error);
   }
 

@@ -1,0 +1,155 @@
+/**
+ * Message reassembly (RFC 6455 §5.4, §5.6, §8.1): the rules that span frames, shared by
+ * the sans-I/O {@link WebSocketProtocol} and the {@link MessageDecoderStream}.
+ *
+ * A data message is one frame with FIN set, or a Text/Binary frame without FIN followed by
+ * continuation frames, the last with FIN. The assembler enforces the fragmentation rules,
+ * the message limits (`maxMessage`, `maxFragments`) before any payload is buffered, and
+ * validates text as UTF-8 as it arrives (fail fast). Control frames may be interleaved in
+ * a fragmented message (§5.4); they are checked here but handled by the caller.
+ * @module
+ */
+import { CloseCode, isControlOpcode, Opcode } from './constants.ts';
+import { ProtocolError } from './errors.ts';
+import { concat } from './frame_parser.ts';
+import type { Limits } from './limits.ts';
+import { decodeUtf8, Utf8Decoder } from './utf8.ts';
+
+/** A reassembled message: text as a string, binary as bytes. */
+export type AssembledMessage = string | Uint8Array;
+
+/**
+ * Reassembles data messages from frames. Feed every frame's header to
+ * {@link MessageAssembler.frameHeader} (control frames too: it checks their RSV bits),
+ * then each whole data frame to {@link MessageAssembler.frame}, which returns the message
+ * once its last frame arrived. Every violation throws a {@link ProtocolError} carrying its
+ * close code: 1002 for fragmentation and RSV errors, 1007 for invalid UTF-8, 1009 for a
+ * limit.
+ *
+ * @example
+ * ```ts
+ * const assembler = new MessageAssembler({ maxMessage: 1 << 20, maxFragments: 64 });
+ * const hel = new TextEncoder().encode('Hel');
+ * const lo = new TextEncoder().encode('lo');
+ * assembler.frameHeader(false, 0, Opcode.Text, 3);
+ * assembler.frame(false, Opcode.Text, hel, 0);         // undefined: the message goes on
+ * assembler.frameHeader(true, 0, Opcode.Continuation, 2);
+ * assembler.frame(true, Opcode.Continuation, lo, 0);   // 'Hello' (RFC 6455 §5.7)
+ * ```
+ */
+export class MessageAssembler {
+  readonly #maxMessage: number;
+  readonly #maxFragments: number;
+
+  /** The opcode of the message being received (Text or Binary), 0 between messages. */
+  #opcode = 0;
+  #size = 0;
+  #frames = 0;
+  #text = '';
+  #textStarted = false;
+  #parts: Uint8Array[] = [];
+  #utf8 = new Utf8Decoder();
+
+  /** @param limits the resolved `maxMessage` and `maxFragments` (see `resolveLimits`) */
+  constructor(limits: Required<Pick<Limits, 'maxMessage' | 'maxFragments'>>) {
+    this.#maxMessage = limits.maxMessage;
+    this.#maxFragments = limits.maxFragments;
+  }
+
+  /** Whether a fragmented message has started and not yet ended. */
+  get inMessage(): boolean {
+    return this.#opcode !== 0;
+  }
+
+  /**
+   * Checks a frame header against the message-level rules, before any of its payload is
+   * buffered, and counts it toward the message's limits.
+   * @param rsv the reserved bits as they sit in the first octet (`0x70` mask)
+   * @throws ProtocolError when the frame breaks a fragmentation rule or a limit
+   */
+  frameHeader(_fin: boolean, rsv: number, opcode: number, length: number): void {
+    if (isControlOpcode(opcode)) {
+      // RSV bits that an extension allows belong to data messages only (RFC 7692 §6.1).
+      if (rsv !== 0) throw new ProtocolError('RESERVED_BITS', 'reserved bit set on a control frame');
+      return;
+    }
+    if (opcode === Opcode.Continuation) {
+      // RFC 6455 §5.4: a continuation frame continues a message that was started.
+      if (this.#opcode === 0) throw new ProtocolError('UNEXPECTED_CONTINUATION', 'continuation frame with no message started');
+      if (rsv !== 0) throw new ProtocolError('RESERVED_BITS', 'reserved bit set on a continuation frame');
+      if (++this.#frames > this.#maxFragments) {
+        throw new ProtocolError('TOO_MANY_FRAGMENTS', `message split into more than ${this.#maxFragments} frames`, CloseCode.MessageTooBig);
+      }
+    } else {
+      // RFC 6455 §5.4: a new data frame may not interrupt a fragmented message.
+      if (this.#opcode !== 0) throw new ProtocolError('EXPECTED_CONTINUATION', 'new data frame inside a fragmented message');
+      this.#opcode = opcode;
+      this.#frames = 1;
+    }
+    this.#size += length;
+    if (this.#size > this.#maxMessage) {
+      throw new ProtocolError('MESSAGE_TOO_LARGE', `message exceeds maxMessage ${this.#maxMessage}`, CloseCode.MessageTooBig);
+    }
+  }
+
+  /**
+   * Part of the current data frame's payload arrived before the rest: text is validated
+   * now (RFC 6455 §8.1, fail fast), so an invalid byte fails the message at once.
+   * @throws ProtocolError 1007 on invalid UTF-8
+   */
+  framePartial(piece: Uint8Array): void {
+    if (this.#opcode === Opcode.Text) {
+      this.#text += this.#utf8.decode(piece, false);
+      this.#textStarted = true;
+    }
+  }
+
+  /**
+   * A whole data frame (its header already given to {@link frameHeader}).
+   * @param payload the unmasked payload; kept (not copied) when it is a whole binary message
+   * @param seen how many leading octets of `payload` were already given to {@link framePartial}
+   * @returns the complete message after its last frame, else `undefined`
+   * @throws ProtocolError 1007 on invalid UTF-8
+   */
+  frame(fin: boolean, _opcode: number, payload: Uint8Array, seen: number): AssembledMessage | undefined {
+    if (this.#opcode === Opcode.Text) {
+      if (fin && !this.#textStarted) {
+        // The common case: a whole text message in one frame.
+        this.#clear();
+        return decodeUtf8(payload);
+      }
+      this.#text += this.#utf8.decode(seen === 0 ? payload : payload.subarray(seen), fin);
+      this.#textStarted = true;
+      if (!fin) return undefined;
+      const text = this.#text;
+      this.#clear();
+      return text;
+    }
+    if (fin && this.#parts.length === 0) {
+      this.#clear();
+      return payload;
+    }
+    if (payload.length > 0) this.#parts.push(payload);
+    if (!fin) return undefined;
+    const data = concat(this.#parts, this.#size);
+    this.#clear();
+    return data.length === 0 ? new Uint8Array(0) : data;
+  }
+
+  /** Drops the message being received, if any (after a Close or a failure). */
+  reset(): void {
+    // A partial UTF-8 sequence may be pending in the streaming decoder: start afresh.
+    if (this.#textStarted) this.#utf8 = new Utf8Decoder();
+    this.#clear();
+  }
+
+  /** Ends the current message; the streaming decoder was flushed by its final piece. */
+  #clear(): void {
+    this.#opcode = 0;
+    this.#size = 0;
+    this.#frames = 0;
+    this.#text = '';
+    this.#textStarted = false;
+    if (this.#parts.length > 0) this.#parts = [];
+  }
+}
