@@ -60,6 +60,8 @@ export interface ConnectionOptions extends Limits {
   autoPong?: boolean;
   /** Mask-key source for the client role. */
   maskKeys?: MaskKeySource;
+  /** The transport hands its read buffers over: masked payloads may be unmasked in place. Default false. */
+  mutableInput?: boolean;
   /** Timers for the close timeout and heartbeat; without them neither runs. */
   timers?: Timers;
   /** Milliseconds to wait for the peer's Close (or the transport's end) after ours before dropping it. Default 5000. */
@@ -194,6 +196,7 @@ export class WebSocketConnection {
         role: options.role,
         autoPong: options.autoPong,
         maskKeys: options.maskKeys,
+        mutableInput: options.mutableInput,
         maxPayload: options.maxPayload,
         maxMessage: options.maxMessage,
         maxFragments: options.maxFragments,
@@ -466,8 +469,9 @@ export class WebSocketConnection {
     const total = this.#batchBytes;
     this.#batch = null;
     this.#batchBytes = 0;
-    if (batch.length === 0 || this.#ended) return;
-    if (batch.length === 1) this.#transport.write(batch[0]);
+    if (batch.length === 0 || this.#ended) {
+      // Nothing to write, but the peer's Close may have finished the closing handshake.
+    } else if (batch.length === 1) this.#transport.write(batch[0]);
     else if (total <= CONCAT_MAX) {
       const out = new Uint8Array(total);
       let at = 0;

@@ -41,6 +41,12 @@ export interface FrameParserOptions {
   maxPayload: number;
   /** Which RSV bits (as a `0x70` mask) a negotiated extension allows; any other set bit is a 1002. */
   allowedRsv?: number;
+  /**
+   * The caller hands its chunks over (a socket's fresh read buffers): masked payloads
+   * that arrive whole are unmasked in place in the chunk instead of into a new buffer.
+   * Default false: chunks are never modified.
+   */
+  mutableInput?: boolean;
 }
 
 /** The parser's states, named. */
@@ -55,8 +61,12 @@ export const ParserState = {
 /** A {@link ParserState} value. */
 export type ParserState = (typeof ParserState)[keyof typeof ParserState];
 
-/** Split frames whose payload fits this are gathered into one preallocated buffer. */
-const PREALLOCATE_MAX = 256 * 1024;
+/**
+ * Split frames whose payload fits this are gathered into one buffer allocated when the
+ * header arrives; larger ones are gathered in pieces as they come and joined at the end,
+ * so a peer that sends only a huge header cannot make us allocate more than this.
+ */
+const PREALLOCATE_MAX = 1024 * 1024;
 
 const EMPTY = new Uint8Array(0);
 
@@ -77,6 +87,7 @@ export class FrameParser {
   #state: ParserState = ParserState.Header;
   readonly #sink: FrameSink;
   readonly #expectMask: boolean;
+  readonly #mutableInput: boolean;
   #maxPayload: number;
   #allowedRsv: number;
 
@@ -101,6 +112,7 @@ export class FrameParser {
   constructor(options: FrameParserOptions, sink: FrameSink) {
     this.#sink = sink;
     this.#expectMask = options.role === 'server';
+    this.#mutableInput = options.mutableInput ?? false;
     this.#maxPayload = options.maxPayload;
     this.#allowedRsv = options.allowedRsv ?? 0;
   }
@@ -264,10 +276,14 @@ export class FrameParser {
     if (end - pos >= length) {
       let payload: Uint8Array;
       if (length === 0) payload = EMPTY;
-      else if (this.#masked) {
+      else if (!this.#masked) payload = chunk.subarray(pos, pos + length);
+      else if (this.#mutableInput) {
+        payload = chunk.subarray(pos, pos + length);
+        maskInto(payload, payload, 0, this.#key, 0);
+      } else {
         payload = new Uint8Array(length);
         maskInto(chunk.subarray(pos, pos + length), payload, 0, this.#key, 0);
-      } else payload = chunk.subarray(pos, pos + length);
+      }
       this.#sink.frame(this.#fin, this.#rsv, this.#opcode, payload, 0);
       return pos + length;
     }

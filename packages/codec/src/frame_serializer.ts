@@ -91,8 +91,12 @@ export function serializeFrame(frame: Frame, maskKey?: number): Uint8Array {
 /** Unmasked payloads at least this large are written after their header, not copied beside it. */
 const COPY_MAX = 16 * 1024;
 
-/** Above this, a string is encoded on its own first rather than into a worst-case (3x) frame buffer. */
-const MASKED_ENCODE_MAX = 1024 * 1024;
+/** Strings whose worst-case UTF-8 fits this are encoded into one shared scratch buffer. */
+const SCRATCH_SIZE = 64 * 1024;
+let scratch: Uint8Array | undefined;
+
+/** Payloads shorter than this are copied (and masked) byte by byte. */
+const SMALL = 64;
 
 /**
  * Writes frames for one end of a connection to a byte sink. The client role masks every
@@ -145,29 +149,33 @@ export class FrameWriter {
   }
 
   /**
-   * Writes a text frame from a string, encoding the UTF-8 straight into the frame
-   * buffer when the header size can be known before encoding.
+   * Writes a text frame from a string. Strings that fit a shared scratch buffer are
+   * encoded into it and copied into an exact-size frame, so a short message costs one
+   * small allocation (a fresh small typed array stays on V8's heap; viewing or
+   * `subarray`-ing one moves it off, which costs more than the copy).
    */
   text(fin: boolean, rsv: number, opcode: number, text: string): void {
-    const units = text.length;
-    // UTF-8 takes between 1 and 3 octets per UTF-16 code unit.
-    const max = units * 3;
-    const masked = this.#mask;
-    let head = 0;
-    if (max < 126) head = 2;
-    else if (units >= 126 && max < 0x10000) head = 4;
-    else if (units >= 0x10000) head = 10;
-    if (head === 0 || max > MASKED_ENCODE_MAX || (!masked && max >= COPY_MAX)) {
+    // UTF-8 takes at most 3 octets per UTF-16 code unit.
+    if (text.length * 3 > SCRATCH_SIZE) {
       this.frame(fin, rsv, opcode, utf8Encoder.encode(text));
       return;
     }
-    if (masked) head += 4;
-    const buf = new Uint8Array(head + max);
-    const length = utf8Encoder.encodeInto(text, buf.subarray(head)).written;
+    scratch ??= new Uint8Array(SCRATCH_SIZE);
+    const length = utf8Encoder.encodeInto(text, scratch).written;
+    const masked = this.#mask;
     const key = masked ? this.#keys.next() : 0;
-    writeFrameHeader(buf, 0, fin, rsv, opcode, length, masked, key);
-    const out = buf.subarray(0, head + length);
-    if (masked) maskInto(out.subarray(head), out, head, key, 0);
+    const out = new Uint8Array(frameHeaderSize(length, masked) + length);
+    const h = writeFrameHeader(out, 0, fin, rsv, opcode, length, masked, key);
+    if (length < SMALL) {
+      const src = scratch;
+      let k = key;
+      for (let i = 0; i < length; i++) {
+        out[h + i] = src[i] ^ (k >>> 24);
+        k = ((k << 8) | (k >>> 24)) >>> 0;
+      }
+    } else if (masked) maskInto(scratch.subarray(0, length), out, h, key, 0);
+    else out.set(scratch.subarray(0, length), h);
     this.#write(out);
   }
+
 }

@@ -8,8 +8,19 @@
  * @module
  */
 
-/** Payloads shorter than this are masked byte by byte: setting up the word view costs more. */
-const WORD_PATH_MIN = 16;
+import { createWasmMasker, WASM_BLOCK, type WasmMasker } from './mask_wasm.ts';
+
+/**
+ * Payloads shorter than this are masked byte by byte. Besides the word view's set-up,
+ * touching `.buffer` of a small typed array makes V8 move it off its heap (hundreds of
+ * nanoseconds), so short payloads never look at it.
+ */
+const WORD_PATH_MIN = 64;
+
+/** Payloads at least this long go through the WebAssembly SIMD kernel where it loads. */
+const WASM_PATH_MIN = 256;
+
+let wasm: WasmMasker | null | undefined;
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
@@ -45,6 +56,21 @@ function nativeWord(key: number): number {
  */
 export function maskInto(src: Uint8Array, dst: Uint8Array, dstOffset: number, key: number, phase: number): void {
   const n = src.length;
+  if (n < WORD_PATH_MIN) {
+    let k = rotate(key, phase);
+    for (let i = 0; i < n; i++) {
+      dst[dstOffset + i] = src[i] ^ (k >>> 24);
+      k = ((k << 8) | (k >>> 24)) >>> 0;
+    }
+    return;
+  }
+  if (n >= WASM_PATH_MIN) {
+    if (wasm === undefined) wasm = createWasmMasker();
+    if (wasm !== null) {
+      maskWasm(wasm, src, dst, dstOffset, key, phase);
+      return;
+    }
+  }
   if (src !== dst || dstOffset !== 0) {
     if (src.buffer !== dst.buffer || src.byteOffset !== dst.byteOffset + dstOffset) dst.set(src, dstOffset);
   }
@@ -69,6 +95,20 @@ export function maskInto(src: Uint8Array, dst: Uint8Array, dstOffset: number, ke
   for (; i < n; i++) {
     dst[dstOffset + i] ^= k >>> 24;
     k = ((k << 8) | (k >>> 24)) >>> 0;
+  }
+}
+
+/** Masks through the wasm kernel's memory, one 64 KiB block at a time (blocks keep the phase: 65536 % 4 = 0). */
+function maskWasm(w: WasmMasker, src: Uint8Array, dst: Uint8Array, dstOffset: number, key: number, phase: number): void {
+  const k = rotate(key, phase);
+  // The kernel wants key octet 0 in the low byte.
+  const le = (((k & 0xff) << 24) | ((k & 0xff00) << 8) | ((k >>> 8) & 0xff00) | (k >>> 24)) >>> 0;
+  const memory = w.memory;
+  for (let at = 0; at < src.length; at += WASM_BLOCK) {
+    const end = Math.min(at + WASM_BLOCK, src.length);
+    memory.set(src.subarray(at, end), 0);
+    w.mask(0, end - at, le | 0);
+    dst.set(memory.subarray(0, end - at), dstOffset + at);
   }
 }
 

@@ -56,6 +56,11 @@ export interface ProtocolOptions extends Limits {
   autoPong?: boolean;
   /** Where mask keys come from (client role). Default: `crypto.getRandomValues` in batches. */
   maskKeys?: MaskKeySource;
+  /**
+   * The caller hands each chunk given to `receiveData` over to the protocol, which may
+   * then unmask in place in it (see {@link FrameParserOptions.mutableInput}). Default false.
+   */
+  mutableInput?: boolean;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -97,7 +102,7 @@ export class WebSocketProtocol implements FrameSink {
     this.#handler = handler;
     this.#autoPong = options.autoPong ?? true;
     this.#message = new MessageAssembler(limits);
-    this.#parser = new FrameParser({ role: options.role, maxPayload: limits.maxPayload }, this);
+    this.#parser = new FrameParser({ role: options.role, maxPayload: limits.maxPayload, mutableInput: options.mutableInput }, this);
     this.#writer = new FrameWriter(options.role, handler.write, options.maskKeys);
   }
 
@@ -198,10 +203,11 @@ export class WebSocketProtocol implements FrameSink {
     } else {
       const { code, reason } = parseClosePayload(payload);
       this.#closeReceived = { code, reason };
-      // RFC 6455 §5.5.1: answer a Close with a Close, echoing its code; after it no more frames.
+      // RFC 6455 §5.5.1: answer a Close with a Close echoing its code (and reason, so both ends
+      // report what the closer said); after it no more frames.
       if (this.#closeSent === null) {
         const echo = code === CloseCode.NoStatusReceived ? undefined : code;
-        this.#writeClose(echo, '');
+        this.#writeClose(echo, echo === undefined ? '' : reason);
       }
       this.#state = ProtocolState.Closed;
       this.#parser.halt();

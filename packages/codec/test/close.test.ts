@@ -116,7 +116,7 @@ describe('Close payload lengths', () => {
 
 describe('the reply', () => {
   for (const role of ROLES) {
-    it(`${role} echoes the peer's code, without its reason`, () => {
+    it(`${role} echoes the peer's code and reason`, () => {
       for (const [code, reason] of [
         [1001, 'going away'],
         [1011, ''],
@@ -125,7 +125,7 @@ describe('the reply', () => {
       ] as const) {
         const r = feedAllWays({ role }, peerBytes(role, concatBytes(hex(`88 ${(2 + reason.length).toString(16).padStart(2, '0')} ${hex4(code)}`), utf8(reason))));
         expect(r.events).toEqual([{ type: 'close', code, reason }]);
-        expect(closeWritten(role, r)).toEqual({ code, reason: '' });
+        expect(closeWritten(role, r)).toEqual({ code, reason });
       }
     });
 

@@ -200,9 +200,9 @@ describe('client <-> server over a duplex pair: the closing handshake (RFC 6455 
     const clientReader = client.readable.getReader();
     client.close({ closeCode: 4001, reason: 'client bye' });
     const [c, s] = await Promise.all([client.closed, server.closed]);
-    // The server echoes the code (RFC 6455 §5.5.1) without a reason.
+    // The server echoes the code (RFC 6455 §5.5.1) and the reason.
     expect(s).toEqual({ closeCode: 4001, reason: 'client bye', wasClean: true });
-    expect(c).toEqual({ closeCode: 4001, reason: '', wasClean: true });
+    expect(c).toEqual({ closeCode: 4001, reason: 'client bye', wasClean: true });
     expect((await serverReader.read()).done).toBe(true);
     expect((await clientReader.read()).done).toBe(true);
   });
@@ -214,7 +214,7 @@ describe('client <-> server over a duplex pair: the closing handshake (RFC 6455 
     server.close({ closeCode: 4002, reason: 'server bye' });
     const [c, s] = await Promise.all([client.closed, server.closed]);
     expect(c).toEqual({ closeCode: 4002, reason: 'server bye', wasClean: true });
-    expect(s).toEqual({ closeCode: 4002, reason: '', wasClean: true });
+    expect(s).toEqual({ closeCode: 4002, reason: 'server bye', wasClean: true });
     expect((await clientReader.read()).done).toBe(true);
   });
 
@@ -230,7 +230,7 @@ describe('client <-> server over a duplex pair: the closing handshake (RFC 6455 
     const { client, server } = await connect();
     server.readable.getReader();
     client.close({ closeCode: 1000, reason: 'done' });
-    expect(await client.closed).toEqual({ closeCode: 1000, reason: '', wasClean: true });
+    expect(await client.closed).toEqual({ closeCode: 1000, reason: 'done', wasClean: true });
     expect(await server.closed).toEqual({ closeCode: 1000, reason: 'done', wasClean: true });
   });
 
@@ -239,7 +239,7 @@ describe('client <-> server over a duplex pair: the closing handshake (RFC 6455 
     server.readable.getReader();
     await client.readable.cancel({ closeCode: 4000, reason: 'enough' });
     expect(await server.closed).toEqual({ closeCode: 4000, reason: 'enough', wasClean: true });
-    expect(await client.closed).toEqual({ closeCode: 4000, reason: '', wasClean: true });
+    expect(await client.closed).toEqual({ closeCode: 4000, reason: 'enough', wasClean: true });
   });
 
   it('aborting writable with a reason carrying a closeCode closes with it', async () => {

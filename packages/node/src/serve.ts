@@ -1,0 +1,146 @@
+/**
+ * `serve`: a standalone WebSocket server on its own `node:http` (or, with `tls`,
+ * `node:https`) listener.
+ * @module
+ */
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type ServerOptions as HttpsServerOptions } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { CloseOptions, WebSocketConnection } from '@wsflow/codec';
+import { AttachedEndpoint, type UpgradableServer } from './attach.ts';
+import { checkTimeout, DEFAULT_HANDSHAKE_TIMEOUT } from './connection_settings.ts';
+import type { AcceptedConnection, EndpointOptions } from './endpoint.ts';
+
+/** Options of {@link serve}. */
+export interface ServeOptions extends EndpointOptions {
+  /** The TCP port; default 0, a free port chosen by the OS (read it from `port`). */
+  port?: number;
+  /** The address to listen on. Default `127.0.0.1` (loopback only: pass `0.0.0.0` or `::` to expose). */
+  host?: string;
+  /**
+   * TLS settings (`key`, `cert`, `ca`, …) to serve `wss://` through `node:https`.
+   * Default: none, plain `ws://`.
+   */
+  tls?: HttpsServerOptions;
+}
+
+/** A listening standalone WebSocket server. */
+export interface WebSocketServer extends AsyncIterable<AcceptedConnection> {
+  /** The underlying `http.Server` or `https.Server`. */
+  readonly server: UpgradableServer;
+  /** The endpoint taking its upgrades. */
+  readonly endpoint: AttachedEndpoint;
+  /** The address listened on. */
+  readonly address: AddressInfo;
+  /** The port listened on. */
+  readonly port: number;
+  /** The URL clients connect to, e.g. `ws://127.0.0.1:41234/`. */
+  readonly url: string;
+  /** The open connections. */
+  readonly connections: ReadonlySet<WebSocketConnection>;
+  /**
+   * Stops listening, closes every connection gracefully (default 1001) and resolves once
+   * all sockets are closed.
+   */
+  close(options?: CloseOptions): Promise<void>;
+}
+
+/** Answers plain HTTP requests: this server only speaks WebSocket (RFC 6455 §4.2.2 item 4, 426). */
+function upgradeRequired(_request: IncomingMessage, response: ServerResponse): void {
+  const body = 'This server speaks WebSocket only\n';
+  response.writeHead(426, {
+    Connection: 'Upgrade',
+    Upgrade: 'websocket',
+    'Sec-WebSocket-Version': '13',
+    'Content-Type': 'text/plain; charset=utf-8',
+    'Content-Length': Buffer.byteLength(body),
+  });
+  response.end(body);
+}
+
+/**
+ * Starts a standalone WebSocket server and resolves once it listens. Accepted connections
+ * go to `handler`, or to whoever iterates the server. Plain HTTP requests get 426.
+ * The handshake timeout covers both Node's reading of the request head and the
+ * `authorize` hook.
+ *
+ * @example
+ * ```ts
+ * const server = await serve({
+ *   port: 8080,
+ *   handler: (conn) => {
+ *     conn.onmessage = (data) => conn.send(data);
+ *   },
+ * });
+ * console.log(`listening on ${server.url}`);
+ * // or: for await (const { connection, request } of server) { … }
+ * await server.close();
+ * ```
+ */
+export async function serve(options: ServeOptions = {}): Promise<WebSocketServer> {
+  const { port = 0, host = '127.0.0.1', tls } = options;
+  const handshakeTimeout = checkTimeout('handshakeTimeout', options.handshakeTimeout, DEFAULT_HANDSHAKE_TIMEOUT);
+  // Node checks these every connectionsCheckingInterval: a slow request head is the raw
+  // phase of the handshake, so it gets the same budget.
+  const timeouts = {
+    headersTimeout: handshakeTimeout,
+    requestTimeout: handshakeTimeout,
+    connectionsCheckingInterval: Math.min(30_000, Math.max(1000, Math.floor(handshakeTimeout / 2))),
+  };
+  const server: UpgradableServer =
+    tls === undefined ? createHttpServer(timeouts, upgradeRequired) : createHttpsServer({ ...tls, ...timeouts }, upgradeRequired);
+  const endpoint = new AttachedEndpoint(server, options);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    endpoint.detach();
+    throw error;
+  }
+  return new ListeningServer(server, endpoint, tls !== undefined);
+}
+
+class ListeningServer implements WebSocketServer {
+  readonly server: UpgradableServer;
+  readonly endpoint: AttachedEndpoint;
+  readonly address: AddressInfo;
+  readonly url: string;
+  #closing: Promise<void> | null = null;
+
+  constructor(server: UpgradableServer, endpoint: AttachedEndpoint, secure: boolean) {
+    this.server = server;
+    this.endpoint = endpoint;
+    this.address = server.address() as AddressInfo;
+    const host = this.address.family === 'IPv6' ? `[${this.address.address}]` : this.address.address;
+    this.url = `${secure ? 'wss' : 'ws'}://${host}:${this.address.port}${endpoint.options.path ?? '/'}`;
+  }
+
+  get port(): number {
+    return this.address.port;
+  }
+
+  get connections(): ReadonlySet<WebSocketConnection> {
+    return this.endpoint.connections;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<AcceptedConnection> {
+    return this.endpoint[Symbol.asyncIterator]();
+  }
+
+  close(options?: CloseOptions): Promise<void> {
+    if (this.#closing !== null) return this.#closing;
+    const server = this.server;
+    const closed = this.endpoint.close(options); // throws first for a bad close code
+    const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+    this.#closing = closed.then(async () => {
+      server.closeAllConnections();
+      await stopped;
+    });
+    return this.#closing;
+  }
+}
