@@ -88,8 +88,8 @@ test('Chromium exchanges text, binary and 1 MiB with our server, then closes cle
     protocol: 'chat',
     received: ['héllo 👋 世界', [0, 1, 254, 255]],
     sizes: [1024 * 1024, 1],
-    // The close event carries the server's Close frame; the codec echoes the code, not the reason.
-    close: { code: 1000, reason: '', wasClean: true },
+    // The close event carries the server's Close frame, which echoes the code and reason.
+    close: { code: 1000, reason: 'done', wasClean: true },
   });
 });
 
