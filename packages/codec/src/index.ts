@@ -82,3 +82,5 @@ export {
   type DuplexServerOptions,
 } from './duplex.ts';
 export { createDuplexPair, type DuplexPairOptions } from './memory_duplex.ts';
+export { parseCookies } from './cookies.ts';
+export { isProxyExempt, parseProxyUrl, proxyFromEnvironment, type ProxyEnvironment } from './proxy_env.ts';

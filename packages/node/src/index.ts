@@ -3,7 +3,7 @@ export { nodeTimers } from './node_timers.ts';
 export { SocketTransport } from './socket_transport.ts';
 export { bindSocket, type PendingConnection } from './socket_connection.ts';
 export { DEFAULT_HANDSHAKE_TIMEOUT, type ConnectionSettings } from './connection_settings.ts';
-export { parseCookies } from './cookies.ts';
+export { parseCookies } from '@wsflow/codec';
 export type { AuthorizeRequest, AuthorizeResult, RejectionInfo, UpgradeOptions, UpgradeRejection } from './upgrade_options.ts';
 export { handleUpgrade, type ConnectionCallback } from './handle_upgrade.ts';
 export { WebSocketEndpoint, type AcceptedConnection, type ConnectionHandler, type EndpointOptions } from './endpoint.ts';

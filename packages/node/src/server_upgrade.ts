@@ -18,7 +18,7 @@ import {
   type UpgradeRequest,
 } from '@wsflow/codec';
 import { checkTimeout, connectionOptions, DEFAULT_HANDSHAKE_TIMEOUT } from './connection_settings.ts';
-import { parseCookies } from './cookies.ts';
+import { parseCookies } from '@wsflow/codec';
 import { bindSocket, type PendingConnection } from './socket_connection.ts';
 import type { AuthorizeRequest, AuthorizeResult, UpgradeOptions, UpgradeRejection } from './upgrade_options.ts';
 

@@ -1,6 +1,6 @@
 // Which proxy a URL goes through, by HTTP(S)_PROXY and NO_PROXY.
 import { describe, expect, test } from 'vitest';
-import { isProxyExempt, parseProxyUrl, proxyFromEnvironment } from '../src/index.ts';
+import { isProxyExempt, parseProxyUrl, proxyFromEnvironment } from '../src/proxy_env.ts';
 
 describe('proxyFromEnvironment', () => {
   test.each([

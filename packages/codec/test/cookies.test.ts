@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { parseCookies } from '../src/index.ts';
+import { parseCookies } from '../src/cookies.ts';
 
 test.each([
   [undefined, {}],
