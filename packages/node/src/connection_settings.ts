@@ -51,6 +51,9 @@ export function connectionOptions(settings: ConnectionSettings, role: Role, prot
     protocol,
     extensions,
     timers: nodeTimers,
+    // Every socket read is a fresh Buffer that nothing else holds: masked payloads can be
+    // unmasked in place instead of copied.
+    mutableInput: true,
     maxPayload: settings.maxPayload,
     maxMessage: settings.maxMessage,
     maxFragments: settings.maxFragments,
