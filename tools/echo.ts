@@ -1,0 +1,100 @@
+/**
+ * The echo server that conformance suites test a server with (Autobahn|Testsuite's
+ * `fuzzingclient` mode): every text message comes back as text, every binary message as
+ * binary, up to 64 MiB ({@link AUTOBAHN_LIMITS}).
+ *
+ * ```sh
+ * npm run echo -- --runtime node --port 9001 [--host 127.0.0.1]
+ * ```
+ *
+ * It prints `listening on ws://HOST:PORT` once ready (with `--port 0`, the port the OS
+ * chose) and exits 0 after SIGINT or SIGTERM, once every connection is closed.
+ * @module
+ */
+import { authority, parseOptions, parsePort, required, runMain } from './cli.ts';
+import { AUTOBAHN_LIMITS } from './autobahn_limits.ts';
+import { loadRuntime, type RuntimeShim, type ToolServer } from './runtimes.ts';
+
+const USAGE = `usage: npm run echo -- --runtime node --port PORT [--host 127.0.0.1]
+
+  --runtime NAME   the runtime shim to serve with (node)
+  --port PORT      the TCP port; 0 lets the OS choose (printed on the "listening on" line)
+  --host HOST      the address to listen on (default 127.0.0.1, loopback only)
+`;
+
+/** Milliseconds a shutdown may take before the process exits anyway (connections get 5 s to close). */
+const SHUTDOWN_GRACE = 7000;
+
+/** Options of {@link startEchoServer}. */
+export interface EchoServerOptions {
+  port: number;
+  host: string;
+}
+
+/**
+ * Starts an echo server on a runtime's shim.
+ *
+ * @example
+ * ```ts
+ * const server = await startEchoServer(await loadRuntime('node'), { port: 0, host: '127.0.0.1' });
+ * console.log(server.port);
+ * await server.close();
+ * ```
+ */
+export function startEchoServer(runtime: RuntimeShim, options: EchoServerOptions): Promise<ToolServer> {
+  // Compression: permessage-deflate (RFC 7692) is not offered by the shims yet. Once it is,
+  // enable it here, so that Autobahn's compression cases (12.x, 13.x) can be run too.
+  return runtime.serve({
+    port: options.port,
+    host: options.host,
+    ...AUTOBAHN_LIMITS,
+    handler: (connection) => {
+      // Strings are sent as text and bytes as binary: the message keeps its type.
+      connection.onmessage = (data) => {
+        connection.send(data);
+      };
+    },
+  });
+}
+
+async function main(): Promise<number | undefined> {
+  const args = parseOptions(process.argv.slice(2), { runtime: 'string', port: 'string', host: 'string' });
+  if (args.help === true) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const port = parsePort(required(args.port, 'port'));
+  const host = args.host ?? '127.0.0.1';
+  const runtime = await loadRuntime(args.runtime ?? 'node');
+  const server = await startEchoServer(runtime, { port, host });
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      process.stderr.write(`echo: ${signal} again, exiting at once\n`);
+      process.exit(1);
+    }
+    stopping = true;
+    process.stderr.write(`echo: ${signal}, closing\n`);
+    setTimeout(() => {
+      process.stderr.write('echo: connections did not close in time, exiting\n');
+      process.exit(0);
+    }, SHUTDOWN_GRACE).unref();
+    server.close().then(
+      () => {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+      },
+      (error: unknown) => {
+        process.stderr.write(`echo: closing failed: ${String(error)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  process.stdout.write(`listening on ws://${authority(host, server.port)}\n`);
+  return undefined;
+}
+
+if (import.meta.main) runMain('echo', USAGE, main);
