@@ -60,7 +60,14 @@ export function isValidKey(key: string): boolean {
  * await acceptKey('dGhlIHNhbXBsZSBub25jZQ=='); // 's3pPLMBiTxaQ9kYGzzhZRbK+xOo=' (RFC 6455 §1.3)
  * ```
  */
-export async function acceptKey(key: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-1', new TextEncoder().encode(key + WEBSOCKET_GUID));
-  return toBase64(new Uint8Array(digest));
+/**
+ * A SHA-1 function a runtime may inject where it has a faster one than Web Crypto's
+ * (Node's `crypto.subtle` goes through a thread pool; `createHash('sha1')` does not).
+ */
+export type Sha1 = (data: Uint8Array) => Uint8Array | Promise<Uint8Array>;
+
+export async function acceptKey(key: string, sha1?: Sha1): Promise<string> {
+  const input = new TextEncoder().encode(key + WEBSOCKET_GUID);
+  const digest = sha1 === undefined ? new Uint8Array(await crypto.subtle.digest('SHA-1', input)) : await sha1(input);
+  return toBase64(digest);
 }

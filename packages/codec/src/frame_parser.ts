@@ -92,7 +92,8 @@ export class FrameParser {
   #allowedRsv: number;
 
   // Header octets gathered across chunks.
-  readonly #head = new Uint8Array(14);
+  /** Header octets gathered across chunks; allocated the first time a header is split. */
+  #head: Uint8Array | null = null;
   #headLength = 0;
 
   // The frame being read.
@@ -179,7 +180,7 @@ export class FrameParser {
       }
     }
     // Slow path: gather header octets across chunks.
-    const head = this.#head;
+    const head = (this.#head ??= new Uint8Array(14));
     while (pos < end) {
       head[this.#headLength++] = chunk[pos++];
       if (this.#headLength < 2) continue;

@@ -48,7 +48,8 @@ export class MessageAssembler {
   #text = '';
   #textStarted = false;
   #parts: Uint8Array[] = [];
-  #utf8 = new Utf8Decoder();
+  /** The streaming decoder, created when a text message first arrives in pieces. */
+  #utf8: Utf8Decoder | null = null;
 
   /** @param limits the resolved `maxMessage` and `maxFragments` (see `resolveLimits`) */
   constructor(limits: Required<Pick<Limits, 'maxMessage' | 'maxFragments'>>) {
@@ -99,7 +100,7 @@ export class MessageAssembler {
    */
   framePartial(piece: Uint8Array): void {
     if (this.#opcode === Opcode.Text) {
-      this.#text += this.#utf8.decode(piece, false);
+      this.#text += (this.#utf8 ??= new Utf8Decoder()).decode(piece, false);
       this.#textStarted = true;
     }
   }
@@ -118,7 +119,7 @@ export class MessageAssembler {
         this.#clear();
         return decodeUtf8(payload);
       }
-      this.#text += this.#utf8.decode(seen === 0 ? payload : payload.subarray(seen), fin);
+      this.#text += (this.#utf8 ??= new Utf8Decoder()).decode(seen === 0 ? payload : payload.subarray(seen), fin);
       this.#textStarted = true;
       if (!fin) return undefined;
       const text = this.#text;
@@ -139,7 +140,7 @@ export class MessageAssembler {
   /** Drops the message being received, if any (after a Close or a failure). */
   reset(): void {
     // A partial UTF-8 sequence may be pending in the streaming decoder: start afresh.
-    if (this.#textStarted) this.#utf8 = new Utf8Decoder();
+    if (this.#textStarted) this.#utf8 = null;
     this.#clear();
   }
 

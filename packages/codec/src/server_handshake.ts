@@ -5,7 +5,7 @@
  * {@link UpgradeRequest}); output is strings to write.
  * @module
  */
-import { acceptKey, isValidKey } from './accept_key.ts';
+import { acceptKey, isValidKey, type Sha1 } from './accept_key.ts';
 import { HandshakeError } from './errors.ts';
 import {
   type ExtensionOffer,
@@ -90,6 +90,8 @@ export interface ServerResponseInit {
   extensions?: readonly ExtensionOffer[];
   /** Extra fields (not the handshake's own). */
   headers?: HeaderFieldsInit;
+  /** A SHA-1 to compute the accept key with instead of Web Crypto's (see {@link Sha1}). */
+  sha1?: Sha1;
 }
 
 /** Fields the handshake writes itself; extra headers may not repeat them. */
@@ -250,7 +252,7 @@ export async function buildServerResponse(init: ServerResponseInit): Promise<str
   const fields: Array<[string, string]> = [
     ['Upgrade', 'websocket'],
     ['Connection', 'Upgrade'],
-    ['Sec-WebSocket-Accept', await acceptKey(init.key)],
+    ['Sec-WebSocket-Accept', await acceptKey(init.key, init.sha1)],
   ];
   if (init.protocol !== undefined && init.protocol !== '') {
     fields.push(['Sec-WebSocket-Protocol', serializeProtocolHeader([init.protocol])]);

@@ -20,6 +20,10 @@ import {
 import { checkTimeout, connectionOptions, DEFAULT_HANDSHAKE_TIMEOUT } from './connection_settings.ts';
 import { parseCookies } from '@wsflow/codec';
 import { bindSocket, type PendingConnection } from './socket_connection.ts';
+import { createHash } from 'node:crypto';
+
+/** SHA-1 for the accept key without Web Crypto's trip through the thread pool. */
+const nodeSha1 = (data: Uint8Array): Uint8Array => createHash('sha1').update(data).digest();
 import type { AuthorizeRequest, AuthorizeResult, UpgradeOptions, UpgradeRejection } from './upgrade_options.ts';
 
 /** Milliseconds a refused socket may linger, half-closed, before it is destroyed. */
@@ -143,6 +147,19 @@ export async function upgradeSocket(
     return refuse(500, 'HOOK_FAILED', error);
   }
 
+  if (options.authorize === undefined) {
+    // No hook: nothing can stall, so no timer or listeners; only the accept key to compute.
+    let response: string;
+    try {
+      response = await buildServerResponse({ key: negotiated.key, protocol: negotiated.protocol, headers: options.headers, sha1: nodeSha1 });
+    } catch (error) {
+      return refuse(500, 'HOOK_FAILED', error);
+    }
+    if (control.signal?.aborted) return refuse(503, 'SHUTTING_DOWN');
+    if (socket.destroyed) return refuse(0, 'SOCKET_CLOSED', socketError);
+    return accept(response);
+  }
+
   const secure = (socket as Partial<TLSSocket>).encrypted === true;
   let timeout: number;
   try {
@@ -174,7 +191,7 @@ export async function upgradeSocket(
       const result = await options.authorize(authorizeRequestOf(request, socket, negotiated, secure));
       if (isRejection(result)) return { rejection: result };
     }
-    return { response: await buildServerResponse({ key: negotiated.key, protocol: negotiated.protocol, headers: options.headers }) };
+    return { response: await buildServerResponse({ key: negotiated.key, protocol: negotiated.protocol, headers: options.headers, sha1: nodeSha1 }) };
   })();
   let outcome: { rejection: UpgradeRejection } | { response: string } | { dropped: string } | { error: unknown };
   try {
@@ -188,12 +205,14 @@ export async function upgradeSocket(
   if (dropped !== null || socket.destroyed) return refuse(0, dropped ?? 'SOCKET_CLOSED', socketError);
   if ('error' in outcome) return refuse(500, 'HOOK_FAILED', outcome.error);
   if ('rejection' in outcome) return refuse(outcome.rejection.status, 'REJECTED', undefined, outcome.rejection.headers, outcome.rejection.body);
-  const { response } = outcome;
+  return accept(outcome.response);
 
-  socket.write(response, 'latin1');
-  const pending = bindSocket(socket, connectionOptions(options, 'server', negotiated.protocol), head);
-  socket.off('error', onError);
-  return pending;
+  function accept(response: string): PendingConnection {
+    socket.write(response, 'latin1');
+    const pending = bindSocket(socket, connectionOptions(options, 'server', negotiated.protocol), head);
+    socket.off('error', onError);
+    return pending;
+  }
 }
 
 function authorizeRequestOf(request: IncomingMessage, socket: Duplex, negotiated: NegotiatedUpgrade, secure: boolean): AuthorizeRequest {

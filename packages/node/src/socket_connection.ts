@@ -29,7 +29,9 @@ const EMPTY = new Uint8Array(0);
  * start();
  * ```
  */
-export function bindSocket(socket: Duplex, options: ConnectionOptions, initial: Uint8Array = EMPTY): PendingConnection {
+export function bindSocket(socket: Duplex, options: ConnectionOptions, head: Uint8Array = EMPTY): PendingConnection {
+  // Held only until start(): the upgrade's head buffer pins the whole request otherwise.
+  let initial: Uint8Array = head;
   // Frames are whole when written: Nagle would only delay them. Idle sockets are the heartbeat's business.
   (socket as Partial<Socket>).setNoDelay?.(true);
   (socket as Partial<Socket>).setTimeout?.(0);
@@ -50,7 +52,9 @@ export function bindSocket(socket: Duplex, options: ConnectionOptions, initial: 
       if (started) return;
       started = true;
       if (socket.destroyed) return;
-      if (initial.length > 0) connection.receive(initial);
+      const first = initial;
+      initial = EMPTY;
+      if (first.length > 0) connection.receive(first);
       socket.on('data', (chunk: Uint8Array) => connection.receive(chunk));
       socket.on('end', () => connection.receiveEnd());
       if (!transport.paused) socket.resume();

@@ -1,0 +1,193 @@
+/**
+ * The wsflow demo: one `node:http` server that serves a page and, on `/ws`, a chat/echo
+ * over WebSocket (wsflow's `attach`), showing each page the frames of its connection.
+ *
+ *   node demo/server.ts [--port 8080] [--host 127.0.0.1]
+ *
+ * `--port 0` takes a free port; the line printed at start says which:
+ * `wsflow demo on http://127.0.0.1:PORT/`.
+ *
+ * The wire: a page sends text messages (chat lines) and one-octet binary messages (0x01:
+ * "ping me"); the server sends JSON text messages (`welcome`, `chat`, `presence`,
+ * `pong`). Frame descriptions go to the page over Server-Sent Events at `/frames?id=…`.
+ * @module
+ */
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { parseArgs } from 'node:util';
+import { attach } from '@wsflow/node';
+import type { WebSocketConnection } from '@wsflow/codec';
+import { FrameLog } from './frame_log.ts';
+import { tapSocket } from './frame_tap.ts';
+
+// ---- options --------------------------------------------------------------------------
+
+const { values: args } = parseArgs({
+  options: {
+    port: { type: 'string', short: 'p', default: '8080' },
+    host: { type: 'string', default: '127.0.0.1' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+if (args.help) {
+  console.log('usage: node demo/server.ts [--port P (default 8080, 0 for any free port)] [--host H (default 127.0.0.1)]');
+  process.exit(0);
+}
+const port = Number(args.port);
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  console.error(`--port must be an integer from 0 to 65535, got ${args.port}`);
+  process.exit(2);
+}
+const host = args.host!;
+
+/** The largest message a page may send; a larger one closes its connection with 1009. */
+const MAX_MESSAGE = 16 * 1024;
+/** How long a closed connection's frame log stays readable, in ms. */
+const LOG_LINGER = 60_000;
+/** How long shutdown may take before the process exits anyway, in ms. */
+const SHUTDOWN_GRACE = 3_000;
+/** The binary command a page sends to ask for a Ping. */
+const PING_ME = 0x01;
+
+// ---- static files ---------------------------------------------------------------------
+
+const STATIC: Record<string, { type: string; body: Buffer }> = {
+  '/': { type: 'text/html', body: readFileSync(new URL('index.html', import.meta.url)) },
+  '/app.js': { type: 'text/javascript', body: readFileSync(new URL('app.js', import.meta.url)) },
+  '/style.css': { type: 'text/css', body: readFileSync(new URL('style.css', import.meta.url)) },
+};
+
+const SECURITY_HEADERS = {
+  'content-security-policy': "default-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+};
+
+function sendText(response: ServerResponse, status: number, body: string, extra: Record<string, string> = {}): void {
+  response.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', ...SECURITY_HEADERS, ...extra });
+  response.end(body);
+}
+
+// ---- the chat room --------------------------------------------------------------------
+
+interface Member {
+  readonly id: string;
+  readonly name: string;
+  readonly connection: WebSocketConnection;
+  readonly log: FrameLog;
+  pingSentAt: number;
+}
+
+const members = new Map<WebSocketConnection, Member>();
+/** Frame logs by member id, kept a while after their connection closed. */
+const logs = new Map<string, FrameLog>();
+let guests = 0;
+
+function broadcast(make: (to: Member) => object): void {
+  for (const member of members.values()) member.connection.send(JSON.stringify(make(member)));
+}
+
+function presence(event: 'joined' | 'left', who: Member): void {
+  broadcast(() => ({ type: 'presence', event, name: who.name, online: members.size }));
+}
+
+function onConnection(connection: WebSocketConnection, request: IncomingMessage): void {
+  const member: Member = { id: randomUUID(), name: `guest-${++guests}`, connection, log: new FrameLog(), pingSentAt: 0 };
+  logs.set(member.id, member.log);
+  tapSocket(request.socket, (frame) => member.log.add(frame), { maxPayload: MAX_MESSAGE });
+  members.set(connection, member);
+
+  connection.onmessage = (data) => {
+    if (typeof data === 'string') {
+      const text = data.trim();
+      if (text === '') return;
+      const at = new Date().toISOString();
+      broadcast((to) => ({ type: 'chat', from: member.name, self: to === member, text, at }));
+    } else if (data.length === 1 && data[0] === PING_ME) {
+      member.pingSentAt = performance.now();
+      connection.ping('wsflow demo');
+    }
+  };
+  connection.onpong = () => {
+    if (member.pingSentAt === 0) return;
+    const ms = performance.now() - member.pingSentAt;
+    member.pingSentAt = 0;
+    connection.send(JSON.stringify({ type: 'pong', ms: Math.round(ms * 100) / 100 }));
+  };
+  connection.onerror = (error) => console.log(`${member.name}: ${error.message}`);
+  void connection.closed.then((info) => {
+    members.delete(connection);
+    member.log.end(info);
+    setTimeout(() => logs.delete(member.id), LOG_LINGER).unref();
+    console.log(`${member.name} left (${info.closeCode}${info.reason ? ` ${info.reason}` : ''})`);
+    presence('left', member);
+  });
+
+  connection.send(JSON.stringify({ type: 'welcome', id: member.id, name: member.name, online: members.size, maxMessage: MAX_MESSAGE }));
+  presence('joined', member);
+  console.log(`${member.name} joined from ${request.socket.remoteAddress}`);
+}
+
+// ---- HTTP -----------------------------------------------------------------------------
+
+const server = createServer((request, response) => {
+  const url = new URL(request.url ?? '/', 'http://localhost');
+  if (request.method !== 'GET' && request.method !== 'HEAD') {
+    sendText(response, 405, 'method not allowed\n', { allow: 'GET, HEAD' });
+    return;
+  }
+  if (url.pathname === '/frames') {
+    const log = logs.get(url.searchParams.get('id') ?? '');
+    if (log === undefined) sendText(response, 404, 'no such connection\n');
+    else log.subscribe(response);
+    return;
+  }
+  const file = STATIC[url.pathname];
+  if (file === undefined) {
+    sendText(response, 404, 'not found\n');
+    return;
+  }
+  response.writeHead(200, {
+    'content-type': `${file.type}; charset=utf-8`,
+    'content-length': file.body.length,
+    'cache-control': 'no-store',
+    ...SECURITY_HEADERS,
+  });
+  response.end(request.method === 'HEAD' ? undefined : file.body);
+});
+
+const endpoint = attach(server, { path: '/ws', handler: onConnection, maxMessage: MAX_MESSAGE, maxPayload: MAX_MESSAGE });
+
+server.on('error', (error) => {
+  console.error(`wsflow demo: ${error.message}`);
+  process.exit(1);
+});
+server.listen(port, host, () => {
+  const address = server.address() as AddressInfo;
+  const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  console.log(`wsflow demo on http://${shown}:${address.port}/`);
+});
+
+// ---- shutdown -------------------------------------------------------------------------
+
+let stopping = false;
+function shutdown(signal: string): void {
+  if (stopping) return;
+  stopping = true;
+  console.log(`${signal}: closing ${members.size} connection(s)…`);
+  setTimeout(() => {
+    console.log('shutdown took too long; exiting');
+    process.exit(1);
+  }, SHUTDOWN_GRACE).unref();
+  server.close();
+  // 1001 Going Away to every page, then wait for their Close frames (or the close timeout).
+  void endpoint.close({ closeCode: 1001, reason: 'server shutting down' }).then(() => {
+    // What is left: idle keep-alive sockets and frame-log streams.
+    server.closeAllConnections();
+    console.log('bye');
+  });
+}
+process.once('SIGINT', () => shutdown('SIGINT'));
+process.once('SIGTERM', () => shutdown('SIGTERM'));
