@@ -2,7 +2,8 @@
 // `npm test`: every suite, one after the other, then one closing line
 // "N passed, N failed" summing them all.
 //   1. Vitest: every package's unit, conformance and interop tests (Node 24).
-//   2. The codec's suite again under Deno and under Bun (scripts/test-runtimes.mjs).
+//   2. Under Deno and under Bun (scripts/test-runtimes.mjs): the codec's and the facade's
+//      suites again, and each runtime's own shim suite.
 //   3. Playwright: the end-to-end specs in Debian's Chromium.
 // Expects `npm run build` to have run (scripts/test.sh does it). A suite that cannot
 // report its counts counts as one failure.
@@ -56,8 +57,9 @@ function add(label, counts, status, seconds) {
 }
 
 // 2. Deno and Bun: the harness prints "<runtime>: N passed, N failed[, N skipped]".
+// The platform-neutral packages, plus the runtime's own shim.
 for (const runtime of ['deno', 'bun']) {
-  const r = run(runtime, process.execPath, [join(root, 'scripts/test-runtimes.mjs'), runtime, 'packages/codec']);
+  const r = run(runtime, process.execPath, [join(root, 'scripts/test-runtimes.mjs'), runtime, runtime === 'bun' ? 'packages/{codec,websocket,bun}' : 'packages/{codec,websocket}']);
   const m = r.stdout.match(new RegExp(`^${runtime}: (\\d+) passed, (\\d+) failed(?:, (\\d+) skipped)?$`, 'm'));
   add(runtime, m ? { passed: +m[1], failed: +m[2], skipped: +(m[3] ?? 0) } : null, r.status, r.seconds);
 }

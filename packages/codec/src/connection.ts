@@ -143,6 +143,11 @@ export class WebSocketConnection {
   onerror: ((error: Error) => void) | null = null;
   /** Called once, when the connection is closed. */
   onclose: ((info: CloseInfo) => void) | null = null;
+  /**
+   * Called when the peer's Close frame arrives, before the transport is closed (the
+   * WHATWG CLOSING state begins then). `closeCode` is 1005 when it carried none.
+   */
+  onclosing: ((info: { closeCode: number; reason: string }) => void) | null = null;
 
   readonly #transport: ByteTransport;
   readonly #protocol: WebSocketProtocol;
@@ -207,7 +212,10 @@ export class WebSocketConnection {
         onBinary: (data) => this.#deliver(data),
         onPing: (payload) => this.onping?.(payload),
         onPong: (payload) => this.onpong?.(payload),
-        onClose: () => this.#closeHandshakeDone(),
+        onClose: (closeCode, reason) => {
+          this.onclosing?.({ closeCode, reason });
+          this.#closeHandshakeDone();
+        },
         onError: (error) => this.#failed(error),
       },
     );
@@ -284,17 +292,23 @@ export class WebSocketConnection {
   set onmessage(handler: ((data: Message) => void) | null) {
     this.#onmessage = typeof handler === 'function' ? handler : null;
     if (this.#onmessage !== null && this.#early !== null) {
-      const early = this.#early;
-      this.#early = null;
-      if (early.length > 0) {
-        queueMicrotask(() => {
-          for (const message of early) {
-            if (this.#readController !== null) this.#readController.enqueue(message);
-            else this.#onmessage?.(message);
-          }
-          this.#resumeIfPaused();
-        });
-      } else this.#resumeIfPaused();
+      if (this.#early.length === 0) {
+        this.#early = null;
+        this.#resumeIfPaused();
+        return;
+      }
+      // Deliver what was kept a microtask later; messages arriving meanwhile join the queue
+      // (the queue stays in place until then), so order holds.
+      queueMicrotask(() => {
+        const early = this.#early;
+        if (early === null) return;
+        this.#early = null;
+        for (const message of early) {
+          if (this.#readController !== null) this.#readController.enqueue(message);
+          else this.#onmessage?.(message);
+        }
+        this.#resumeIfPaused();
+      });
     }
   }
 
@@ -303,6 +317,11 @@ export class WebSocketConnection {
     if (this.#finished !== null) return 'closed';
     const s = this.#protocol.state;
     return s === ProtocolState.Open ? 'open' : 'closing';
+  }
+
+  /** The protocol error that failed the connection (the peer broke RFC 6455 or a limit), if one did. */
+  get error(): ProtocolError | null {
+    return this.#protocol.error;
   }
 
   /** Resolves once the connection is closed, with how it ended. Never rejects. */
@@ -480,8 +499,11 @@ export class WebSocketConnection {
         at += b.length;
       }
       this.#transport.write(out);
-    } else if (this.#transport.writev !== undefined) this.#transport.writev(batch);
-    else for (const b of batch) this.#transport.write(b);
+    } else {
+      const chunks = coalesce(batch);
+      if (this.#transport.writev !== undefined) this.#transport.writev(chunks);
+      else for (const b of chunks) this.#transport.write(b);
+    }
     // A Close written in this batch may have finished the protocol.
     if (this.#protocol.state === ProtocolState.Closed) this.#endTransport();
   }
@@ -587,6 +609,45 @@ export class WebSocketConnection {
     this.#drainWaiters = [];
     for (const wake of waiters) wake();
   }
+}
+
+/** Chunks at least this large are passed on as they are; runs of smaller ones are joined. */
+const COALESCE_MIN = 16 * 1024;
+
+/**
+ * Joins runs of small chunks (frames, headers) into one buffer each, leaving large
+ * payloads uncopied, so a transport without a real writev (one write is one system call)
+ * makes few writes.
+ */
+function coalesce(batch: Uint8Array[]): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let run: Uint8Array[] = [];
+  let runBytes = 0;
+  const flushRun = (): void => {
+    if (run.length === 1) out.push(run[0]);
+    else if (run.length > 1) {
+      const joined = new Uint8Array(runBytes);
+      let at = 0;
+      for (const b of run) {
+        joined.set(b, at);
+        at += b.length;
+      }
+      out.push(joined);
+    }
+    run = [];
+    runBytes = 0;
+  };
+  for (const b of batch) {
+    if (b.length >= COALESCE_MIN) {
+      flushRun();
+      out.push(b);
+    } else {
+      run.push(b);
+      runBytes += b.length;
+    }
+  }
+  flushRun();
+  return out;
 }
 
 function sizeOf(data: SendData): number {

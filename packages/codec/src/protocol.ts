@@ -276,12 +276,14 @@ export class WebSocketProtocol implements FrameSink {
 
   /**
    * Starts the closing handshake (RFC 6455 §7.1.2). With no code the Close frame has no
-   * payload. Does nothing if a Close was already sent or received.
+   * payload. Does nothing if a Close was already sent or received (the arguments are then
+   * not checked).
    * @throws RangeError for a code that may not be sent or a reason over 123 UTF-8 octets
    */
   close(code?: number, reason = ''): void {
-    const payload = serializeClosePayload(code, reason);
+    // Closing already started: nothing to do, whatever the arguments.
     if (this.#closeSent !== null || this.#closeReceived !== null || this.#error !== null) return;
+    const payload = serializeClosePayload(code, reason);
     this.#writer.frame(true, 0, Opcode.Close, payload);
     this.#closeSent = { code: code ?? CloseCode.NoStatusReceived, reason };
     this.#state = ProtocolState.Closing;

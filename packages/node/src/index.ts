@@ -13,6 +13,6 @@ export { isProxyExempt, parseProxyUrl, proxyFromEnvironment, type ProxyEnvironme
 export { ProxyError } from './proxy_error.ts';
 export { authorityOf, openTunnel, type TunnelOptions } from './proxy_tunnel.ts';
 export { connect, type ConnectOptions } from './connect.ts';
-export { WebSocket, type BinaryType, type WebSocketOptions } from './websocket.ts';
-export { CloseEventImpl, type CloseEventFields } from './close_event.ts';
+export { WebSocket, WebSocketError, WebSocketStream, type BinaryType, type WebSocketOptions } from './websocket.ts';
+export { CloseEventImpl, type CloseEventFields } from '@wsflow/websocket';
 export type { CloseInfo, CloseOptions, HeartbeatOptions, Message, SendData, WebSocketConnection } from '@wsflow/codec';

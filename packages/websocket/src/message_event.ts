@@ -1,0 +1,76 @@
+/**
+ * The `MessageEvent` a `WebSocket` fires (HTML Standard, "The MessageEvent interface"):
+ * the runtime's own where it has one (every runtime wsflow targets does), else a minimal
+ * spec-shaped class with `data`, `origin`, `lastEventId`, `source` and `ports`.
+ * @module
+ */
+
+/** The fields a WebSocket message event carries. */
+export interface MessageEventFields extends EventInit {
+  data?: unknown;
+  origin?: string;
+  lastEventId?: string;
+}
+
+/** What a message event exposes. */
+export interface MessageEventLike extends Event {
+  readonly data: unknown;
+  readonly origin: string;
+  readonly lastEventId: string;
+  readonly source: null | object;
+  readonly ports: readonly unknown[];
+}
+
+/** The `MessageEvent` constructor's shape, as far as the facade uses it. */
+export type MessageEventConstructor = new (type: string, init?: MessageEventFields) => MessageEventLike;
+
+/**
+ * A minimal `MessageEvent` for runtimes without one.
+ *
+ * @example
+ * ```ts
+ * new MessageEventPolyfill('message', { data: 'hi', origin: 'ws://example.test' }).data; // 'hi'
+ * ```
+ */
+export class MessageEventPolyfill extends Event implements MessageEventLike {
+  readonly #data: unknown;
+  readonly #origin: string;
+  readonly #lastEventId: string;
+
+  constructor(type: string, init: MessageEventFields = {}) {
+    super(type, init);
+    this.#data = init.data ?? null;
+    this.#origin = init.origin === undefined ? '' : String(init.origin);
+    this.#lastEventId = init.lastEventId === undefined ? '' : String(init.lastEventId);
+  }
+
+  get data(): unknown {
+    return this.#data;
+  }
+
+  get origin(): string {
+    return this.#origin;
+  }
+
+  get lastEventId(): string {
+    return this.#lastEventId;
+  }
+
+  get source(): null {
+    return null;
+  }
+
+  get ports(): readonly unknown[] {
+    return Object.freeze([]);
+  }
+
+  get [Symbol.toStringTag](): string {
+    return 'MessageEvent';
+  }
+}
+
+/** The runtime's `MessageEvent`, or {@link MessageEventPolyfill}. */
+export const MessageEventImpl: MessageEventConstructor =
+  typeof (globalThis as { MessageEvent?: unknown }).MessageEvent === 'function'
+    ? (globalThis as unknown as { MessageEvent: MessageEventConstructor }).MessageEvent
+    : MessageEventPolyfill;

@@ -1,0 +1,296 @@
+/**
+ * One accepted connection of a {@link TestServer}: what the test sees of a client and
+ * every way to act on it — messages, pings, raw or invalid frames, a close with a code,
+ * an abrupt drop, and paused reading for backpressure.
+ * @module
+ */
+import {
+  encodeUtf8,
+  frameHeaderSize,
+  maskInto,
+  serializeClosePayload,
+  writeFrameHeader,
+  type CloseInfo,
+  type Message,
+  type RequestHead,
+  type SendData,
+  type WebSocketConnection,
+} from '@wsflow/codec';
+import { noteActivity, track } from './activity.ts';
+import { binaryString } from './binary_string.ts';
+import type { ServerTransport } from './server_transport.ts';
+
+/** A message as the server receives it: text as a string, binary as bytes. */
+export type TestMessage = Message;
+
+/** A frame to write by hand with {@link TestConnection.sendFrame}; nothing is checked. */
+export interface RawFrame {
+  /** The 4-bit opcode, reserved ones included (0x3–0x7, 0xB–0xF). */
+  opcode: number;
+  /** The payload: bytes, or a string sent as its UTF-8. Default empty. */
+  payload?: Uint8Array | string;
+  /** The FIN bit. Default true. */
+  fin?: boolean;
+  rsv1?: boolean;
+  rsv2?: boolean;
+  rsv3?: boolean;
+  /** Masks the payload with this key, which a server must never do (RFC 6455 §5.1). */
+  maskKey?: number;
+}
+
+interface Waiter<T> {
+  resolve: (value: T) => void;
+  reject: (reason: unknown) => void;
+}
+
+/** Internal wiring a {@link TestServer} passes in. */
+export interface TestConnectionInit {
+  connection: WebSocketConnection;
+  transport: ServerTransport;
+  url: URL;
+  request: RequestHead;
+  /** Called with each message, after the connection recorded it. */
+  onmessage: (message: TestMessage, connection: TestConnection) => void;
+}
+
+/**
+ * A client connection as the test server sees it.
+ *
+ * @example
+ * ```ts
+ * const client = await server.nextConnection();
+ * expect(await client.nextMessage()).toBe('hello');
+ * client.send('welcome');
+ * client.sendFrame({ opcode: 0x3 }); // a reserved opcode: the client fails with 1006
+ * client.close(4000, 'bye');
+ * expect(await client.closed).toEqual({ closeCode: 4000, reason: 'bye', wasClean: true });
+ * ```
+ */
+export class TestConnection {
+  /** The URL the client requested, query included. */
+  readonly url: URL;
+  /** The client's upgrade request: method, target, headers (by lower-case name). */
+  readonly request: RequestHead;
+  /** The subprotocol selected, `''` for none. */
+  readonly protocol: string;
+  /** The extensions accepted, `''` for none. */
+  readonly extensions: string;
+  /** Every message received, in order. */
+  readonly messages: TestMessage[] = [];
+  /** The payload of every Ping received (each was answered with a Pong). */
+  readonly pings: Uint8Array[] = [];
+  /** The payload of every Pong received. */
+  readonly pongs: Uint8Array[] = [];
+  /** Protocol errors of the client, and transport errors. */
+  readonly errors: Error[] = [];
+  /** Called with each message received; set it to answer (`(m, c) => c.send(m)` echoes). */
+  onmessage: ((message: TestMessage, connection: TestConnection) => void) | null = null;
+
+  readonly #connection: WebSocketConnection;
+  readonly #transport: ServerTransport;
+  #cursor = 0;
+  #waiters: Array<Waiter<TestMessage>> = [];
+  #closeInfo: CloseInfo | null = null;
+  /** Operations waiting behind a Blob being read, in order; null when none is. */
+  #later: Array<(() => void) | Blob> | null = null;
+  /** A close() waits in {@link #later}. */
+  #closeQueued = false;
+
+  /** @internal Created by {@link TestServer}. */
+  constructor(init: TestConnectionInit) {
+    this.#connection = init.connection;
+    this.#transport = init.transport;
+    this.url = init.url;
+    this.request = init.request;
+    this.protocol = init.connection.protocol;
+    this.extensions = init.connection.extensions;
+    const conn = init.connection;
+    conn.onmessage = (message) => {
+      noteActivity();
+      this.messages.push(message);
+      const waiter = this.#waiters.shift();
+      if (waiter !== undefined) {
+        this.#cursor++;
+        waiter.resolve(message);
+      }
+      init.onmessage(message, this);
+      this.onmessage?.(message, this);
+    };
+    conn.onping = (payload) => void this.pings.push(payload.slice());
+    conn.onpong = (payload) => void this.pongs.push(payload.slice());
+    conn.onerror = (error) => void this.errors.push(error);
+    conn.onclose = (info) => {
+      noteActivity();
+      this.#closeInfo = info;
+      const waiters = this.#waiters;
+      this.#waiters = [];
+      for (const waiter of waiters) waiter.reject(new Error(`the connection closed (${info.closeCode}) before another message arrived`));
+    };
+  }
+
+  /** `'open'`, `'closing'` (a Close was sent or received) or `'closed'`. */
+  get state(): 'open' | 'closing' | 'closed' {
+    return this.#connection.state;
+  }
+
+  /** Resolves with how the connection ended: the client's close code, 1005, or 1006. */
+  get closed(): Promise<CloseInfo> {
+    return this.#connection.closed;
+  }
+
+  /** How the connection ended, once it has. */
+  get closeInfo(): CloseInfo | null {
+    return this.#closeInfo;
+  }
+
+  /** Bytes written to the client and not yet read by it. */
+  get bufferedAmount(): number {
+    return this.#connection.bufferedAmount;
+  }
+
+  /**
+   * The next message this connection receives: one already received and not yet taken by
+   * `nextMessage`, or the next to arrive.
+   * @throws (rejects) if the connection closes first
+   */
+  nextMessage(): Promise<TestMessage> {
+    if (this.#cursor < this.messages.length) return Promise.resolve(this.messages[this.#cursor++]);
+    if (this.#closeInfo !== null) {
+      return Promise.reject(new Error(`the connection closed (${this.#closeInfo.closeCode}) before another message arrived`));
+    }
+    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
+  }
+
+  /**
+   * Sends a message: a string as text, anything binary (a Blob too) as binary. A Blob is
+   * read first; what is sent, written or closed after it waits its turn.
+   * @throws Error once the connection is closing or closed
+   */
+  send(data: SendData): void {
+    if (this.#connection.state !== 'open' || this.#closeQueued) {
+      throw new Error(`cannot send: the connection is ${this.#closeQueued ? 'closing' : this.#connection.state}`);
+    }
+    noteActivity();
+    if (typeof Blob === 'function' && data instanceof Blob) this.#inOrder(data);
+    else if (typeof data === 'string') this.#inOrder(() => this.#connection.send(data));
+    else {
+      // Copied now: the caller may reuse its buffer while a Blob ahead is read.
+      const bytes = ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice() : new Uint8Array((data as ArrayBuffer).slice(0));
+      this.#inOrder(() => this.#connection.send(bytes));
+    }
+  }
+
+  /** Sends a Ping (the client answers with a Pong, recorded in {@link pongs}). */
+  ping(payload: Uint8Array | string = new Uint8Array(0)): void {
+    noteActivity();
+    const bytes = typeof payload === 'string' ? encodeUtf8(payload) : payload.slice();
+    if (bytes.length > 125) throw new RangeError('a Ping payload is at most 125 bytes; send a longer one with sendFrame()');
+    this.#inOrder(() => this.#connection.ping(bytes));
+  }
+
+  /** Sends an unsolicited Pong (RFC 6455 §5.5.3). */
+  pong(payload: Uint8Array | string = new Uint8Array(0)): void {
+    this.sendFrame({ opcode: 0xa, payload });
+  }
+
+  /**
+   * Writes one frame exactly as described, valid or not: a reserved opcode, a fragmented
+   * or oversized control frame, RSV bits, a masked server frame, invalid UTF-8.
+   */
+  sendFrame(frame: RawFrame): void {
+    const payload = typeof frame.payload === 'string' ? encodeUtf8(frame.payload) : (frame.payload ?? new Uint8Array(0));
+    const masked = frame.maskKey !== undefined;
+    const maskKey = (frame.maskKey ?? 0) >>> 0;
+    const rsv = (frame.rsv1 ? 0x40 : 0) | (frame.rsv2 ? 0x20 : 0) | (frame.rsv3 ? 0x10 : 0);
+    const out = new Uint8Array(frameHeaderSize(payload.length, masked) + payload.length);
+    const at = writeFrameHeader(out, 0, frame.fin ?? true, rsv, frame.opcode & 0x0f, payload.length, masked, maskKey);
+    if (masked) maskInto(payload, out, at, maskKey, 0);
+    else out.set(payload, at);
+    this.sendRaw(out);
+  }
+
+  /**
+   * Writes bytes as they are, in order with the connection's own frames. A string is taken
+   * as bytes, one per character (U+0000–U+00FF): `'\x81\x02hi'` is a text frame "hi".
+   */
+  sendRaw(bytes: Uint8Array | string): void {
+    const copy = typeof bytes === 'string' ? binaryString(bytes) : bytes.slice();
+    this.#inOrder(() => this.#transport.writeRaw(copy));
+  }
+
+  /**
+   * Starts the closing handshake; without a code the Close frame has no payload (the client
+   * then reports 1005). Resolves when the connection is closed.
+   * @throws RangeError for a code that may not be sent (1005, 1006, 1015, < 1000, …) or a
+   *   reason over 123 UTF-8 bytes; send those with {@link sendFrame}
+   */
+  close(code?: number, reason = ''): Promise<CloseInfo> {
+    noteActivity();
+    const options = code === undefined && reason === '' ? {} : { closeCode: code ?? 1000, reason };
+    // Checked now, even when the Close waits behind a Blob being read.
+    serializeClosePayload(options.closeCode, options.reason);
+    if (this.#later !== null) this.#closeQueued = true;
+    this.#inOrder(() => this.#connection.close(options));
+    return this.#connection.closed;
+  }
+
+  /**
+   * Ends the server's side of the transport without a Close frame (a FIN), after what was
+   * sent before, as a server process that exits would: the client sees 1006.
+   */
+  end(): void {
+    noteActivity();
+    this.#inOrder(() => this.#transport.end());
+  }
+
+  /** Drops the connection without a closing handshake: the client sees 1006. */
+  drop(): void {
+    noteActivity();
+    this.#later = null;
+    this.#connection.abort();
+  }
+
+  /** Runs `operation` now, or after the Blobs being read (a Blob is read, then sent). */
+  #inOrder(operation: (() => void) | Blob): void {
+    if (this.#later !== null) {
+      this.#later.push(operation);
+      return;
+    }
+    if (typeof operation === 'function') {
+      operation();
+      return;
+    }
+    this.#later = [operation];
+    void track(this.#drainInOrder(this.#later));
+  }
+
+  async #drainInOrder(queue: Array<(() => void) | Blob>): Promise<void> {
+    while (this.#later === queue && queue.length > 0) {
+      const next = queue[0]!;
+      if (typeof next === 'function') next();
+      else {
+        const bytes = new Uint8Array(await next.arrayBuffer());
+        if (this.#later !== queue) return;
+        if (this.#connection.state === 'open') this.#connection.send(bytes);
+      }
+      queue.shift();
+    }
+    if (this.#later === queue) this.#later = null;
+    this.#closeQueued = false;
+  }
+
+  /**
+   * Stops reading from the client: its writes back up and its `bufferedAmount` grows. A
+   * chunk the server was already waiting for when this is called is still taken (and held
+   * until {@link resumeReading}), as a socket read in progress completes.
+   */
+  pauseReading(): void {
+    this.#transport.pauseReading();
+  }
+
+  /** Reads from the client again. */
+  resumeReading(): void {
+    noteActivity();
+    this.#transport.resumeReading();
+  }
+}

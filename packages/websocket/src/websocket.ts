@@ -1,0 +1,662 @@
+/**
+ * The WHATWG `WebSocket` (WebSockets Standard, "The WebSocket interface") over a
+ * pluggable `Dialer`: the states, attributes, exceptions, events and their order
+ * that browsers have, with the protocol done by the codec's `WebSocketConnection`.
+ *
+ * Comments quote the standard's steps by number. Events fire in tasks of the WebSocket
+ * task source (see task_queue.ts), never synchronously inside a method.
+ * @module
+ */
+import { encodeUtf8, ProtocolError, type Message, type WebSocketConnection } from '@wsflow/codec';
+import { noteActivity, track } from './activity.ts';
+import { isBlockedPort } from './bad_port.ts';
+import { dialedParts, type DialedConnection } from './dialer.ts';
+import { exactArrayBuffer, isArrayBuffer } from './buffer_source.ts';
+import { CloseEventImpl } from './close_event.ts';
+import { validateCloseCodeAndReason } from './close_validation.ts';
+import { EventHandlers } from './event_handler.ts';
+import { DEFAULT_FACADE_OPTIONS, resolveFacadeConfig, type FacadeConfig, type FacadeOptions } from './facade_config.ts';
+import { MessageEventImpl } from './message_event.ts';
+import { toProtocolList, validateProtocolList } from './protocol_list.ts';
+import { ReadyState } from './ready_state.ts';
+import { queueTask } from './task_queue.ts';
+import { toClampedUnsignedShort, toDOMString, toUSVString } from './webidl.ts';
+import { getURLRecord } from './websocket_url.ts';
+
+/** `enum BinaryType { "blob", "arraybuffer" }` */
+export type BinaryType = 'blob' | 'arraybuffer';
+
+/** What `send()` accepts: `(BufferSource or Blob or USVString)`. */
+export type WebSocketSendData = string | ArrayBufferLike | ArrayBufferView | Blob;
+
+/** An `on…` attribute's value. */
+export type WebSocketEventHandler<E extends Event> = ((this: WebSocket, event: E) => unknown) | null;
+
+/** The events a {@link WebSocket} fires. */
+export interface WebSocketEventMap {
+  open: Event;
+  message: MessageEvent;
+  error: Event;
+  close: CloseEvent;
+}
+
+/**
+ * The second constructor argument of a class made with `acceptInit`: the subprotocols,
+ * and whatever else its dialer understands.
+ */
+export interface WebSocketInit {
+  protocols?: string | readonly string[];
+  readonly [option: string]: unknown;
+}
+
+/** How a class made by {@link createWebSocketClass} connects. */
+export interface WebSocketClassOptions extends FacadeOptions {
+  /**
+   * Accept a `WebSocketInit` dictionary as the second argument: an object that is not
+   * iterable, whose `protocols` member is the subprotocols and which reaches the dialer
+   * whole as `request.init` (headers, TLS options… of a runtime shim), as undici and Bun
+   * accept (whatwg/websockets#42). Default false: the standard's `(DOMString or
+   * sequence<DOMString>)`, where such an object is the string "[object Object]".
+   */
+  acceptInit?: boolean;
+}
+
+interface Config extends FacadeConfig {
+  acceptInit: boolean;
+}
+
+/** Whether a constructor argument is a WebSocketInit dictionary: an object, not iterable. */
+function isInitDictionary(value: unknown): value is Readonly<Record<string, unknown>> {
+  return typeof value === 'object' && value !== null && typeof (value as { [Symbol.iterator]?: unknown })[Symbol.iterator] !== 'function';
+}
+
+const kConfig = Symbol('wsflow.websocket.config');
+
+function resolveConfig(options: WebSocketClassOptions): Config {
+  return { ...resolveFacadeConfig(options), acceptInit: options.acceptInit ?? false };
+}
+
+const defaultConfig: Config = resolveConfig(DEFAULT_FACADE_OPTIONS);
+
+function configOf(target: unknown): Config {
+  const config = (target as { [kConfig]?: Config } | undefined)?.[kConfig];
+  return config ?? defaultConfig;
+}
+
+/** Reads kept outstanding on a connection's readable (see `#receive`). */
+const OUTSTANDING_READS = 64;
+
+const { CONNECTING, OPEN, CLOSING, CLOSED } = ReadyState;
+
+function isBlob(value: unknown): value is Blob {
+  return typeof Blob === 'function' && value instanceof Blob;
+}
+
+/** The bytes of a view, or a `TypeError` for a view of a SharedArrayBuffer (no [AllowShared]). */
+function viewBytes(view: ArrayBufferView): Uint8Array {
+  if (!isArrayBuffer(view.buffer)) throw new TypeError('send() does not accept a view of a SharedArrayBuffer');
+  return new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+}
+
+/** A send waiting behind a Blob being read, or a close waiting behind the sends. */
+type QueuedSend = { kind: 'text'; data: string; size: number } | { kind: 'binary'; data: Uint8Array; size: number } | { kind: 'blob'; data: Blob; size: number } | { kind: 'close'; code: number | null; reason: string };
+
+/**
+ * A WHATWG `WebSocket`.
+ *
+ * This class, imported from `@wsflow/websocket`, reaches the in-memory servers of the
+ * default network (see `TestServer`): a URL without one fails as an unreachable host
+ * would. Runtime shims export a `WebSocket` made by {@link createWebSocketClass} with
+ * their TCP/TLS dialer; every such class extends this one.
+ *
+ * @example
+ * ```ts
+ * const ws = new WebSocket('wss://example.com/chat', ['chat.v2']);
+ * ws.binaryType = 'arraybuffer';
+ * ws.onopen = () => ws.send('Hello');
+ * ws.onmessage = (event) => console.log(event.data);
+ * ws.onclose = (event) => console.log(event.code, event.reason, event.wasClean);
+ * ```
+ */
+export class WebSocket extends EventTarget {
+  declare static readonly CONNECTING: 0;
+  declare static readonly OPEN: 1;
+  declare static readonly CLOSING: 2;
+  declare static readonly CLOSED: 3;
+  declare readonly CONNECTING: 0;
+  declare readonly OPEN: 1;
+  declare readonly CLOSING: 2;
+  declare readonly CLOSED: 3;
+
+  /** The URL record (WebSockets Standard: "Each WebSocket object has an associated url"). */
+  readonly #url: URL;
+  #readyState: ReadyState = CONNECTING;
+  #protocol = '';
+  #extensions = '';
+  #binaryType: BinaryType = 'blob';
+  readonly #handlers = new EventHandlers(this);
+  /** Aborted to give up on establishing the connection. */
+  readonly #dial = new AbortController();
+  /** Set once the connection is established (the dialer resolved). */
+  #connection: WebSocketConnection | null = null;
+  /** "The user agent was required to fail the WebSocket connection." */
+  #failed = false;
+  /** The task that fires close is queued: later ends are ignored. */
+  #closeQueued = false;
+  /** The connection was closing when it was handed over: an unclean end means it failed. */
+  #failedIfUnclean = false;
+
+  // bufferedAmount: bytes handed to the connection and maybe not transmitted yet; bytes
+  // waiting behind a Blob; bytes of send() calls made after closing started (never sent).
+  #handedBytes = 0;
+  #queuedBytes = 0;
+  #unsentBytes = 0;
+  /** Sends (and a close) waiting behind a Blob being read; null when none is. */
+  #sendQueue: QueuedSend[] | null = null;
+
+  /**
+   * Creates a WebSocket and starts establishing its connection.
+   *
+   * @param url an absolute `ws:`, `wss:`, `http:` or `https:` URL, or one relative to the base URL
+   * @param protocols a subprotocol, or a list of them, to offer (or a {@link WebSocketInit}
+   *   for a class made with `acceptInit`)
+   * @throws {DOMException} "SyntaxError" for a URL that does not parse, has another
+   *   scheme or has a fragment, and for invalid or repeated subprotocols
+   * @throws {TypeError} without arguments
+   */
+  constructor(url: string | URL, protocols?: string | readonly string[] | WebSocketInit) {
+    if (arguments.length === 0) throw new TypeError("Failed to construct 'WebSocket': 1 argument required, but only 0 present.");
+    super();
+    const config = configOf(new.target);
+    // Web IDL: `USVString url`, `optional (DOMString or sequence<DOMString>) protocols = []`.
+    const urlString = toUSVString(url);
+    // With `acceptInit`, a non-iterable object is a WebSocketInit dictionary instead
+    // (whatwg/websockets#42): its `protocols`, and the whole of it for the dialer.
+    let init: Readonly<Record<string, unknown>> | undefined;
+    let protocolList: string[];
+    if (config.acceptInit && isInitDictionary(protocols)) {
+      init = protocols;
+      protocolList = toProtocolList(protocols.protocols);
+    } else protocolList = toProtocolList(protocols);
+
+    // 1. Let baseURL be this's relevant settings object's API base URL.
+    const baseURL = config.baseURL();
+    // 2. Let urlRecord be the result of getting a URL record given url and baseURL.
+    const urlRecord = getURLRecord(urlString, baseURL);
+    //    (If urlRecord is failure, then throw a "SyntaxError" DOMException.)
+    if (urlRecord === null) {
+      throw new DOMException(`Failed to construct 'WebSocket': The URL '${urlString}' is invalid.`, 'SyntaxError');
+    }
+    // 3. If protocols is a string, set protocols to a sequence consisting of just that string.
+    //    (Done by the conversion above.)
+    // 4. If any of the values in protocols occur more than once or otherwise fail to match
+    //    the requirements for elements that comprise the value of `Sec-WebSocket-Protocol`
+    //    fields as defined by The WebSocket protocol, then throw a "SyntaxError" DOMException.
+    validateProtocolList(protocolList);
+    // 5. Set this's url to urlRecord.
+    this.#url = urlRecord;
+    // 6. Let client be this's relevant settings object. (Its origin is sent as `Origin`.)
+    const origin = config.origin(baseURL);
+    // 7. Run this step in parallel: establish a WebSocket connection given urlRecord,
+    //    protocols, and client.
+    this.#establish(config, protocolList, origin, init);
+  }
+
+  /** Returns this's url, serialized. */
+  get url(): string {
+    return this.#url.href;
+  }
+
+  /** The state of the connection: CONNECTING (0), OPEN (1), CLOSING (2) or CLOSED (3). */
+  get readyState(): ReadyState {
+    return this.#readyState;
+  }
+
+  /**
+   * Bytes of application data (UTF-8 text and binary data) queued using `send()` but not
+   * yet transmitted to the network. Once closing has started it only grows: data sent
+   * then is counted and never transmitted.
+   */
+  get bufferedAmount(): number {
+    const conn = this.#connection;
+    if (conn === null) return this.#queuedBytes + this.#unsentBytes;
+    const transport = conn.bufferedAmount;
+    if (transport === 0) this.#handedBytes = 0;
+    return Math.min(this.#handedBytes, transport) + this.#queuedBytes + this.#unsentBytes;
+  }
+
+  /** The extensions selected by the server, `''` until open and when none. */
+  get extensions(): string {
+    return this.#extensions;
+  }
+
+  /** The subprotocol selected by the server, `''` until open and when none. */
+  get protocol(): string {
+    return this.#protocol;
+  }
+
+  /**
+   * How binary messages are exposed: `'blob'` (the default) or `'arraybuffer'`. Read when
+   * each message event is dispatched; other values are ignored (Web IDL enumeration).
+   */
+  get binaryType(): BinaryType {
+    return this.#binaryType;
+  }
+
+  set binaryType(value: BinaryType) {
+    const text = toDOMString(value);
+    if (text === 'blob' || text === 'arraybuffer') this.#binaryType = text;
+  }
+
+  get onopen(): WebSocketEventHandler<Event> {
+    return this.#handlers.get('open') as WebSocketEventHandler<Event>;
+  }
+  set onopen(value: WebSocketEventHandler<Event>) {
+    this.#handlers.set('open', value);
+  }
+
+  get onmessage(): WebSocketEventHandler<MessageEvent> {
+    return this.#handlers.get('message') as WebSocketEventHandler<MessageEvent>;
+  }
+  set onmessage(value: WebSocketEventHandler<MessageEvent>) {
+    this.#handlers.set('message', value);
+  }
+
+  get onerror(): WebSocketEventHandler<Event> {
+    return this.#handlers.get('error') as WebSocketEventHandler<Event>;
+  }
+  set onerror(value: WebSocketEventHandler<Event>) {
+    this.#handlers.set('error', value);
+  }
+
+  get onclose(): WebSocketEventHandler<CloseEvent> {
+    return this.#handlers.get('close') as WebSocketEventHandler<CloseEvent>;
+  }
+  set onclose(value: WebSocketEventHandler<CloseEvent>) {
+    this.#handlers.set('close', value);
+  }
+
+  /**
+   * Closes the connection: starts the closing handshake, or fails a connection still
+   * being established. Without a code the Close frame has no payload (the peer then
+   * reports 1005); with a reason but no code, the code is 1000.
+   *
+   * @param code 1000 or 3000–4999 ([Clamp]ed: 999.5 is 1000, NaN is 0)
+   * @param reason at most 123 bytes of UTF-8
+   * @throws {DOMException} "InvalidAccessError" for another code, "SyntaxError" for a longer reason
+   */
+  close(code?: number, reason?: string): void {
+    // Web IDL: `optional [Clamp] unsigned short code, optional USVString reason`.
+    const clamped = code === undefined ? undefined : toClampedUnsignedShort(code);
+    const text = reason === undefined ? undefined : toUSVString(reason);
+    // 1. If code is the special value "missing", then set code to null.
+    const closeCode = clamped ?? null;
+    // 2. If reason is the special value "missing", then set reason to the empty string.
+    // 3. Validate close code and reason with code and reason.
+    validateCloseCodeAndReason(closeCode, text ?? null);
+    // 4. Close the WebSocket with this, code, and reason.
+    this.#closeTheWebSocket(closeCode, text ?? '');
+  }
+
+  /**
+   * Transmits `data`: a string as a text message, anything binary as a binary message.
+   * Anything else is converted to a string first (`send(null)` sends `"null"`).
+   *
+   * @throws {DOMException} "InvalidStateError" while CONNECTING
+   * @throws {TypeError} without an argument
+   */
+  send(data: WebSocketSendData): void {
+    if (arguments.length === 0) throw new TypeError("Failed to execute 'send' on 'WebSocket': 1 argument required, but only 0 present.");
+    // Web IDL: `(BufferSource or Blob or USVString) data`.
+    let item: QueuedSend;
+    if (isBlob(data)) item = { kind: 'blob', data, size: data.size };
+    else if (isArrayBuffer(data)) item = { kind: 'binary', data: new Uint8Array(data), size: data.byteLength };
+    else if (ArrayBuffer.isView(data)) {
+      const bytes = viewBytes(data);
+      item = { kind: 'binary', data: bytes, size: bytes.byteLength };
+    } else {
+      const text = toUSVString(data);
+      item = { kind: 'text', data: text, size: encodeUtf8(text).length };
+    }
+    // 1. If this's ready state is CONNECTING, then throw an "InvalidStateError" DOMException.
+    if (this.#readyState === CONNECTING) {
+      throw new DOMException("Failed to execute 'send' on 'WebSocket': Still in CONNECTING state.", 'InvalidStateError');
+    }
+    noteActivity();
+    // 2. "If the WebSocket connection is established and the WebSocket closing handshake has
+    //    not yet started, then the user agent must send a WebSocket Message comprised of
+    //    data [...] Any invocation of this method [...] that does not throw an exception
+    //    must increase the bufferedAmount attribute by the number of bytes needed to express
+    //    the argument as UTF-8 / by the size of the Blob / by the length of the buffer."
+    const conn = this.#connection;
+    if (this.#readyState !== OPEN || conn === null || conn.state !== 'open') {
+      this.#unsentBytes += item.size;
+      return;
+    }
+    if (this.#sendQueue !== null) {
+      // Behind a Blob being read: keep a copy, the caller may reuse its buffer.
+      if (item.kind === 'binary') item = { kind: 'binary', data: new Uint8Array(item.data), size: item.size };
+      this.#sendQueue.push(item);
+      this.#queuedBytes += item.size;
+      return;
+    }
+    if (item.kind === 'blob') {
+      this.#sendQueue = [item];
+      this.#queuedBytes += item.size;
+      void track(this.#drainSendQueue(conn));
+      return;
+    }
+    this.#transmit(conn, item);
+  }
+
+  get [Symbol.toStringTag](): string {
+    return 'WebSocket';
+  }
+
+  // ---- establishing -----------------------------------------------------------------
+
+  #establish(config: Config, protocols: string[], origin: string | undefined, init: Readonly<Record<string, unknown>> | undefined): void {
+    // Fetch: "should request be blocked due to a bad port" → a network error, which fails
+    // the WebSocket connection (WebSockets Standard, "establish a WebSocket connection",
+    // processResponse step 1).
+    if (config.blockBadPorts && isBlockedPort(this.#url)) {
+      this.#failTheConnection();
+      return;
+    }
+    let dialing: Promise<WebSocketConnection | DialedConnection>;
+    try {
+      dialing = Promise.resolve(config.dialer({ url: new URL(this.#url.href), protocols: [...protocols], signal: this.#dial.signal, origin, init }));
+    } catch (error) {
+      dialing = Promise.reject(error);
+    }
+    dialing.then(
+      (result) => this.#established(dialedParts(result), protocols),
+      () => this.#failTheConnection(),
+    );
+  }
+
+  #established({ connection: conn, start }: DialedConnection, protocols: string[]): void {
+    if (this.#failed || this.#closeQueued) {
+      conn.abort();
+      return;
+    }
+    // "If protocols is not the empty list and extracting header list values given
+    // `Sec-WebSocket-Protocol` and response's header list results in null, failure, or the
+    // empty byte sequence, then fail the WebSocket connection."
+    if (protocols.length > 0 && conn.protocol === '') {
+      conn.abort();
+      this.#failTheConnection();
+      return;
+    }
+    // The WebSocket connection is established.
+    this.#connection = conn;
+    // The peer broke the protocol: the connection failed it (and sent the Close code).
+    conn.onerror = (error) => {
+      if (error instanceof ProtocolError) this.#failed = true;
+    };
+    // An error before this subscription was not seen. A connection already closing now
+    // (no Close from us yet) got the peer's Close, or failed: if it ends uncleanly, it
+    // failed. (The codec's connection does not keep its ProtocolError for late subscribers.)
+    if (conn.state === 'closing') this.#failedIfUnclean = true;
+    this.#receive(conn);
+    start();
+    // "When the WebSocket connection is established, the user agent must queue a task to
+    // run these steps:"
+    queueTask(() => {
+      // A close() since then started the closing handshake: no open event (as browsers do).
+      if (this.#readyState !== CONNECTING) return;
+      // 1. Change the ready state to OPEN (1).
+      this.#readyState = OPEN;
+      // 2. Change the extensions attribute's value to the extensions in use, if it is not the null value.
+      this.#extensions = conn.extensions;
+      // 3. Change the protocol attribute's value to the subprotocol in use, if it is not the null value.
+      this.#protocol = conn.protocol;
+      // 4. Fire an event named open at the WebSocket object.
+      this.dispatchEvent(new Event('open'));
+    });
+  }
+
+  // ---- feedback from the protocol ---------------------------------------------------
+
+  /**
+   * Takes the connection's messages in order, then its end, and queues their tasks.
+   *
+   * `onmessage` alone could reorder: the connection hands the messages it kept before this
+   * subscription over in a microtask, and one arriving meanwhile would overtake them. Its
+   * `readable` takes them synchronously instead; but an unclean end errors that stream,
+   * dropping what it still queues, while a WebSocket delivers every message received
+   * before the end. So many reads are kept outstanding: each message fulfils one the
+   * moment it is enqueued, and each fulfilled read asks for another at once. A connection
+   * that already ended is read through `onmessage`, which no later message can race.
+   */
+  #receive(conn: WebSocketConnection): void {
+    let endMessages!: () => void;
+    const messagesEnded = new Promise<void>((resolve) => (endMessages = resolve));
+    void Promise.all([conn.closed, messagesEnded]).then(([info]) => this.#connectionClosed(info.closeCode, info.reason, info.wasClean));
+    if (conn.state === 'closed') {
+      conn.onmessage = (data) => this.#messageReceived(data);
+      // The kept messages are handed over in a microtask queued by the setter, before this one.
+      void Promise.resolve().then(endMessages);
+      return;
+    }
+    const reader = conn.readable.getReader();
+    let outstanding = 0;
+    let ended = false;
+    const end = (): void => {
+      if (ended) return;
+      ended = true;
+      endMessages();
+    };
+    const onRead = (result: ReadableStreamReadResult<Message>): void => {
+      outstanding--;
+      if (result.done) {
+        end();
+        return;
+      }
+      if (ended) return;
+      this.#messageReceived(result.value);
+      request();
+    };
+    const request = (): void => {
+      while (!ended && outstanding < OUTSTANDING_READS) {
+        outstanding++;
+        reader.read().then(onRead, end);
+      }
+    };
+    request();
+  }
+
+  /** "When a WebSocket message has been received with type type and data data, the user agent must queue a task:" */
+  #messageReceived(data: Message): void {
+    queueTask(() => {
+      // 1. If this's ready state is not OPEN (1), then return.
+      if (this.#readyState !== OPEN) return;
+      // 2. Let dataForEvent be determined by switching on type and binary type:
+      //    - type indicates that the data is Text: a new DOMString containing data
+      //    - Binary and binary type is "blob": a new Blob object that represents data as its raw data
+      //    - Binary and binary type is "arraybuffer": a new ArrayBuffer object whose contents are data
+      let dataForEvent: string | Blob | ArrayBuffer;
+      if (typeof data === 'string') dataForEvent = data;
+      else if (this.#binaryType === 'blob') dataForEvent = new Blob([data as Uint8Array<ArrayBuffer>]);
+      else dataForEvent = exactArrayBuffer(data);
+      // 3. Fire an event named message at the WebSocket object, using MessageEvent, with the
+      //    origin attribute initialized to the serialization of the WebSocket object's url's
+      //    origin, and the data attribute initialized to dataForEvent.
+      this.dispatchEvent(new MessageEventImpl('message', { data: dataForEvent, origin: this.#url.origin }) as Event);
+    });
+  }
+
+  /** "When the WebSocket connection is closed, possibly cleanly, the user agent must queue a task:" */
+  #connectionClosed(code: number, reason: string, wasClean: boolean): void {
+    if (this.#closeQueued) return;
+    this.#closeQueued = true;
+    // Failing (RFC 6455 §7.1.7: a refused or invalid handshake, a protocol error of the
+    // peer, close() while connecting) fires error and reports 1006. A connection lost
+    // without a closing handshake is not failed: close reports 1006 (§7.1.5), wasClean
+    // false, and no error fires — as the standard's steps say, and as Chromium does.
+    const failed = this.#failed || (this.#failedIfUnclean && !wasClean);
+    queueTask(() => {
+      // 1. Change the ready state to CLOSED (3).
+      this.#readyState = CLOSED;
+      // 2. If the user agent was required to fail the WebSocket connection, or if the
+      //    WebSocket connection was closed after being flagged as full, fire an event
+      //    named error at the WebSocket object.
+      if (failed) this.dispatchEvent(new Event('error'));
+      // 3. Fire an event named close at the WebSocket object, using CloseEvent, with the
+      //    wasClean attribute initialized to true if the connection closed cleanly and
+      //    false otherwise, the code attribute initialized to the WebSocket connection
+      //    close code, and the reason attribute initialized to the result of applying
+      //    UTF-8 decode without BOM to the WebSocket connection close reason.
+      this.dispatchEvent(
+        new CloseEventImpl('close', {
+          wasClean: !failed && wasClean,
+          code: failed ? 1006 : code,
+          reason: failed ? '' : reason,
+        }) as Event,
+      );
+    });
+  }
+
+  /**
+   * Fail the WebSocket connection (RFC 6455 §7.1.7): drop what there is, and the
+   * connection is closed with 1006 (nothing of the cause reaches script).
+   */
+  #failTheConnection(): void {
+    if (this.#closeQueued) return;
+    this.#failed = true;
+    this.#dial.abort(new DOMException('The WebSocket connection was failed', 'AbortError'));
+    this.#sendQueue = null;
+    const conn = this.#connection;
+    this.#connectionClosed(1006, '', false);
+    conn?.abort();
+  }
+
+  // ---- closing ----------------------------------------------------------------------
+
+  /** "Close the WebSocket" given this, code and reason (after validation). */
+  #closeTheWebSocket(code: number | null, reason: string): void {
+    noteActivity();
+    // If this's ready state is CLOSING (2) or CLOSED (3): do nothing.
+    if (this.#readyState === CLOSING || this.#readyState === CLOSED) return;
+    const conn = this.#connection;
+    // If the WebSocket connection is not yet established: fail the WebSocket connection
+    // and set this's ready state to CLOSING (2).
+    if (conn === null) {
+      this.#failTheConnection();
+      this.#readyState = CLOSING;
+      return;
+    }
+    this.#readyState = CLOSING;
+    // The Close frame goes after the messages already sent (the close() note): behind a
+    // Blob still being read, it waits its turn.
+    if (this.#sendQueue !== null) {
+      this.#sendQueue.push({ kind: 'close', code, reason });
+      return;
+    }
+    this.#startClosingHandshake(conn, code, reason);
+  }
+
+  /**
+   * If the WebSocket closing handshake has not yet been started: start it. "If code is
+   * null and reason is the empty string, the WebSocket Close frame must not have a body.
+   * If reason is non-empty but code is null, then set code to 1000." Otherwise it has
+   * started (the peer's Close arrived) and only the ready state changes.
+   */
+  #startClosingHandshake(conn: WebSocketConnection, code: number | null, reason: string): void {
+    if (conn.state !== 'open') return;
+    if (code === null && reason === '') conn.close();
+    else conn.close({ closeCode: code ?? 1000, reason });
+  }
+
+  // ---- sending ----------------------------------------------------------------------
+
+  #transmit(conn: WebSocketConnection, item: QueuedSend): void {
+    if (item.kind === 'close') {
+      this.#startClosingHandshake(conn, item.code, item.reason);
+      return;
+    }
+    if (item.kind === 'blob') return;
+    // The codec writes the frame at once; false means the closing handshake started.
+    if (conn.send(item.data)) this.#handedBytes += item.size;
+    else this.#unsentBytes += item.size;
+  }
+
+  /** Sends the queue in order, reading each Blob first. */
+  async #drainSendQueue(conn: WebSocketConnection): Promise<void> {
+    for (;;) {
+      const queue = this.#sendQueue;
+      if (queue === null) return;
+      const next = queue[0];
+      if (next === undefined) {
+        this.#sendQueue = null;
+        return;
+      }
+      let item: QueuedSend = next;
+      if (item.kind === 'blob') {
+        try {
+          item = { kind: 'binary', data: new Uint8Array(await item.data.arrayBuffer()), size: item.size };
+        } catch {
+          // The Blob could not be read: the message cannot be sent.
+          this.#failTheConnection();
+          return;
+        }
+        if (this.#sendQueue !== queue) return;
+      }
+      queue.shift();
+      if (item.kind !== 'close') this.#queuedBytes -= item.size;
+      this.#transmit(conn, item);
+    }
+  }
+}
+
+const constants = {
+  CONNECTING: { value: CONNECTING, enumerable: true },
+  OPEN: { value: OPEN, enumerable: true },
+  CLOSING: { value: CLOSING, enumerable: true },
+  CLOSED: { value: CLOSED, enumerable: true },
+} as const;
+// Web IDL constants: on the interface object and on the prototype, read-only.
+Object.defineProperties(WebSocket, constants);
+Object.defineProperties(WebSocket.prototype, constants);
+Object.defineProperty(WebSocket, kConfig, { value: defaultConfig });
+// Web IDL: a function's length is its number of required arguments.
+Object.defineProperty(WebSocket, 'length', { value: 1 });
+Object.defineProperty(WebSocket.prototype.close, 'length', { value: 0 });
+
+export interface WebSocket {
+  addEventListener<K extends keyof WebSocketEventMap>(
+    type: K,
+    listener: (this: WebSocket, event: WebSocketEventMap[K]) => unknown,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void;
+  removeEventListener<K extends keyof WebSocketEventMap>(
+    type: K,
+    listener: (this: WebSocket, event: WebSocketEventMap[K]) => unknown,
+    options?: boolean | EventListenerOptions,
+  ): void;
+  removeEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | EventListenerOptions): void;
+}
+
+/**
+ * Makes a `WebSocket` class that connects with `options.dialer`. It extends
+ * {@link WebSocket}, so `instanceof WebSocket` holds for its instances.
+ *
+ * @example
+ * ```ts
+ * // In a runtime shim:
+ * export const WebSocket = createWebSocketClass({ dialer: tcpDialer });
+ * // In a test, without touching globals:
+ * const WS = createWebSocketClass({ dialer: network.dialer, baseURL: 'https://app.test/' });
+ * const ws = new WS('/socket'); // wss://app.test/socket
+ * ```
+ */
+export function createWebSocketClass(options: WebSocketClassOptions): typeof WebSocket {
+  const config = resolveConfig(options);
+  const Bound = class WebSocket extends BaseWebSocket {};
+  Object.defineProperty(Bound, kConfig, { value: config });
+  Object.defineProperty(Bound, 'length', { value: 1 });
+  return Bound;
+}
+
+const BaseWebSocket = WebSocket;

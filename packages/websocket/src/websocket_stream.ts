@@ -1,0 +1,446 @@
+/**
+ * `WebSocketStream` (WebSockets Standard, "The WebSocketStream interface"): a WebSocket
+ * whose messages are a `ReadableStream` and whose sends are a `WritableStream`, with
+ * backpressure both ways, over a pluggable `Dialer`.
+ *
+ * The streams are the connection's own (`WebSocketConnection#readable`/`#writable`)
+ * behind thin adapters for the standard's semantics: a reader that stops reading stops
+ * the reads from the transport, so the peer's writes back up; a write resolves once the
+ * transport's queue is below its high-water mark.
+ * @module
+ */
+import { type Message, type SendData, type WebSocketConnection } from '@wsflow/codec';
+import { noteActivity } from './activity.ts';
+import { isBlockedPort } from './bad_port.ts';
+import { dialedParts, type DialedConnection } from './dialer.ts';
+import { copyBufferSource, ownBytes } from './buffer_source.ts';
+import { validateCloseCodeAndReason } from './close_validation.ts';
+import { handledDeferred } from './deferred.ts';
+import { DEFAULT_FACADE_OPTIONS, resolveFacadeConfig, type FacadeConfig, type FacadeOptions } from './facade_config.ts';
+import { validateProtocolList } from './protocol_list.ts';
+import { ReadyState } from './ready_state.ts';
+import { queueTask } from './task_queue.ts';
+import { toUSVString } from './webidl.ts';
+import {
+  toCloseInfo,
+  toStreamOptions,
+  type WebSocketCloseInfo,
+  type WebSocketClosedInfo,
+  type WebSocketOpenInfo,
+  type WebSocketStreamOptions,
+} from './websocket_close_info.ts';
+import { createWebSocketError, WebSocketError } from './websocket_error.ts';
+import { getURLRecord } from './websocket_url.ts';
+
+/** How a class made by {@link createWebSocketStreamClass} connects (as for `WebSocket`). */
+export interface WebSocketStreamClassOptions extends FacadeOptions {}
+
+type Config = FacadeConfig;
+
+const kConfig = Symbol('wsflow.websocketstream.config');
+
+const defaultConfig: Config = resolveFacadeConfig(DEFAULT_FACADE_OPTIONS);
+
+const { CONNECTING, OPEN, CLOSING, CLOSED } = ReadyState;
+
+const ignore = (): void => {};
+
+/**
+ * A WHATWG `WebSocketStream`.
+ *
+ * Imported from `@wsflow/websocket`, it reaches the in-memory servers of the default
+ * network (see `TestServer`); runtime shims export one made by
+ * {@link createWebSocketStreamClass} with their TCP/TLS dialer.
+ *
+ * @example
+ * ```ts
+ * const wss = new WebSocketStream('wss://example.com/chat', { protocols: ['chat'] });
+ * const { readable, writable, protocol } = await wss.opened;
+ * const writer = writable.getWriter();
+ * await writer.write('Hello');
+ * for await (const message of readable) console.log(message); // string or Uint8Array
+ * const { closeCode, reason } = await wss.closed;
+ * ```
+ */
+export class WebSocketStream {
+  readonly #url: URL;
+  readonly #opened = handledDeferred<WebSocketOpenInfo>();
+  readonly #closed = handledDeferred<WebSocketClosedInfo>();
+  #readyState: ReadyState = CONNECTING;
+  /** "was ever connected" */
+  #wasEverConnected = false;
+  /** "handshake aborted" */
+  #handshakeAborted = false;
+  #failed = false;
+  #closeQueued = false;
+  readonly #dial = new AbortController();
+  #connection: WebSocketConnection | null = null;
+  #readableController: ReadableStreamDefaultController<string | Uint8Array> | null = null;
+  #writableController: WritableStreamDefaultController | null = null;
+  #connReader: ReadableStreamDefaultReader<Message> | null = null;
+
+  /**
+   * Creates a WebSocketStream and starts establishing its connection.
+   *
+   * @param url an absolute `ws:`, `wss:`, `http:` or `https:` URL, or one relative to the base URL
+   * @param options `protocols` to offer, and a `signal` that abandons the handshake
+   * @throws {DOMException} "SyntaxError" for an invalid URL or invalid or repeated subprotocols
+   * @throws {TypeError} without arguments, or for options of the wrong types
+   */
+  constructor(url: string | URL, options?: WebSocketStreamOptions) {
+    if (arguments.length === 0) throw new TypeError("Failed to construct 'WebSocketStream': 1 argument required, but only 0 present.");
+    const config = (new.target as unknown as { [kConfig]?: Config })[kConfig] ?? defaultConfig;
+    // Web IDL: `USVString url`, `optional WebSocketStreamOptions options = {}`.
+    const urlString = toUSVString(url);
+    const opts = toStreamOptions(options);
+    // 1. Let baseURL be this's relevant settings object's API base URL.
+    const baseURL = config.baseURL();
+    // 2. Let urlRecord be the result of getting a URL record given url and baseURL.
+    const urlRecord = getURLRecord(urlString, baseURL);
+    if (urlRecord === null) {
+      throw new DOMException(`Failed to construct 'WebSocketStream': The URL '${urlString}' is invalid.`, 'SyntaxError');
+    }
+    // 3. Let protocols be options["protocols"] if it exists, otherwise an empty sequence.
+    const protocols = opts.protocols ?? [];
+    // 4. If any of the values in protocols occur more than once or otherwise fail to match
+    //    the requirements [...] of `Sec-WebSocket-Protocol`, then throw a "SyntaxError" DOMException.
+    validateProtocolList(protocols);
+    // 5. Set this's url to urlRecord.
+    this.#url = urlRecord;
+    // 6. Set this's opened promise and closed promise to new promises. (Fields above.)
+    // 7. Apply backpressure to the WebSocket: the connection keeps what arrives until the
+    //    readable exists, and pauses its transport once enough is kept.
+    // 8. If options["signal"] exists,
+    const signal = opts.signal;
+    if (signal !== undefined) {
+      // 8.2. If signal is aborted, then reject this's opened promise and closed promise
+      //      with signal's abort reason and return.
+      if (signal.aborted) {
+        this.#opened.reject(signal.reason);
+        this.#closed.reject(signal.reason);
+        return;
+      }
+      // 8.3. Add the following abort steps to signal:
+      signal.addEventListener(
+        'abort',
+        () => {
+          // 8.3.1. If the WebSocket connection is not yet established:
+          if (this.#connection !== null || this.#closeQueued) return;
+          // 8.3.1.1. Fail the WebSocket connection.
+          this.#failTheConnection();
+          // 8.3.1.2. Set this's ready state to CLOSING (2).
+          this.#readyState = CLOSING;
+          // 8.3.1.3. Reject this's opened promise and closed promise with signal's abort reason.
+          this.#opened.reject(signal.reason);
+          this.#closed.reject(signal.reason);
+          // 8.3.1.4. Set this's handshake aborted to true.
+          this.#handshakeAborted = true;
+        },
+        { once: true },
+      );
+    }
+    // 9. Let client be this's relevant settings object.
+    const origin = config.origin(baseURL);
+    // 10. Run this step in parallel: establish a WebSocket connection given urlRecord,
+    //     protocols, and client.
+    this.#establish(config, protocols, origin, typeof options === 'object' && options !== null ? (options as Readonly<Record<string, unknown>>) : undefined);
+  }
+
+  /** Returns this's url, serialized. */
+  get url(): string {
+    return this.#url.href;
+  }
+
+  /** Resolves with the streams and the negotiated values once open; rejects if it never opens. */
+  get opened(): Promise<WebSocketOpenInfo> {
+    return this.#opened.promise;
+  }
+
+  /** Resolves with the close code and reason after a clean close; rejects with a {@link WebSocketError} otherwise. */
+  get closed(): Promise<WebSocketClosedInfo> {
+    return this.#closed.promise;
+  }
+
+  /**
+   * Closes the connection (or abandons its establishment).
+   *
+   * @param closeInfo `closeCode` (1000 or 3000–4999) and `reason` (at most 123 UTF-8 bytes)
+   * @throws {DOMException} "InvalidAccessError" for another code, "SyntaxError" for a longer reason
+   * @throws {TypeError} for a code outside 0–65535
+   */
+  close(closeInfo?: WebSocketCloseInfo): void {
+    const info = toCloseInfo(closeInfo);
+    // 1. Let code be closeInfo["closeCode"] if present, or null otherwise.
+    const code = info.closeCode ?? null;
+    // 2. Let reason be closeInfo["reason"].
+    // 3. Close the WebSocket with this, code, and reason.
+    this.#closeTheWebSocket(code, info.reason);
+  }
+
+  get [Symbol.toStringTag](): string {
+    return 'WebSocketStream';
+  }
+
+  // ---- establishing -----------------------------------------------------------------
+
+  #establish(config: Config, protocols: string[], origin: string | undefined, init: Readonly<Record<string, unknown>> | undefined): void {
+    if (config.blockBadPorts && isBlockedPort(this.#url)) {
+      this.#failTheConnection();
+      return;
+    }
+    let dialing: Promise<WebSocketConnection | DialedConnection>;
+    try {
+      dialing = Promise.resolve(config.dialer({ url: new URL(this.#url.href), protocols: [...protocols], signal: this.#dial.signal, origin, init }));
+    } catch (error) {
+      dialing = Promise.reject(error);
+    }
+    dialing.then(
+      (result) => this.#established(dialedParts(result), protocols),
+      () => this.#failTheConnection(),
+    );
+  }
+
+  #established({ connection: conn, start }: DialedConnection, protocols: string[]): void {
+    if (this.#failed || this.#closeQueued) {
+      conn.abort();
+      return;
+    }
+    if (protocols.length > 0 && conn.protocol === '') {
+      conn.abort();
+      this.#failTheConnection();
+      return;
+    }
+    this.#connection = conn;
+    conn.closed.then((info) => this.#connectionClosed(info.closeCode, info.reason, info.wasClean));
+    // Until the readable exists, the connection keeps what arrives (and pauses reading).
+    start();
+    // "When the WebSocket connection is established for a WebSocketStream stream, queue a
+    // task to run these steps:"
+    queueTask(() => {
+      if (this.#readyState !== CONNECTING) return;
+      // 1. Change stream's ready state to OPEN (1).
+      this.#readyState = OPEN;
+      // 2. Set stream's was ever connected to true.
+      this.#wasEverConnected = true;
+      // 3. Let extensions be the extensions in use. 4. Let protocol be the subprotocol in use.
+      const { extensions, protocol } = conn;
+      // 5-8. Let readable be a new ReadableStream, set up with pullAlgorithm (pull bytes
+      //      from stream) and cancelAlgorithm (cancel stream with reason).
+      const readable = this.#createReadable(conn);
+      // 9-13. Let writable be a new WritableStream, set up with writeAlgorithm,
+      //       closeAlgorithm and abortAlgorithm.
+      const writable = this.#createWritable(conn);
+      // 14. Resolve stream's opened promise with WebSocketOpenInfo «[ "extensions" →
+      //     extensions, "protocol" → protocol, "readable" → readable, "writable" → writable ]».
+      this.#opened.resolve({ readable, writable, extensions, protocol });
+    });
+  }
+
+  #createReadable(conn: WebSocketConnection): ReadableStream<string | Uint8Array> {
+    const reader = conn.readable.getReader();
+    this.#connReader = reader;
+    return new ReadableStream<string | Uint8Array>(
+      {
+        start: (controller) => {
+          this.#readableController = controller;
+        },
+        // "To pull bytes from a WebSocketStream stream, if stream is currently applying
+        // backpressure, release backpressure": reading the connection's stream resumes it.
+        pull: async (controller) => {
+          let result: ReadableStreamReadResult<Message>;
+          try {
+            result = await reader.read();
+          } catch {
+            // Closed uncleanly: the closed steps error this stream with a WebSocketError.
+            return;
+          }
+          noteActivity();
+          if (result.done) {
+            // Closed cleanly, and every message before the Close has been read.
+            try {
+              controller.close();
+            } catch {
+              /* already closed or errored */
+            }
+            return;
+          }
+          // "Let chunk be [...] a new DOMString containing data / a new Uint8Array object
+          // whose contents are data". 3. Enqueue chunk into stream's readable stream.
+          const message = result.value;
+          controller.enqueue(typeof message === 'string' ? message : ownBytes(message));
+        },
+        // "To cancel a WebSocketStream stream given reason, close using reason giving stream and reason."
+        cancel: (reason) => {
+          this.#closeUsingReason(reason);
+          // Release the connection's own stream: what still arrives is dropped, and a
+          // paused transport reads on, so the peer's Close gets through.
+          reader.cancel().catch(ignore);
+        },
+      },
+      { highWaterMark: 0 },
+    );
+  }
+
+  #createWritable(conn: WebSocketConnection): WritableStream<string | BufferSource> {
+    const writer = conn.writable.getWriter();
+    return new WritableStream<string | BufferSource>({
+      start: (controller) => {
+        this.#writableController = controller;
+      },
+      // "To write chunk to a WebSocketStream stream:"
+      write: async (chunk) => {
+        // 4. If chunk is a BufferSource, set data to a copy of the bytes given chunk and
+        //    opcode to a binary frame opcode.
+        // 5. Otherwise, let string be the result of converting chunk to an IDL USVString
+        //    (if this throws, return a promise rejected with the exception); set data to
+        //    the result of UTF-8 encoding string and opcode to a text frame opcode.
+        const data: SendData = copyBufferSource(chunk) ?? toUSVString(chunk);
+        // 6.1. Wait until there is sufficient buffer space in stream to send the message.
+        // 6.2. If the closing handshake has not yet started, send a WebSocket Message
+        //      comprised of data using opcode.
+        // 6.3. Resolve promise with undefined.
+        if (conn.state !== 'open') return;
+        noteActivity();
+        try {
+          // The connection's writable sends at once and resolves once its transport's
+          // queue is below the high-water mark: the backpressure of step 6.1.
+          await writer.write(data);
+        } catch {
+          // The connection closed meanwhile: the closed steps error this stream.
+        }
+      },
+      // closeAlgorithm: close the WebSocket with stream (no code, no reason).
+      close: () => {
+        this.#closeTheWebSocket(null, '');
+      },
+      // abortAlgorithm: close using reason giving stream and reason.
+      abort: (reason) => {
+        this.#closeUsingReason(reason);
+      },
+    });
+  }
+
+  // ---- closing ----------------------------------------------------------------------
+
+  /** "Close using reason" for `readable.cancel(reason)` and `writable.abort(reason)`. */
+  #closeUsingReason(reason: unknown): void {
+    // 1. Let code be null. 2. Let reasonString be the empty string.
+    let code: number | null = null;
+    let reasonString = '';
+    // 3. If reason implements WebSocketError, set code to reason's closeCode and
+    //    reasonString to reason's reason.
+    if (reason instanceof WebSocketError) {
+      code = reason.closeCode;
+      reasonString = reason.reason;
+    }
+    // 4. Close the WebSocket with stream, code, and reasonString. If this throws an
+    //    exception, discard code and reasonString and close the WebSocket with stream.
+    try {
+      this.#closeTheWebSocket(code, reasonString);
+    } catch {
+      this.#closeTheWebSocket(null, '');
+    }
+  }
+
+  /** "Close the WebSocket" given this, code and reason. */
+  #closeTheWebSocket(code: number | null, reason: string): void {
+    // Validate close code and reason with code and reason.
+    validateCloseCodeAndReason(code, reason);
+    noteActivity();
+    // If the ready state is CLOSING (2) or CLOSED (3): do nothing.
+    if (this.#readyState === CLOSING || this.#readyState === CLOSED) return;
+    const conn = this.#connection;
+    // If the WebSocket connection is not yet established: fail the WebSocket connection
+    // and set the ready state to CLOSING (2).
+    if (conn === null) {
+      this.#failTheConnection();
+      this.#readyState = CLOSING;
+      return;
+    }
+    // If the WebSocket closing handshake has not yet been started: start it (no body when
+    // code is null and reason empty; code 1000 when only a reason is given). Set the ready
+    // state to CLOSING (2).
+    this.#readyState = CLOSING;
+    if (conn.state !== 'open') return;
+    if (code === null && reason === '') conn.close();
+    else conn.close({ closeCode: code ?? 1000, reason });
+  }
+
+  #failTheConnection(): void {
+    if (this.#closeQueued) return;
+    this.#failed = true;
+    this.#dial.abort(new DOMException('The WebSocket connection was failed', 'AbortError'));
+    const conn = this.#connection;
+    this.#connectionClosed(1006, '', false);
+    conn?.abort();
+  }
+
+  /** "When the WebSocket connection is closed for a WebSocketStream stream, possibly cleanly, queue a task:" */
+  #connectionClosed(code: number, reason: string, wasClean: boolean): void {
+    if (this.#closeQueued) return;
+    this.#closeQueued = true;
+    const clean = !this.#failed && wasClean;
+    queueTask(() => {
+      // 1. Change the ready state to CLOSED (3).
+      this.#readyState = CLOSED;
+      // 2. If stream's handshake aborted is true, then return.
+      if (this.#handshakeAborted) return;
+      // 3. If stream's was ever connected is false, then reject stream's opened promise
+      //    with a new WebSocketError.
+      if (!this.#wasEverConnected) this.#opened.reject(createWebSocketError('The WebSocket connection could not be established', null, ''));
+      // 4. Let code be the WebSocket connection close code.
+      // 5. Let reason be the result of applying UTF-8 decode without BOM to the WebSocket
+      //    connection close reason.
+      const closeCode = clean ? code : 1006;
+      const closeReason = clean ? reason : '';
+      if (clean) {
+        // 6.1. Close stream's readable stream: once the messages it still holds are read
+        //      (the pull algorithm closes it when the connection's stream ends).
+        // 6.2. Error stream's writable stream with an "InvalidStateError" DOMException
+        //      indicating that a closed WebSocketStream cannot be written to.
+        this.#writableController?.error(new DOMException('A closed WebSocketStream cannot be written to', 'InvalidStateError'));
+        // 6.3. Resolve stream's closed promise with WebSocketCloseInfo «[ "closeCode" →
+        //      code, "reason" → reason ]».
+        this.#closed.resolve({ closeCode, reason: closeReason });
+      } else {
+        // 7.1. Let error be a new WebSocketError whose closeCode is code and reason is reason.
+        const error = createWebSocketError(`The WebSocket connection closed abnormally (${closeCode})`, closeCode, closeReason);
+        // 7.2. Error stream's readable stream with error.
+        try {
+          this.#readableController?.error(error);
+        } catch {
+          /* already closed */
+        }
+        this.#connReader?.cancel().catch(ignore);
+        // 7.3. Error stream's writable stream with error.
+        this.#writableController?.error(error);
+        // 7.4. Reject stream's closed promise with error.
+        this.#closed.reject(error);
+      }
+    });
+  }
+}
+
+Object.defineProperty(WebSocketStream, kConfig, { value: defaultConfig });
+// Web IDL: a function's length is its number of required arguments.
+Object.defineProperty(WebSocketStream, 'length', { value: 1 });
+Object.defineProperty(WebSocketStream.prototype.close, 'length', { value: 0 });
+
+/**
+ * Makes a `WebSocketStream` class that connects with `options.dialer`; it extends
+ * {@link WebSocketStream}.
+ *
+ * @example
+ * ```ts
+ * export const WebSocketStream = createWebSocketStreamClass({ dialer: tcpDialer });
+ * ```
+ */
+export function createWebSocketStreamClass(options: WebSocketStreamClassOptions): typeof WebSocketStream {
+  const config = resolveFacadeConfig(options);
+  const Bound = class WebSocketStream extends BaseWebSocketStream {};
+  Object.defineProperty(Bound, kConfig, { value: config });
+  Object.defineProperty(Bound, 'length', { value: 1 });
+  return Bound;
+}
+
+const BaseWebSocketStream = WebSocketStream;
