@@ -14,11 +14,12 @@
 import { AUTOBAHN_LIMITS } from './autobahn_limits.ts';
 import { runAutobahnClient } from './autobahn_driver.ts';
 import { parseCaseList, parseOptions, parsePositiveInteger, parseWsUrl, required, runMain } from './cli.ts';
+import { delegate, isDelegated } from './delegate.ts';
 import { loadRuntime } from './runtimes.ts';
 
 const USAGE = `usage: npm run autobahn-client -- --runtime node --url ws://127.0.0.1:9001 --agent NAME [options]
 
-  --runtime NAME          the runtime shim to connect with (node)
+  --runtime NAME          the runtime to connect with (node, deno, bun)
   --url URL               the fuzzing server, e.g. ws://127.0.0.1:9001
   --agent NAME            the name the reports are filed under
   --cases LIST            only these cases, e.g. 1,4,10-20 (default: all)
@@ -28,6 +29,9 @@ const USAGE = `usage: npm run autobahn-client -- --runtime node --url ws://127.0
 `;
 
 async function main(): Promise<number | undefined> {
+  const argv = process.argv.slice(2);
+  const runtimeArg = argv[argv.indexOf('--runtime') + 1];
+  if (argv.includes('--runtime') && isDelegated(runtimeArg)) return delegate(runtimeArg, 'autobahn_client', argv);
   const args = parseOptions(process.argv.slice(2), {
     runtime: 'string',
     url: 'string',

@@ -13,11 +13,12 @@
  */
 import { authority, parseOptions, parsePort, required, runMain } from './cli.ts';
 import { AUTOBAHN_LIMITS } from './autobahn_limits.ts';
+import { delegate, isDelegated } from './delegate.ts';
 import { loadRuntime, type RuntimeShim, type ToolServer } from './runtimes.ts';
 
 const USAGE = `usage: npm run echo -- --runtime node --port PORT [--host 127.0.0.1]
 
-  --runtime NAME   the runtime shim to serve with (node)
+  --runtime NAME   the runtime to serve with (node, deno, bun)
   --port PORT      the TCP port; 0 lets the OS choose (printed on the "listening on" line)
   --host HOST      the address to listen on (default 127.0.0.1, loopback only)
 `;
@@ -58,6 +59,9 @@ export function startEchoServer(runtime: RuntimeShim, options: EchoServerOptions
 }
 
 async function main(): Promise<number | undefined> {
+  const argv = process.argv.slice(2);
+  const runtimeArg = argv[argv.indexOf('--runtime') + 1];
+  if (argv.includes('--runtime') && isDelegated(runtimeArg)) return delegate(runtimeArg, 'echo', argv);
   const args = parseOptions(process.argv.slice(2), { runtime: 'string', port: 'string', host: 'string' });
   if (args.help === true) {
     process.stdout.write(USAGE);

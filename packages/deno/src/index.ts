@@ -1,0 +1,20 @@
+// @wsflow/deno: the Deno runtime shim. This file only re-exports.
+export { denoTimers, unrefTimeout } from './deno_timers.ts';
+export { ConnTransport } from './conn_transport.ts';
+export { bindConn, setNoDelay, type PendingConnection } from './conn_connection.ts';
+export { checkTimeout, connectionOptions, DEFAULT_HANDSHAKE_TIMEOUT, type ConnectionSettings } from './connection_settings.ts';
+export { HeadIncompleteError, readHead, type HeadAndRest } from './read_head.ts';
+export { headersOfHead, requestOfHead, urlOfHead } from './request_of.ts';
+export { ANSWER_LINGER, rejectConn, sendAndClose, writeAll } from './http_answer.ts';
+export { parseCookies } from '@wsflow/codec';
+export type { AuthorizeRequest, AuthorizeResult, RejectionInfo, UpgradeOptions, UpgradeRejection } from './upgrade_options.ts';
+export { upgradeConn, type AcceptedUpgradeConn, type UpgradeContext } from './server_upgrade.ts';
+export { answerPlainRequest, DEFAULT_MAX_BODY_SIZE, responseBytes, type FallbackInfo, type FetchFallback, type PlainRequestContext } from './http_fallback.ts';
+export { AcceptedQueue, type AcceptedConnection, type ConnectionHandler } from './accepted_queue.ts';
+export { serve, type ServeOptions, type WebSocketServer } from './serve.ts';
+export { denoProxyEnvironment, isProxyExempt, parseProxyUrl, proxyFromEnvironment, type ProxyEnvironment } from './proxy_env.ts';
+export { ProxyError } from './proxy_error.ts';
+export { authorityOf, openTunnel, type ConnTracker, type TunnelOptions } from './proxy_tunnel.ts';
+export { connect, openClient, type ConnectOptions } from './connect.ts';
+export { WebSocket, type BinaryType, type WebSocketOptions } from './websocket.ts';
+export type { CloseInfo, CloseOptions, HeartbeatOptions, Message, SendData, WebSocketConnection } from '@wsflow/codec';
