@@ -169,6 +169,8 @@ export const afterEach = (fn: Hook) => void currentSuite('afterEach').hooks.afte
 class SkipSignal extends Error {}
 
 interface Stats { passed: number; failed: number; skipped: number }
+/** What `__run` resolves with where it cannot exit (a browser page); elsewhere it exits. */
+export interface RunResult extends Stats { failures: string[]; code: number }
 const failures: string[] = [];
 /** Errors raised while a test runs (its own, or unhandled ones that surface meanwhile). */
 let running: { errors: unknown[]; finished: (() => unknown)[] } | null = null;
@@ -329,13 +331,14 @@ function catchUnhandled(onError: (e: unknown) => void): void {
 /**
  * Runs the given test files in order, prints one line per file, the failures, and a last
  * line `<runtime>: N passed, N failed[, N skipped]`, then exits with 1 on any failure or
- * if no test ran. Called by the entry module test-runtimes.mjs generates.
+ * if no test ran. Called by the entry module test-runtimes.mjs generates. In a browser
+ * page, which has no process to exit, it resolves with the result instead (./browser/).
  */
 export async function __run(
   runtime: string,
   files: [path: string, load: () => Promise<unknown>][],
   opts: { testTimeout?: number; hookTimeout?: number } = {},
-): Promise<never> {
+): Promise<RunResult> {
   testTimeout = opts.testTimeout ?? testTimeout;
   hookTimeout = opts.hookTimeout ?? hookTimeout;
   const total: Stats = { passed: 0, failed: 0, skipped: 0 };
@@ -373,6 +376,7 @@ export async function __run(
   const code = total.failed > 0 || total.passed + total.failed === 0 ? 1 : 0;
   const g = globalThis as any;
   if (g.process?.exit) g.process.exit(code);
-  else g.Deno.exit(code);
-  throw new Error('unreachable: the process has exited');
+  else if (g.Deno?.exit) g.Deno.exit(code);
+  // A browser page has no process to exit: its runner (./browser/) reads this result.
+  return { ...total, failures: [...failures], code };
 }

@@ -25,7 +25,7 @@ describe('WebSocketStream: constructor', () => {
     expect(() => new Ctor()).toThrow(TypeError);
   });
 
-  it.each(['not a url', 'ftp://x.test/', 'ws://x.test/#', 'ws://x.test/#frag'])('throws SyntaxError for %j', (url) => {
+  it.each(['ws://ex<a.test/', 'ftp://x.test/', 'ws://x.test/#', 'ws://x.test/#frag'])('throws SyntaxError for %j', (url) => {
     expectDOMException(() => new WebSocketStream(url), 'SyntaxError');
   });
 
