@@ -3,6 +3,7 @@
 #   chromium            Debian's Chromium at /usr/bin/chromium, which playwright.config.ts
 #                       launches (we never download Playwright's own browser builds)
 #   python3-websockets  the Python peer for the interop tests
+#   openssl             certificates for the wss:// tests, made at test time
 # Idempotent: when both are present it changes nothing and needs no network.
 # Non-interactive; uses sudo only when not already root. Debian/Ubuntu (apt) only.
 set -eu
@@ -15,6 +16,8 @@ installed() {
 need=""
 if [ ! -x /usr/bin/chromium ]; then need="$need chromium"; fi
 if ! installed python3-websockets; then need="$need python3-websockets"; fi
+# openssl makes the self-signed certificates of the wss:// tests.
+if ! command -v openssl >/dev/null 2>&1; then need="$need openssl"; fi
 
 if [ -z "$need" ]; then
   echo "ensure-chromium: chromium and python3-websockets are already installed"

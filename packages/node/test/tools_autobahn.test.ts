@@ -223,9 +223,9 @@ describe('autobahn client driver robustness', () => {
   test(
     'client exits 2 naming the known runtimes for an unknown runtime',
     async () => {
-      const result = await runTool('autobahn_client.ts', ['--runtime', 'deno', '--url', 'ws://127.0.0.1:9', '--agent', 'x'], TOOL_TIMEOUT);
+      const result = await runTool('autobahn_client.ts', ['--runtime', 'quickjs', '--url', 'ws://127.0.0.1:9', '--agent', 'x'], TOOL_TIMEOUT);
       expect(result.code).toBe(2);
-      expect(result.stderr).toContain('autobahn-client: unknown runtime "deno"; known runtimes: node');
+      expect(result.stderr).toContain('autobahn-client: unknown runtime "quickjs"; known runtimes: node');
     },
     TEST_TIMEOUT,
   );
