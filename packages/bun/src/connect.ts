@@ -3,15 +3,15 @@
  * through an HTTP proxy tunnel. The 101 head is read off the raw socket with the codec's parser.
  * @module
  */
-import { buildClientRequest, encodeUtf8, validateServerResponse, type HeaderFieldsInit, type WebSocketConnection } from '@wsflow/codec';
+import { buildClientRequest, encodeUtf8, HandshakeDeadline, isIpLiteral, parseProxyUrl, validateServerResponse, type HeaderFieldsInit, type WebSocketConnection } from '@wsflow/codec';
 import type { BunTlsOptions, TlsData } from './bun_types.ts';
-import { nextMacrotask, unrefTimeout } from './bun_timers.ts';
+import { bunTimers, nextMacrotask } from './bun_timers.ts';
 import { checkTimeout, connectionOptions, DEFAULT_HANDSHAKE_TIMEOUT, type ConnectionSettings } from './connection_settings.ts';
 import { dial, startTls } from './dial.ts';
 import { HeadReader } from './head_reader.ts';
 import { bindConnection, type PendingConnection } from './pending_connection.ts';
-import { parseProxyUrl, proxyFromEnvironment } from './proxy_env.ts';
-import { isIpLiteral, openTunnel } from './proxy_tunnel.ts';
+import { proxyFromEnvironment } from './proxy_env.ts';
+import { openTunnel } from './proxy_tunnel.ts';
 import type { BunSocketTransport } from './socket_transport.ts';
 
 /**
@@ -62,8 +62,6 @@ export interface ConnectOptions extends ConnectionSettings {
   maxHeadSize?: number;
 }
 
-const noop = (): void => {};
-
 function tlsOptionsOf(options: ConnectOptions, hostname: string): BunTlsOptions {
   const picked: BunTlsOptions = { ...options.tls };
   if (options.ca !== undefined) picked.ca = options.ca;
@@ -92,54 +90,29 @@ export async function openClient(url: string | URL, options: ConnectOptions = {}
     options.proxy === false ? null : options.proxy !== undefined ? parseProxyUrl(options.proxy) : proxyFromEnvironment(client.url);
   options.signal?.throwIfAborted();
 
-  const transports: BunSocketTransport[] = [];
-  const track = (transport: BunSocketTransport): void => void transports.push(transport);
-  let stopped: unknown;
-  let stop!: (reason: unknown) => void;
-  const stoppedPromise = new Promise<never>((_, reject) => {
-    stop = (reason) => {
-      if (stopped !== undefined) return;
-      stopped = reason;
-      for (const transport of transports) transport.destroy();
-      reject(reason);
-    };
-  });
-  const cancelTimer = unrefTimeout(() => {
-    stop(new DOMException(`The opening handshake did not complete within ${timeout} ms`, 'TimeoutError'));
-  }, timeout);
-  const onAbort = (): void => stop(options.signal?.reason ?? new DOMException('The opening handshake was aborted', 'AbortError'));
-  options.signal?.addEventListener('abort', onAbort, { once: true });
-
-  const handshake = (async (): Promise<PendingConnection> => {
-    const tls = client.secure ? tlsOptionsOf(options, client.hostname) : undefined;
-    let transport: BunSocketTransport;
-    if (proxy !== null) {
-      const tunnel = await openTunnel(proxy, client.hostname, client.port, { track, proxyTls: options.proxyTls });
-      transport = tls === undefined ? tunnel : await startTls(tunnel, tls, track);
-    } else {
-      transport = await dial(client.hostname, client.port, tls, track);
-    }
-    if (stopped !== undefined) throw stopped;
-    const reader = new HeadReader(transport, 'response', { maxHeadSize: options.maxHeadSize });
-    transport.write(encodeUtf8(client.request));
-    const { head } = await reader.head;
-    const { protocol } = await validateServerResponse(head, client);
-    if (stopped !== undefined) throw stopped;
-    // No extension was offered, so validateServerResponse accepted none.
-    return bindConnection(transport, connectionOptions(options, 'client', protocol), reader);
-  })();
-
-  try {
-    return await Promise.race([handshake, stoppedPromise]);
-  } catch (error) {
-    for (const transport of transports) transport.destroy();
-    handshake.catch(noop);
-    throw error;
-  } finally {
-    stoppedPromise.catch(noop);
-    cancelTimer();
-    options.signal?.removeEventListener('abort', onAbort);
-  }
+  // The timeout or the caller's abort stops the handshake and drops every transport opened for it.
+  const deadline = HandshakeDeadline.forClient(timeout, bunTimers, options.signal);
+  return deadline.guard(
+    (transport: BunSocketTransport) => transport.destroy(),
+    async (track) => {
+      const tls = client.secure ? tlsOptionsOf(options, client.hostname) : undefined;
+      let transport: BunSocketTransport;
+      if (proxy !== null) {
+        const tunnel = await openTunnel(proxy, client.hostname, client.port, { track, proxyTls: options.proxyTls });
+        transport = tls === undefined ? tunnel : await startTls(tunnel, tls, track);
+      } else {
+        transport = await dial(client.hostname, client.port, tls, track);
+      }
+      deadline.signal.throwIfAborted();
+      const reader = new HeadReader(transport, 'response', { maxHeadSize: options.maxHeadSize });
+      transport.write(encodeUtf8(client.request));
+      const { head } = await reader.head;
+      const { protocol } = await validateServerResponse(head, client);
+      deadline.signal.throwIfAborted();
+      // No extension was offered, so validateServerResponse accepted none.
+      return bindConnection(transport, connectionOptions(options, 'client', protocol), reader);
+    },
+  );
 }
 
 /**

@@ -1,10 +1,12 @@
 /**
  * The `fetch` fallback of {@link serve}: a plain HTTP request (one that does not ask for a
  * WebSocket upgrade) answered by a `(request: Request) => Response` function, as
- * `Bun.serve`'s `fetch` would — one request per connection (`Connection: close`).
+ * `Bun.serve`'s `fetch` would — one request per connection (`Connection: close`), the
+ * body framed and the response serialized by the codec (`requestBodyLength`,
+ * `serializeResponse`).
  * @module
  */
-import { buildRejection, serializeResponseHead, type RequestHead } from '@wsflow/codec';
+import { rejectionBytes, requestBodyLength, serializeResponse, type HandshakeError, type RequestHead } from '@wsflow/codec';
 import type { HeadReader } from './head_reader.ts';
 import { rejectSocket, respondAndEnd } from './rejection.ts';
 import { requestOf } from './request_of.ts';
@@ -15,9 +17,6 @@ export type FetchHandler = (request: Request) => Response | Promise<Response>;
 
 /** Default largest request body the fallback reads. */
 export const DEFAULT_MAX_BODY_SIZE = 1024 * 1024;
-
-/** Fields that describe this connection or the body's framing: the fallback writes its own. */
-const HOP_BY_HOP: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'upgrade', 'proxy-connection', 'te', 'trailer']);
 
 /** Options of {@link answerHttp}. */
 export interface HttpFallbackOptions {
@@ -57,26 +56,6 @@ function readBody(transport: BunSocketTransport, reader: HeadReader<'request'>, 
   });
 }
 
-/** The response head and body as bytes, with `Content-Length` and `Connection: close`. */
-async function responseBytes(response: Response, method: string): Promise<Uint8Array> {
-  const fields: Array<[string, string]> = [];
-  for (const [name, value] of response.headers) {
-    if (HOP_BY_HOP.has(name) || name === 'set-cookie') continue;
-    fields.push([name, value]);
-  }
-  for (const cookie of response.headers.getSetCookie()) fields.push(['set-cookie', cookie]);
-  const bodiless = method === 'HEAD' || response.status === 204 || response.status === 304 || response.status < 200;
-  const body = bodiless ? new Uint8Array(0) : new Uint8Array(await response.arrayBuffer());
-  if (!bodiless) fields.push(['content-length', String(body.length)]);
-  fields.push(['connection', 'close']);
-  const reason = /^[\t\x20-\x7e]*$/.test(response.statusText) ? response.statusText : undefined;
-  const head = new TextEncoder().encode(serializeResponseHead({ status: response.status, reason: reason || undefined, headers: fields }));
-  const bytes = new Uint8Array(head.length + body.length);
-  bytes.set(head);
-  bytes.set(body, head.length);
-  return bytes;
-}
-
 /**
  * Answers one plain HTTP request with the `fetch` function: reads a `Content-Length` body
  * (chunked request bodies get 411, bodies over `maxBodySize` 413), calls `fetch`, writes
@@ -93,19 +72,13 @@ export async function answerHttp(
   head: RequestHead,
   options: HttpFallbackOptions,
 ): Promise<number> {
-  if (head.headers.has('transfer-encoding')) {
-    rejectSocket(transport, 411, undefined, 'Send the body with a Content-Length');
-    return 411;
-  }
-  const lengthField = head.headers.get('content-length') ?? '0';
-  if (!/^\d{1,15}$/.test(lengthField)) {
-    rejectSocket(transport, 400, undefined, 'Invalid Content-Length');
-    return 400;
-  }
-  const length = Number(lengthField);
-  if (length > options.maxBodySize) {
-    rejectSocket(transport, 413, undefined, 'Request body too large');
-    return 413;
+  let length: number;
+  try {
+    length = requestBodyLength(head, options.maxBodySize);
+  } catch (error) {
+    const { status, message } = error as HandshakeError;
+    rejectSocket(transport, status, undefined, message);
+    return status;
   }
   let request: Request;
   try {
@@ -121,10 +94,10 @@ export async function answerHttp(
   try {
     const response = await options.fetch(request);
     if (!(response instanceof Response)) throw new TypeError('fetch must return a Response');
-    bytes = await responseBytes(response, head.method);
+    bytes = await serializeResponse(response, head.method);
     status = response.status;
   } catch {
-    bytes = new TextEncoder().encode(buildRejection(500));
+    bytes = rejectionBytes(500);
     status = 500;
   }
   respondAndEnd(transport, bytes);

@@ -10,10 +10,11 @@ export type { AuthorizeRequest, AuthorizeResult, RejectionInfo, UpgradeOptions, 
 export { DEFAULT_MAX_BODY_SIZE, type FetchHandler } from './http_fallback.ts';
 export { upgradeSocket, type ServerUpgradeOptions, type UpgradeContext, type UpgradedSocket } from './server_upgrade.ts';
 export { serve, type AcceptedConnection, type ConnectionHandler, type ServeOptions, type WebSocketServer } from './serve.ts';
-export { isProxyExempt, parseProxyUrl, proxyFromEnvironment, type ProxyEnvironment } from './proxy_env.ts';
-export { ProxyError } from './proxy_error.ts';
+export { isProxyExempt, parseProxyUrl, ProxyError, type ProxyEnvironment } from '@wsflow/codec';
+export { proxyFromEnvironment } from './proxy_env.ts';
 export { authorityOf, openTunnel, type TunnelOptions } from './proxy_tunnel.ts';
 export { dial, startTls, type TransportTracker } from './dial.ts';
 export { connect, openClient, type ConnectOptions } from './connect.ts';
-export { WebSocket, type BinaryType, type WebSocketOptions } from './websocket.ts';
+export { WebSocket, WebSocketError, WebSocketStream, type BinaryType, type WebSocketOptions } from './websocket.ts';
+export { CloseEventImpl, type CloseEventFields } from '@wsflow/websocket';
 export type { CloseInfo, CloseOptions, HeartbeatOptions, Message, SendData, WebSocketConnection } from '@wsflow/codec';

@@ -5,8 +5,6 @@
 import { proxyFromEnvironment as fromEnvironment, type ProxyEnvironment } from '@wsflow/codec';
 import { bunRuntime } from './bun_types.ts';
 
-export { isProxyExempt, parseProxyUrl, type ProxyEnvironment } from '@wsflow/codec';
-
 /**
  * The proxy for a WebSocket URL according to `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` in
  * `env` (default `Bun.env`), or `null` for a direct connection.

@@ -2,7 +2,7 @@
  * Answering a refused handshake: an HTTP error response, then the socket's end.
  * @module
  */
-import { buildRejection, type HeaderFieldsInit } from '@wsflow/codec';
+import { rejectionBytes, type HeaderFieldsInit } from '@wsflow/codec';
 import { unrefTimeout } from './bun_timers.ts';
 import { IGNORE_RECEIVER, type BunSocketTransport } from './socket_transport.ts';
 
@@ -15,7 +15,7 @@ export const REJECTION_LINGER = 2000;
  *
  * @example
  * ```ts
- * respondAndEnd(transport, new TextEncoder().encode(buildRejection(403)));
+ * respondAndEnd(transport, rejectionBytes(403));
  * ```
  */
 export function respondAndEnd(transport: BunSocketTransport, response: Uint8Array): void {
@@ -28,8 +28,8 @@ export function respondAndEnd(transport: BunSocketTransport, response: Uint8Arra
 }
 
 /**
- * Refuses a handshake with an HTTP error response (built by the codec's `buildRejection`)
- * and ends the socket. An invalid status or header (from a user's hook) becomes a bare 500.
+ * Refuses a handshake with an HTTP error response (the codec's `rejectionBytes`) and ends
+ * the socket. An invalid status or header (from a user's hook) becomes a bare 500.
  *
  * @example
  * ```ts
@@ -37,11 +37,5 @@ export function respondAndEnd(transport: BunSocketTransport, response: Uint8Arra
  * ```
  */
 export function rejectSocket(transport: BunSocketTransport, status: number, headers?: HeaderFieldsInit, body?: string): void {
-  let response: string;
-  try {
-    response = buildRejection(status, headers, body);
-  } catch {
-    response = buildRejection(500);
-  }
-  respondAndEnd(transport, new TextEncoder().encode(response));
+  respondAndEnd(transport, rejectionBytes(status, headers, body));
 }

@@ -3,27 +3,7 @@
  * `Bun.serve` would hand them: an `http:`/`https:` URL, the header fields, no body).
  * @module
  */
-import type { RequestHead } from '@wsflow/codec';
-
-/**
- * The head's fields as WHATWG `Headers`, repeated fields kept; a field `Headers` refuses
- * (the head parser is stricter, so none in practice) is left out.
- * @example
- * ```ts
- * headersOf(head).get('sec-websocket-protocol');
- * ```
- */
-export function headersOf(head: RequestHead): Headers {
-  const headers = new Headers();
-  for (const [name, value] of head.rawHeaders) {
-    try {
-      headers.append(name, value);
-    } catch {
-      /* a field WHATWG Headers refuses: left out */
-    }
-  }
-  return headers;
-}
+import { headersOf, type RequestHead } from '@wsflow/codec';
 
 /**
  * The URL a request head asks for: its `Host` and target under `http:`/`https:` (or
@@ -61,7 +41,7 @@ export function urlOf(head: RequestHead, scheme: 'http' | 'https' | 'ws' | 'wss'
  * ```
  */
 export function requestOf(head: RequestHead, secure: boolean, authority: string, body?: Uint8Array): Request {
-  const init: RequestInit = { method: head.method, headers: headersOf(head) };
+  const init: RequestInit = { method: head.method, headers: headersOf(head.rawHeaders) };
   if (body !== undefined && body.length > 0 && head.method !== 'GET' && head.method !== 'HEAD') init.body = body as Uint8Array<ArrayBuffer>;
   return new Request(urlOf(head, secure ? 'https' : 'http', authority), init);
 }

@@ -1,23 +1,23 @@
 /**
  * The server side of the opening handshake on a socket `Bun.listen` accepted: the request
- * head read with the codec's parser, the RFC 6455 checks (in the codec), the async
- * authorization hook, all under the handshake timeout; then the 101 response, or a
- * rejection and the socket's end, or, for plain HTTP, the `fetch` fallback or 426.
+ * head read with the codec's parser, then, for a WebSocket upgrade, the codec's
+ * `decideUpgrade` (path, RFC 6455 checks, the async authorization hook), all under one
+ * handshake deadline; then the 101 response, or a rejection and the socket's end, or, for
+ * plain HTTP, the `fetch` fallback or 426.
  * @module
  */
 import {
+  HandshakeDeadline,
   HandshakeError,
-  WEBSOCKET_VERSION,
-  buildServerResponse,
-  listContainsToken,
+  UPGRADE_REQUIRED,
+  decideUpgrade,
+  fieldValues,
+  isWebSocketUpgrade,
   parseCookies,
-  validateUpgradeRequest,
   type HeaderFieldsInit,
-  type NegotiatedUpgrade,
   type RequestHead,
-  type ServerHandshakeOptions,
 } from '@wsflow/codec';
-import { unrefTimeout } from './bun_timers.ts';
+import { bunTimers } from './bun_timers.ts';
 import { checkTimeout, connectionOptions, DEFAULT_HANDSHAKE_TIMEOUT } from './connection_settings.ts';
 import { HeadReader } from './head_reader.ts';
 import { answerHttp, DEFAULT_MAX_BODY_SIZE, type FetchHandler } from './http_fallback.ts';
@@ -25,7 +25,7 @@ import { bindConnection, type PendingConnection } from './pending_connection.ts'
 import { rejectSocket } from './rejection.ts';
 import { requestOf, urlOf } from './request_of.ts';
 import type { BunSocketTransport } from './socket_transport.ts';
-import type { AuthorizeRequest, AuthorizeResult, UpgradeOptions, UpgradeRejection } from './upgrade_options.ts';
+import type { UpgradeOptions } from './upgrade_options.ts';
 
 /** Options of {@link upgradeSocket}: the upgrade's, plus the plain HTTP fallback. */
 export interface ServerUpgradeOptions extends UpgradeOptions {
@@ -51,19 +51,6 @@ export interface UpgradedSocket extends PendingConnection {
 }
 
 const encoder = new TextEncoder();
-
-function isRejection(result: AuthorizeResult): result is UpgradeRejection {
-  return typeof result === 'object' && result !== null && typeof (result as UpgradeRejection).status === 'number';
-}
-
-/** The request's pathname, without the query. */
-function pathOf(head: RequestHead): string {
-  try {
-    return new URL(head.target, 'ws://localhost').pathname;
-  } catch {
-    return head.target.split('?')[0];
-  }
-}
 
 /**
  * Runs the server side of the opening handshake on a freshly accepted socket. Resolves
@@ -107,20 +94,11 @@ export async function upgradeSocket(transport: BunSocketTransport, options: Serv
   if (context.signal?.aborted) return refuse(503, 'SHUTTING_DOWN');
 
   // Everything up to the 101 races the timeout and shutdown.
-  let onDropped!: (code: string) => void;
-  const dropped = new Promise<{ dropped: string }>((resolve) => (onDropped = (code) => resolve({ dropped: code })));
-  const cancelTimer = unrefTimeout(() => onDropped('TIMEOUT'), timeout);
-  const onAbort = (): void => onDropped('SHUTTING_DOWN');
-  context.signal?.addEventListener('abort', onAbort, { once: true });
-  const cleanup = (): void => {
-    cancelTimer();
-    context.signal?.removeEventListener('abort', onAbort);
-  };
-
+  const deadline = HandshakeDeadline.forServer(timeout, bunTimers, context.signal);
   try {
     const reader = new HeadReader(transport, 'request', { maxHeadSize: options.maxHeadSize });
-    const read = await Promise.race([reader.head.then((value) => ({ value }), (error: unknown) => ({ error })), dropped]);
-    if ('dropped' in read) return refuse(0, read.dropped);
+    const read = await deadline.settle(reader.head);
+    if ('stopped' in read) return refuse(0, read.stopped);
     if ('error' in read) {
       const error = read.error;
       if (error instanceof HandshakeError) return refuse(error.status, error.code, error, error.headers, error.message);
@@ -130,9 +108,9 @@ export async function upgradeSocket(transport: BunSocketTransport, options: Serv
     const requestHead = head;
 
     // Not a WebSocket request at all: plain HTTP.
-    if (!listContainsToken(requestHead.headers.get('upgrade') ?? '', 'websocket')) {
+    if (!isWebSocketUpgrade(requestHead)) {
       if (options.fetch === undefined) {
-        return refuse(426, 'UPGRADE_REQUIRED', undefined, { Upgrade: 'websocket', 'Sec-WebSocket-Version': WEBSOCKET_VERSION }, 'This server speaks WebSocket only\n');
+        return refuse(UPGRADE_REQUIRED.status, 'UPGRADE_REQUIRED', undefined, UPGRADE_REQUIRED.headers, UPGRADE_REQUIRED.body);
       }
       const served = answerHttp(transport, reader, requestHead, {
         fetch: options.fetch,
@@ -140,70 +118,35 @@ export async function upgradeSocket(transport: BunSocketTransport, options: Serv
         secure: context.secure,
         authority: context.authority,
       });
-      const outcome = await Promise.race([served.then(() => null), dropped]);
-      if (outcome !== null) transport.destroy();
+      if ('stopped' in (await deadline.settle(served))) transport.destroy();
       return null;
     }
 
-    if (options.path !== undefined && pathOf(requestHead) !== options.path) {
-      return refuse(400, 'PATH_MISMATCH', undefined, undefined, 'No WebSocket endpoint at this path');
-    }
-
-    const { allowedOrigins, handleProtocols } = options;
-    const handshakeOptions: ServerHandshakeOptions = {
-      allowedOrigins: typeof allowedOrigins === 'function' ? (origin) => allowedOrigins(origin, requestFor(requestHead)) : allowedOrigins,
-      handleProtocols: handleProtocols === undefined ? undefined : (offered) => handleProtocols(offered, requestFor(requestHead)),
-    };
-    let negotiated: NegotiatedUpgrade;
-    try {
-      negotiated = validateUpgradeRequest(requestHead, handshakeOptions);
-    } catch (error) {
-      if (error instanceof HandshakeError) return refuse(error.status, error.code, error, error.headers, error.message);
-      return refuse(500, 'HOOK_FAILED', error);
-    }
-
-    const work = (async (): Promise<{ rejection: UpgradeRejection } | { response: string }> => {
-      if (options.authorize !== undefined) {
-        const result = await options.authorize(authorizeRequestOf(requestHead, requestFor(requestHead), transport, negotiated, context));
-        if (isRejection(result)) return { rejection: result };
-      }
-      return { response: await buildServerResponse({ key: negotiated.key, protocol: negotiated.protocol, headers: options.headers }) };
-    })();
-    const gone = reader.gone.then(() => ({ dropped: 'SOCKET_CLOSED' }));
-    const outcome = await Promise.race([work.catch((error: unknown) => ({ error })), dropped, gone]);
-    if ('dropped' in outcome) return refuse(0, outcome.dropped);
-    if (transport.closed) return refuse(0, 'SOCKET_CLOSED');
-    if ('error' in outcome) return refuse(500, 'HOOK_FAILED', outcome.error);
-    if ('rejection' in outcome) return refuse(outcome.rejection.status, 'REJECTED', undefined, outcome.rejection.headers, outcome.rejection.body);
-
-    let upgradeRequest: Request;
-    try {
-      upgradeRequest = requestFor(requestHead);
-    } catch (error) {
-      return refuse(400, 'MALFORMED_HEAD', error);
-    }
-    transport.write(encoder.encode(outcome.response));
-    const pending = bindConnection(transport, connectionOptions(options, 'server', negotiated.protocol), reader);
-    return { connection: pending.connection, start: pending.start, request: upgradeRequest };
+    const decision = await decideUpgrade(
+      {
+        head: requestHead,
+        target: requestHead.target,
+        request: () => requestFor(requestHead),
+        describe: () => ({
+          url: urlOf(requestHead, context.secure ? 'wss' : 'ws', context.authority),
+          headers: requestFor(requestHead).headers,
+          cookies: parseCookies(fieldValues(requestHead.rawHeaders, 'cookie')),
+          remoteAddress: transport.remoteAddress,
+        }),
+      },
+      options,
+      {
+        timers: bunTimers,
+        deadline: deadline.signal,
+        watch: (drop) => void reader.gone.then(() => drop('SOCKET_CLOSED')),
+        closed: () => transport.closed,
+      },
+    );
+    if (!decision.accepted) return refuse(decision.status, decision.code, decision.error, decision.headers, decision.body);
+    transport.write(encoder.encode(decision.response));
+    const pending = bindConnection(transport, connectionOptions(options, 'server', decision.negotiated.protocol), reader);
+    return { connection: pending.connection, start: pending.start, request: decision.request };
   } finally {
-    cleanup();
+    deadline.dispose();
   }
-}
-
-function authorizeRequestOf(
-  head: RequestHead,
-  request: Request,
-  transport: BunSocketTransport,
-  negotiated: NegotiatedUpgrade,
-  context: UpgradeContext,
-): AuthorizeRequest {
-  return {
-    url: urlOf(head, context.secure ? 'wss' : 'ws', context.authority),
-    headers: request.headers,
-    cookies: parseCookies(head.rawHeaders.filter(([name]) => name.toLowerCase() === 'cookie').map(([, value]) => value)),
-    remoteAddress: transport.remoteAddress,
-    origin: negotiated.origin,
-    protocol: negotiated.protocol,
-    request,
-  };
 }

@@ -1,14 +1,37 @@
-// The minimal WHATWG WebSocket class bound to connect: states, events and their order,
-// binaryType, bufferedAmount, and the exceptions the standard names.
+// The WHATWG WebSocket and WebSocketStream of @wsflow/bun: the @wsflow/websocket facade over
+// this package's client (its own conformance suite lives there). Here: states, events and
+// their order, binaryType, bufferedAmount, the exceptions the standard names, against our
+// own server, and what only a shim adds (the options object, WebSocketStream over TCP).
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { serve, WebSocket as WsflowWebSocket, type WebSocketConnection, type WebSocketServer } from '../src/index.ts';
+import {
+  serve,
+  WebSocket as WsflowWebSocket,
+  WebSocketError,
+  WebSocketStream,
+  type WebSocketConnection,
+  type WebSocketServer,
+} from '../src/index.ts';
 import { within } from './support/wait.ts';
+
+/** A port nothing listens on: one a server just stopped listening on. */
+async function closedPort(): Promise<number> {
+  const server = await serve({});
+  const { port } = server;
+  await server.close();
+  return port;
+}
 
 describe('WebSocket (wsflow on Bun)', () => {
   let server: WebSocketServer;
+  /** The `X-Token` of each authorized upgrade, in order. */
+  const tokens: Array<string | null> = [];
+
   beforeAll(async () => {
     server = await serve({
       handleProtocols: (offered) => offered[offered.length - 1],
+      authorize: ({ headers }) => {
+        tokens.push(headers.get('x-token'));
+      },
       handler: (conn: WebSocketConnection, request) => {
         const path = new URL(request.url).pathname;
         if (path === '/bye') conn.close({ closeCode: 4005, reason: 'bye from server' });
@@ -84,7 +107,7 @@ describe('WebSocket (wsflow on Bun)', () => {
   });
 
   test('a refused connection fires error, then close with 1006', async () => {
-    const ws = new WsflowWebSocket('ws://127.0.0.1:1/');
+    const ws = new WsflowWebSocket(`ws://127.0.0.1:${await closedPort()}/`);
     const order: string[] = [];
     ws.onerror = () => order.push('error');
     const event = await within(
@@ -129,5 +152,41 @@ describe('WebSocket (wsflow on Bun)', () => {
     ws.close();
     ws.send('12345');
     expect(ws.bufferedAmount).toBeGreaterThanOrEqual(5);
+  });
+
+  test('takes Bun options as the second argument: protocols, headers and the rest reach the client', async () => {
+    const ws = new WsflowWebSocket(`ws://127.0.0.1:${server.port}/`, { protocols: ['x', 'y'], headers: { 'X-Token': 'secret' }, proxy: false });
+    await within(new Promise((resolve) => (ws.onopen = resolve)), 3000, 'open');
+    expect(ws.protocol).toBe('y');
+    expect(tokens.at(-1)).toBe('secret');
+    ws.close();
+  });
+
+  test('WebSocketStream opens, exchanges messages and closes cleanly over TCP', async () => {
+    const wss = new WebSocketStream(`ws://127.0.0.1:${server.port}/`, { protocols: ['p'] });
+    const { readable, writable, protocol } = await within(wss.opened, 3000, 'opened');
+    expect(protocol).toBe('p');
+    const writer = writable.getWriter();
+    const reader = readable.getReader();
+    await writer.write('over a stream');
+    expect((await within(reader.read(), 3000, 'read')).value).toBe('over a stream');
+    await writer.write(new Uint8Array([7, 8]));
+    expect([...((await within(reader.read(), 3000, 'read')).value as Uint8Array)]).toEqual([7, 8]);
+    wss.close({ closeCode: 1000, reason: 'done' });
+    expect(await within(wss.closed, 3000, 'closed')).toEqual({ closeCode: 1000, reason: 'done' });
+  });
+
+  test('WebSocketStream rejects opened with a WebSocketError when the connection fails', async () => {
+    const wss = new WebSocketStream(`ws://127.0.0.1:${await closedPort()}/`);
+    const error = await within(
+      wss.opened.then(
+        () => null,
+        (reason: unknown) => reason,
+      ),
+      3000,
+      'opened',
+    );
+    expect(error).toBeInstanceOf(WebSocketError);
+    await wss.closed.catch(() => {});
   });
 });

@@ -333,11 +333,18 @@ export function parseResponseHead(bytes: Uint8Array, options?: HttpHeadOptions):
 /** Header fields to send: a record, or `[name, value]` pairs (a `Map` or `Headers` fits). */
 export type HeaderFieldsInit = Readonly<Record<string, string>> | Iterable<readonly [string, string]>;
 
-/** Reason phrases for the statuses the handshake sends (RFC 9110 §15). */
+/**
+ * Reason phrases for the statuses the handshake sends, and those a fetch-style fallback
+ * answers most (RFC 9110 §15).
+ */
 export const ReasonPhrase = {
   101: 'Switching Protocols',
+  200: 'OK',
+  201: 'Created',
+  204: 'No Content',
   301: 'Moved Permanently',
   302: 'Found',
+  304: 'Not Modified',
   307: 'Temporary Redirect',
   308: 'Permanent Redirect',
   400: 'Bad Request',
@@ -345,6 +352,8 @@ export const ReasonPhrase = {
   403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
+  411: 'Length Required',
+  413: 'Content Too Large',
   426: 'Upgrade Required',
   429: 'Too Many Requests',
   431: 'Request Header Fields Too Large',

@@ -84,3 +84,38 @@ export {
 export { createDuplexPair, type DuplexPairOptions } from './memory_duplex.ts';
 export { parseCookies } from './cookies.ts';
 export { isProxyExempt, parseProxyUrl, proxyFromEnvironment, type ProxyEnvironment } from './proxy_env.ts';
+export { DEFAULT_HANDSHAKE_TIMEOUT, checkTimeout, connectionOptionsOf, type ConnectionInit, type ConnectionSettings } from './shim_settings.ts';
+export { HandshakeDeadline, type DeadlineOutcome, type HandshakeDeadlineOptions } from './handshake_deadline.ts';
+export { fieldValues, headersOf } from './field_lines.ts';
+export {
+  UPGRADE_REQUIRED,
+  decideUpgrade,
+  dropCode,
+  isWebSocketUpgrade,
+  rejectionBytes,
+  targetPath,
+  type AuthorizeRequest,
+  type AuthorizeResult,
+  type RejectionInfo,
+  type UpgradeAcceptance,
+  type UpgradeControl,
+  type UpgradeDecision,
+  type UpgradeDescription,
+  type UpgradeOptions,
+  type UpgradeRefusal,
+  type UpgradeRejection,
+  type UpgradeSubject,
+} from './upgrade_policy.ts';
+export {
+  ProxyError,
+  authorityOf,
+  checkConnectResponse,
+  connectRequest,
+  isIpLiteral,
+  proxyAuthorization,
+  proxyEndpoint,
+  type ConnectRequest,
+  type ProxyEndpoint,
+} from './proxy_connect.ts';
+export { serializeResponse, type ResponseLike } from './http_response.ts';
+export { requestBodyLength } from './request_body.ts';

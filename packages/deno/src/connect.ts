@@ -4,12 +4,12 @@
  * codec's parser; the bytes after it go to the connection first.
  * @module
  */
-import { buildClientRequest, validateServerResponse, type HeaderFieldsInit, type WebSocketConnection } from '@wsflow/codec';
+import { buildClientRequest, HandshakeDeadline, parseProxyUrl, validateServerResponse, type HeaderFieldsInit, type WebSocketConnection } from '@wsflow/codec';
 import { bindConn, type PendingConnection } from './conn_connection.ts';
 import { checkTimeout, connectionOptions, DEFAULT_HANDSHAKE_TIMEOUT, type ConnectionSettings } from './connection_settings.ts';
-import { unrefTimeout } from './deno_timers.ts';
+import { denoTimers } from './deno_timers.ts';
 import { writeAll } from './http_answer.ts';
-import { parseProxyUrl, proxyFromEnvironment } from './proxy_env.ts';
+import { proxyFromEnvironment } from './proxy_env.ts';
 import { openTunnel } from './proxy_tunnel.ts';
 import { readHead } from './read_head.ts';
 
@@ -56,8 +56,6 @@ export interface ConnectOptions extends ConnectionSettings {
   maxHeadSize?: number;
 }
 
-const noop = (): void => {};
-
 function closeQuietly(conn: Deno.Conn): void {
   try {
     conn.close();
@@ -87,34 +85,14 @@ export async function openClient(url: string | URL, options: ConnectOptions = {}
   }
   options.signal?.throwIfAborted();
 
-  const conns: Deno.Conn[] = [];
-  const dialAbort = new AbortController();
-  let stopped: unknown;
-  const track = (conn: Deno.Conn): void => {
-    if (stopped !== undefined) closeQuietly(conn);
-    else conns.push(conn);
-  };
-  let stop!: (reason: unknown) => void;
-  const stoppedPromise = new Promise<never>((_, reject) => {
-    stop = (reason) => {
-      if (stopped !== undefined) return;
-      stopped = reason;
-      dialAbort.abort(reason);
-      for (const conn of conns) closeQuietly(conn);
-      reject(reason);
-    };
-  });
-  const timer = unrefTimeout(() => {
-    stop(new DOMException(`The opening handshake did not complete within ${timeout} ms`, 'TimeoutError'));
-  }, timeout);
-  const onAbort = (): void => stop(options.signal?.reason ?? new DOMException('The opening handshake was aborted', 'AbortError'));
-  options.signal?.addEventListener('abort', onAbort, { once: true });
-
-  const handshake = (async (): Promise<PendingConnection> => {
+  // The timeout or the caller's abort stops the handshake: it aborts a dial under way
+  // (its signal) and closes every conn opened for it.
+  const deadline = HandshakeDeadline.forClient(timeout, denoTimers, options.signal);
+  return deadline.guard(closeQuietly, async (track) => {
     const { hostname, port } = client;
     let conn: Deno.Conn;
     if (proxy !== null) {
-      const tunnel = await openTunnel(proxy, hostname, port, { track, proxyCaCerts: options.proxyCaCerts, signal: dialAbort.signal });
+      const tunnel = await openTunnel(proxy, hostname, port, { track, proxyCaCerts: options.proxyCaCerts, signal: deadline.signal });
       if (client.secure) {
         conn = await Deno.startTls(tunnel as Deno.TcpConn, { hostname, caCerts: options.caCerts });
         track(conn);
@@ -124,7 +102,7 @@ export async function openClient(url: string | URL, options: ConnectOptions = {}
       conn = await Deno.connectTls({ hostname, port, caCerts: options.caCerts, ...tls });
       track(conn);
     } else {
-      conn = await Deno.connect({ hostname, port, signal: dialAbort.signal });
+      conn = await Deno.connect({ hostname, port, signal: deadline.signal });
       track(conn);
     }
     // Surface certificate errors as such, before anything is written.
@@ -132,23 +110,10 @@ export async function openClient(url: string | URL, options: ConnectOptions = {}
     await writeAll(conn, new TextEncoder().encode(client.request));
     const { head, rest } = await readHead(conn, 'response', { maxHeadSize: options.maxHeadSize });
     const { protocol } = await validateServerResponse(head, client);
-    if (stopped !== undefined) throw stopped;
+    deadline.signal.throwIfAborted();
     // No extension was offered, so validateServerResponse accepted none.
     return bindConn(conn, connectionOptions(options, 'client', protocol), rest);
-  })();
-
-  try {
-    return await Promise.race([handshake, stoppedPromise]);
-  } catch (error) {
-    stopped ??= error;
-    for (const conn of conns) closeQuietly(conn);
-    handshake.catch(noop);
-    throw error;
-  } finally {
-    stoppedPromise.catch(noop);
-    clearTimeout(timer);
-    options.signal?.removeEventListener('abort', onAbort);
-  }
+  });
 }
 
 /**

@@ -5,7 +5,7 @@
  * and close — within a bounded linger.
  * @module
  */
-import { buildRejection, type HeaderFieldsInit } from '@wsflow/codec';
+import { rejectionBytes, type HeaderFieldsInit } from '@wsflow/codec';
 import { unrefTimeout } from './deno_timers.ts';
 
 /** Milliseconds a conn may linger after an answer before it is closed anyway. */
@@ -62,7 +62,7 @@ export async function sendAndClose(conn: Deno.Conn, bytes: Uint8Array): Promise<
 }
 
 /**
- * Answers with an HTTP error response (see the codec's `buildRejection`: `Connection:
+ * Answers with an HTTP error response (see the codec's `rejectionBytes`: `Connection:
  * close`, `Content-Length`, a plain-text body) and closes the conn. An invalid status or
  * header (from an upgrade hook) becomes a bare 500. Never rejects.
  * @example
@@ -71,11 +71,5 @@ export async function sendAndClose(conn: Deno.Conn, bytes: Uint8Array): Promise<
  * ```
  */
 export function rejectConn(conn: Deno.Conn, status: number, headers?: HeaderFieldsInit, body?: string): Promise<void> {
-  let response: string;
-  try {
-    response = buildRejection(status, headers, body);
-  } catch {
-    response = buildRejection(500);
-  }
-  return sendAndClose(conn, new TextEncoder().encode(response));
+  return sendAndClose(conn, rejectionBytes(status, headers, body));
 }

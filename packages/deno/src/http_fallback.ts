@@ -1,11 +1,12 @@
 /**
  * Plain HTTP on the WebSocket port: a request that is not a WebSocket upgrade goes to a
  * fetch-style handler (`(request) => Response`, as `Deno.serve` takes), and its
- * `Response` is written back as HTTP/1.1 with `Content-Length` and `Connection: close`.
+ * `Response` is written back as HTTP/1.1 with `Content-Length` and `Connection: close`
+ * (the codec's `serializeResponse`).
  * One request per conn; request bodies need a `Content-Length` (no chunked coding).
  * @module
  */
-import { HandshakeError, serializeResponseHead, type RequestHead } from '@wsflow/codec';
+import { HandshakeError, requestBodyLength, serializeResponse, type RequestHead } from '@wsflow/codec';
 import { rejectConn, sendAndClose } from './http_answer.ts';
 import { requestOfHead } from './request_of.ts';
 
@@ -38,22 +39,12 @@ export interface PlainRequestContext {
   maxBodySize: number;
 }
 
-/** Response fields that describe this connection or the body's framing: we write our own. */
-const HOP_BY_HOP: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'upgrade', 'proxy-connection', 'te', 'trailer', 'set-cookie']);
-
 /**
- * Reads a request's body (exactly `Content-Length` octets, starting with `rest`).
- * @throws {HandshakeError} 411 for a chunked body, 400 for a bad length, 413 over `max`
+ * Reads a request's body (exactly its `Content-Length` octets, starting with `rest`).
+ * @throws {HandshakeError} 411 for a chunked body, 400 for a bad length or an early end, 413 over `max`
  */
 async function readBody(conn: Deno.Conn, head: RequestHead, rest: Uint8Array, max: number): Promise<Uint8Array> {
-  if (head.headers.get('transfer-encoding') !== undefined) {
-    throw new HandshakeError('MALFORMED_HEAD', 'Send the request body with a Content-Length', 411);
-  }
-  const field = head.headers.get('content-length');
-  if (field === undefined) return new Uint8Array(0);
-  if (!/^\d{1,15}$/.test(field)) throw new HandshakeError('MALFORMED_HEAD', 'Content-Length must be one decimal number', 400);
-  const length = Number(field);
-  if (length > max) throw new HandshakeError('HEAD_TOO_LARGE', `The request body exceeds ${max} bytes`, 413);
+  const length = requestBodyLength(head, max);
   const body = new Uint8Array(length);
   let at = Math.min(length, rest.length);
   body.set(rest.subarray(0, at));
@@ -63,45 +54,6 @@ async function readBody(conn: Deno.Conn, head: RequestHead, rest: Uint8Array, ma
     at += n;
   }
   return body;
-}
-
-/**
- * A `Response` as HTTP/1.1 bytes: status line, its fields (minus hop-by-hop ones),
- * `Set-Cookie` lines kept apart, `Content-Length`, `Connection: close`, then the body
- * (none for `HEAD`, 204 and 304).
- * @throws {TypeError} for a field value HTTP/1.1 cannot carry (non-ASCII, CR/LF)
- * @example
- * ```ts
- * await responseBytes(new Response('ok'), 'GET'); // 'HTTP/1.1 200 OK\r\ncontent-type: …\r\nContent-Length: 2\r\n…'
- * ```
- */
-export async function responseBytes(response: Response, method: string): Promise<Uint8Array> {
-  const status = response.status;
-  const bodyless = method === 'HEAD' || status === 204 || status === 304;
-  const body = bodyless ? new Uint8Array(0) : new Uint8Array(await response.arrayBuffer());
-  if (bodyless) await response.body?.cancel();
-  const fields: Array<[string, string]> = [];
-  for (const [name, value] of response.headers) if (!HOP_BY_HOP.has(name)) fields.push([name, value]);
-  for (const cookie of response.headers.getSetCookie()) fields.push(['set-cookie', cookie]);
-  if (status !== 204 && status !== 304) {
-    // A HEAD answer states the length a GET would have had, when the handler gave one.
-    const length = method === 'HEAD' ? response.headers.get('content-length') : String(body.length);
-    if (length !== null) fields.push(['Content-Length', length]);
-  }
-  fields.push(['Connection', 'close']);
-  let head: string;
-  try {
-    head = serializeResponseHead({ status, reason: response.statusText === '' ? undefined : response.statusText, headers: fields });
-  } catch (error) {
-    if (!(error instanceof TypeError) || response.statusText === '') throw error;
-    // A status text HTTP/1.1 cannot carry: use the registered phrase.
-    head = serializeResponseHead({ status, headers: fields });
-  }
-  const headBytes = new TextEncoder().encode(head);
-  const out = new Uint8Array(headBytes.length + body.length);
-  out.set(headBytes);
-  out.set(body, headBytes.length);
-  return out;
 }
 
 /**
@@ -144,7 +96,7 @@ export async function answerPlainRequest(
     const response = await fallback(request, { remoteAddr: context.remoteAddr });
     if (!(response instanceof Response)) throw new TypeError('The fallback must return a Response');
     status = response.status;
-    bytes = await responseBytes(response, head.method);
+    bytes = await serializeResponse(response, head.method);
   } catch (error) {
     // As Deno.serve does by default with a handler's exception: log it, answer 500.
     console.error('wsflow: the HTTP fallback failed:', error);

@@ -6,8 +6,6 @@
  */
 import { proxyFromEnvironment as fromEnvironment, type ProxyEnvironment } from '@wsflow/codec';
 
-export { isProxyExempt, parseProxyUrl, type ProxyEnvironment } from '@wsflow/codec';
-
 /** The variables proxy selection reads, in both spellings (lower case wins, as in curl). */
 const PROXY_VARIABLES = ['https_proxy', 'HTTPS_PROXY', 'http_proxy', 'HTTP_PROXY', 'no_proxy', 'NO_PROXY'] as const;
 

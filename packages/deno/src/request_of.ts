@@ -3,7 +3,7 @@
  * requests to its handler: what the upgrade hooks and the plain-HTTP fallback receive.
  * @module
  */
-import { HandshakeError, type RequestHead } from '@wsflow/codec';
+import { HandshakeError, headersOf, type RequestHead } from '@wsflow/codec';
 
 /**
  * The request's URL: the request-target resolved against the `Host` the client sent, with
@@ -28,23 +28,15 @@ export function urlOfHead(head: RequestHead, scheme: 'http:' | 'https:' | 'ws:' 
 }
 
 /**
- * The head's fields as WHATWG `Headers` (repeated fields kept, in order). A field that
- * `Headers` refuses is left out.
+ * The head's fields as WHATWG `Headers` (repeated fields kept, in order); see the codec's
+ * `headersOf`.
  * @example
  * ```ts
  * headersOfHead(head).get('sec-websocket-protocol'); // 'chat, superchat'
  * ```
  */
 export function headersOfHead(head: RequestHead): Headers {
-  const headers = new Headers();
-  for (const [name, value] of head.rawHeaders) {
-    try {
-      headers.append(name, value);
-    } catch {
-      /* a field WHATWG Headers refuses: left out */
-    }
-  }
-  return headers;
+  return headersOf(head.rawHeaders);
 }
 
 /**

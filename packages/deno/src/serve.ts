@@ -5,22 +5,26 @@
  * @module
  */
 import {
-  HandshakeError,
-  listContainsToken,
-  serializeClosePayload,
   CloseCode,
+  HandshakeDeadline,
+  HandshakeError,
+  UPGRADE_REQUIRED,
+  dropCode,
+  isWebSocketUpgrade,
+  serializeClosePayload,
+  targetPath,
   type CloseOptions,
   type RequestHead,
   type WebSocketConnection,
 } from '@wsflow/codec';
 import { AcceptedQueue, type AcceptedConnection, type ConnectionHandler } from './accepted_queue.ts';
 import { checkTimeout, DEFAULT_HANDSHAKE_TIMEOUT } from './connection_settings.ts';
-import { unrefTimeout } from './deno_timers.ts';
+import { denoTimers, unrefTimeout } from './deno_timers.ts';
 import { rejectConn } from './http_answer.ts';
 import { answerPlainRequest, DEFAULT_MAX_BODY_SIZE, type FetchFallback } from './http_fallback.ts';
 import { HeadIncompleteError, readHead } from './read_head.ts';
 import { requestOfHead } from './request_of.ts';
-import { dropCode, upgradeConn } from './server_upgrade.ts';
+import { upgradeConn } from './server_upgrade.ts';
 import type { RejectionInfo, UpgradeOptions } from './upgrade_options.ts';
 
 /** Options of {@link serve}. */
@@ -66,17 +70,6 @@ export interface WebSocketServer extends AsyncIterable<AcceptedConnection> {
   close(options?: CloseOptions): Promise<void>;
 }
 
-const UPGRADE_REQUIRED_BODY = 'This server speaks WebSocket only\n';
-
-/** The request's pathname, without the query. */
-function pathOf(head: RequestHead): string {
-  try {
-    return new URL(head.target, 'ws://localhost').pathname;
-  } catch {
-    return head.target.split('?')[0];
-  }
-}
-
 /**
  * Starts a WebSocket server and resolves once it listens. Accepted connections go to
  * `handler`, or to whoever iterates the server. The handshake timeout covers reading the
@@ -116,9 +109,8 @@ class DenoWebSocketServer implements WebSocketServer {
   readonly #secure: boolean;
   readonly #timeout: number;
   readonly #queue: AcceptedQueue;
+  /** Aborted (with `'SHUTTING_DOWN'`) by close(): every handshake's deadline follows it. */
   readonly #shutdown = new AbortController();
-  /** One controller per handshake under way: aborted by its deadline or by shutdown. */
-  readonly #handshakes = new Set<AbortController>();
   #closing: Promise<void> | null = null;
 
   constructor(listener: Deno.Listener, options: ServeOptions, secure: boolean) {
@@ -156,7 +148,6 @@ class DenoWebSocketServer implements WebSocketServer {
       /* closed already */
     }
     this.#shutdown.abort('SHUTTING_DOWN');
-    for (const handshake of this.#handshakes) handshake.abort('SHUTTING_DOWN');
     this.#queue.end();
     const open = [...this.#queue.connections];
     for (const connection of open) connection.close({ closeCode, reason });
@@ -193,8 +184,9 @@ class DenoWebSocketServer implements WebSocketServer {
       return;
     }
     const options = this.#options;
-    const handshake = new AbortController();
-    const signal = handshake.signal;
+    // Reading the head, the hook and the 101 all race one deadline; dropping closes the conn.
+    const deadline = HandshakeDeadline.forServer(this.#timeout, denoTimers, shutdown);
+    const signal = deadline.signal;
     const onAbort = (): void => {
       try {
         conn.close();
@@ -203,8 +195,6 @@ class DenoWebSocketServer implements WebSocketServer {
       }
     };
     signal.addEventListener('abort', onAbort, { once: true });
-    this.#handshakes.add(handshake);
-    const timer = unrefTimeout(() => handshake.abort('TIMEOUT'), this.#timeout);
     try {
       let head: RequestHead;
       let rest: Uint8Array;
@@ -224,8 +214,8 @@ class DenoWebSocketServer implements WebSocketServer {
         return;
       }
 
-      const upgrade = listContainsToken(head.headers.get('upgrade') ?? '', 'websocket');
-      const pathMatches = options.path === undefined || pathOf(head) === options.path;
+      const upgrade = isWebSocketUpgrade(head);
+      const pathMatches = options.path === undefined || targetPath(head.target) === options.path;
       const fallback = options.fallback;
       if (fallback !== undefined && (!upgrade || !pathMatches)) {
         const status = await answerPlainRequest(conn, head, rest, fallback, {
@@ -247,14 +237,8 @@ class DenoWebSocketServer implements WebSocketServer {
         return;
       }
       if (!upgrade) {
-        // RFC 6455 §4.2.2 item 4 (426 for a version we do not speak) by analogy: say what is spoken here.
-        this.#reject({ status: 426, code: 'NOT_UPGRADE', request });
-        await rejectConn(conn, 426, { Upgrade: 'websocket', 'Sec-WebSocket-Version': '13' }, UPGRADE_REQUIRED_BODY);
-        return;
-      }
-      if (!pathMatches) {
-        this.#reject({ status: 400, code: 'PATH_MISMATCH', request });
-        await rejectConn(conn, 400, undefined, 'No WebSocket endpoint at this path');
+        this.#reject({ status: UPGRADE_REQUIRED.status, code: 'NOT_UPGRADE', request });
+        await rejectConn(conn, UPGRADE_REQUIRED.status, UPGRADE_REQUIRED.headers, UPGRADE_REQUIRED.body);
         return;
       }
       const accepted = await upgradeConn(conn, head, rest, request, options, {
@@ -265,9 +249,8 @@ class DenoWebSocketServer implements WebSocketServer {
       signal.removeEventListener('abort', onAbort);
       if (accepted !== null) this.#queue.deliver(accepted.pending, accepted.request);
     } finally {
-      clearTimeout(timer);
+      deadline.dispose();
       signal.removeEventListener('abort', onAbort);
-      this.#handshakes.delete(handshake);
     }
   }
 }

@@ -1,14 +1,22 @@
-// The minimal WHATWG WebSocket class over our client: states, events and their order,
-// binaryType, and the exceptions the standard names.
+// The WHATWG WebSocket and WebSocketStream of @wsflow/deno: the @wsflow/websocket facade over
+// this package's client (its own conformance suite lives there). Here: states, events and
+// their order, binaryType, the exceptions the standard names, against our own server, and
+// what only a shim adds (the options object, WebSocketStream over TCP).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serve, WebSocket, type WebSocketServer } from '../src/index.ts';
+import { serve, WebSocket, WebSocketError, WebSocketStream, type WebSocketServer } from '../src/index.ts';
 
 describe('WebSocket (WHATWG) over @wsflow/deno', () => {
   let server: WebSocketServer;
 
+  /** The `X-Token` of each authorized upgrade, in order. */
+  const tokens: Array<string | null> = [];
+
   beforeAll(async () => {
     server = await serve({
       handleProtocols: (offered) => offered[offered.length - 1],
+      authorize: ({ headers }) => {
+        tokens.push(headers.get('x-token'));
+      },
       handler: (conn) => {
         conn.onmessage = (data) => {
           if (data === 'bye') conn.close({ closeCode: 4001, reason: 'server bye' });
@@ -119,5 +127,42 @@ describe('WebSocket (WHATWG) over @wsflow/deno', () => {
     ws.send('four');
     expect(ws.bufferedAmount).toBeGreaterThanOrEqual(4);
     await closed;
+  });
+
+  it('takes Deno options as the second argument: protocols, headers and the rest reach the client', async () => {
+    const ws = new WebSocket(server.url, { protocols: ['x', 'y'], headers: { 'X-Token': 'secret' }, proxy: false });
+    await new Promise((resolve) => (ws.onopen = resolve));
+    expect(ws.protocol).toBe('y');
+    expect(tokens.at(-1)).toBe('secret');
+    const closed = new Promise((resolve) => (ws.onclose = resolve));
+    ws.close();
+    await closed;
+  });
+
+  it('WebSocketStream opens, exchanges messages and closes cleanly over TCP', async () => {
+    const wss = new WebSocketStream(server.url, { protocols: ['p'] });
+    const { readable, writable, protocol } = await wss.opened;
+    expect(protocol).toBe('p');
+    const writer = writable.getWriter();
+    const reader = readable.getReader();
+    await writer.write('over a stream');
+    expect((await reader.read()).value).toBe('over a stream');
+    await writer.write(new Uint8Array([7, 8]));
+    expect([...((await reader.read()).value as Uint8Array)]).toEqual([7, 8]);
+    wss.close({ closeCode: 1000, reason: 'done' });
+    expect(await wss.closed).toEqual({ closeCode: 1000, reason: 'done' });
+  });
+
+  it('WebSocketStream rejects opened with a WebSocketError when the connection fails', async () => {
+    const listener = Deno.listen({ hostname: '127.0.0.1', port: 0 });
+    const port = (listener.addr as Deno.NetAddr).port;
+    listener.close();
+    const wss = new WebSocketStream(`ws://127.0.0.1:${port}/`);
+    const error = await wss.opened.then(
+      () => null,
+      (reason: unknown) => reason,
+    );
+    expect(error).toBeInstanceOf(WebSocketError);
+    await wss.closed.catch(() => {});
   });
 });

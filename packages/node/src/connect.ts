@@ -5,10 +5,11 @@
  */
 import { isIP, type Socket } from 'node:net';
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
-import { buildClientRequest, validateServerResponse, type HeaderFieldsInit, type WebSocketConnection } from '@wsflow/codec';
+import { buildClientRequest, HandshakeDeadline, parseProxyUrl, validateServerResponse, type HeaderFieldsInit, type WebSocketConnection } from '@wsflow/codec';
 import { checkTimeout, connectionOptions, DEFAULT_HANDSHAKE_TIMEOUT, type ConnectionSettings } from './connection_settings.ts';
 import { dialTcp, dialTls } from './dial.ts';
-import { parseProxyUrl, proxyFromEnvironment } from './proxy_env.ts';
+import { nodeTimers } from './node_timers.ts';
+import { proxyFromEnvironment } from './proxy_env.ts';
 import { openTunnel } from './proxy_tunnel.ts';
 import { readResponseHead } from './read_head.ts';
 import { bindSocket, type PendingConnection } from './socket_connection.ts';
@@ -85,58 +86,34 @@ export async function openClient(url: string | URL, options: ConnectOptions = {}
     options.proxy === false ? null : options.proxy !== undefined ? parseProxyUrl(options.proxy) : proxyFromEnvironment(client.url);
   options.signal?.throwIfAborted();
 
-  const sockets: Socket[] = [];
-  const track = (socket: Socket): void => {
-    // Until the connection owns it, an error must reject the handshake, not crash the process.
-    socket.on('error', noop);
-    sockets.push(socket);
-  };
-  let stopped: unknown;
-  let stop!: (reason: unknown) => void;
-  const stoppedPromise = new Promise<never>((_, reject) => {
-    stop = (reason) => {
-      if (stopped !== undefined) return;
-      stopped = reason;
-      for (const socket of sockets) socket.destroy();
-      reject(reason);
-    };
-  });
-  const timer = setTimeout(() => {
-    stop(new DOMException(`The opening handshake did not complete within ${timeout} ms`, 'TimeoutError'));
-  }, timeout);
-  const onAbort = (): void => stop(options.signal?.reason ?? new DOMException('The opening handshake was aborted', 'AbortError'));
-  options.signal?.addEventListener('abort', onAbort, { once: true });
-
-  const handshake = (async (): Promise<PendingConnection> => {
-    const tlsOptions = tlsOptionsOf(options, client.hostname);
-    let socket: Socket;
-    if (proxy !== null) {
-      const tunnel = await openTunnel(proxy, client.hostname, client.port, { track, proxyTls: options.proxyTls });
-      socket = client.secure ? await dialTls({ ...tlsOptions, socket: tunnel, host: client.hostname }, track) : tunnel;
-    } else if (client.secure) {
-      socket = await dialTls({ ...tlsOptions, host: client.hostname, port: client.port }, track);
-    } else {
-      socket = await dialTcp(client.hostname, client.port, track);
-    }
-    socket.write(client.request, 'latin1');
-    const { head, rest } = await readResponseHead(socket, { maxHeadSize: options.maxHeadSize });
-    const { protocol } = await validateServerResponse(head, client);
-    if (stopped !== undefined) throw stopped;
-    // No extension was offered, so validateServerResponse accepted none.
-    return bindSocket(socket, connectionOptions(options, 'client', protocol), rest);
-  })();
-
-  try {
-    return await Promise.race([handshake, stoppedPromise]);
-  } catch (error) {
-    for (const socket of sockets) socket.destroy();
-    handshake.catch(noop);
-    throw error;
-  } finally {
-    stoppedPromise.catch(noop);
-    clearTimeout(timer);
-    options.signal?.removeEventListener('abort', onAbort);
-  }
+  // The timeout or the caller's abort stops the handshake and destroys every socket opened for it.
+  const deadline = HandshakeDeadline.forClient(timeout, nodeTimers, options.signal);
+  return deadline.guard(
+    (socket: Socket) => socket.destroy(),
+    async (guard) => {
+      const track = (socket: Socket): void => {
+        // Until the connection owns it, an error must reject the handshake, not crash the process.
+        socket.on('error', noop);
+        guard(socket);
+      };
+      const tlsOptions = tlsOptionsOf(options, client.hostname);
+      let socket: Socket;
+      if (proxy !== null) {
+        const tunnel = await openTunnel(proxy, client.hostname, client.port, { track, proxyTls: options.proxyTls });
+        socket = client.secure ? await dialTls({ ...tlsOptions, socket: tunnel, host: client.hostname }, track) : tunnel;
+      } else if (client.secure) {
+        socket = await dialTls({ ...tlsOptions, host: client.hostname, port: client.port }, track);
+      } else {
+        socket = await dialTcp(client.hostname, client.port, track);
+      }
+      socket.write(client.request, 'latin1');
+      const { head, rest } = await readResponseHead(socket, { maxHeadSize: options.maxHeadSize });
+      const { protocol } = await validateServerResponse(head, client);
+      deadline.signal.throwIfAborted();
+      // No extension was offered, so validateServerResponse accepted none.
+      return bindSocket(socket, connectionOptions(options, 'client', protocol), rest);
+    },
+  );
 }
 
 /**

@@ -4,8 +4,6 @@
  */
 import { proxyFromEnvironment as fromEnvironment, type ProxyEnvironment } from '@wsflow/codec';
 
-export { isProxyExempt, parseProxyUrl, type ProxyEnvironment } from '@wsflow/codec';
-
 /**
  * The proxy for a WebSocket URL according to `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` in
  * `env` (default `process.env`), or `null` for a direct connection.

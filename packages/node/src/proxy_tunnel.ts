@@ -1,14 +1,16 @@
 /**
- * A tunnel through an HTTP proxy with `CONNECT` (RFC 9110 §9.3.6), the way WebSocket
- * clients cross proxies (RFC 6455 §4.1 item 2 note).
+ * A tunnel through an HTTP proxy with `CONNECT` over Node's `net`/`tls`: the dialing and
+ * the bytes are Node's; the request and the check of the answer are the codec's
+ * (`connectRequest`, `checkConnectResponse`).
  * @module
  */
-import { isIPv6, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
-import { serializeRequestHead } from '@wsflow/codec';
+import { checkConnectResponse, connectRequest, proxyEndpoint } from '@wsflow/codec';
 import { dialTcp, dialTls, type SocketTracker } from './dial.ts';
-import { ProxyError } from './proxy_error.ts';
 import { readResponseHead } from './read_head.ts';
+
+export { authorityOf } from '@wsflow/codec';
 
 /** Options of {@link openTunnel}. */
 export interface TunnelOptions {
@@ -16,26 +18,6 @@ export interface TunnelOptions {
   proxyTls?: TlsConnectionOptions;
   /** Told of each socket opened, so a timeout can destroy it. */
   track?: SocketTracker;
-}
-
-/**
- * `host:port` as a CONNECT target and `Host` value (RFC 9110 §9.3.6 authority-form), IPv6
- * literals in brackets.
- * @example
- * ```ts
- * authorityOf('example.com', 443); // 'example.com:443'
- * authorityOf('::1', 8080);        // '[::1]:8080'
- * ```
- */
-export function authorityOf(host: string, port: number): string {
-  return isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`;
-}
-
-/** The `Proxy-Authorization` value for a proxy URL's credentials (RFC 7617 Basic, UTF-8). */
-function basicCredentials(proxy: URL): string {
-  const user = decodeURIComponent(proxy.username);
-  const password = decodeURIComponent(proxy.password);
-  return `Basic ${Buffer.from(`${user}:${password}`, 'utf8').toString('base64')}`;
 }
 
 /**
@@ -54,26 +36,18 @@ function basicCredentials(proxy: URL): string {
  */
 export async function openTunnel(proxy: URL, host: string, port: number, options: TunnelOptions = {}): Promise<Socket> {
   const track = options.track ?? (() => {});
-  const proxyHost = proxy.hostname.replace(/^\[(.*)\]$/, '$1');
-  const secure = proxy.protocol === 'https:';
-  const proxyPort = proxy.port === '' ? (secure ? 443 : 80) : Number(proxy.port);
-  const socket = secure
-    ? await dialTls({ ...options.proxyTls, host: proxyHost, port: proxyPort, servername: isIPv6(proxyHost) || /^[\d.]+$/.test(proxyHost) ? undefined : proxyHost }, track)
-    : await dialTcp(proxyHost, proxyPort, track);
-
-  const authority = authorityOf(host, port);
-  const headers: Array<[string, string]> = [['Host', authority]];
-  if (proxy.username !== '' || proxy.password !== '') headers.push(['Proxy-Authorization', basicCredentials(proxy)]);
-  socket.write(serializeRequestHead({ method: 'CONNECT', target: authority, headers }), 'latin1');
-
+  const endpoint = proxyEndpoint(proxy);
+  const socket = endpoint.secure
+    ? await dialTls({ ...options.proxyTls, host: endpoint.host, port: endpoint.port, servername: endpoint.serverName }, track)
+    : await dialTcp(endpoint.host, endpoint.port, track);
+  const request = connectRequest(proxy, host, port);
+  socket.write(request.head, 'latin1');
   const { head, rest } = await readResponseHead(socket);
-  if (head.status < 200 || head.status > 299) {
+  try {
+    checkConnectResponse(head, rest.length, request.authority);
+  } catch (error) {
     socket.destroy();
-    throw new ProxyError(head.status, `The proxy refused to open a tunnel to ${authority}: ${head.status} ${head.reason}`.trimEnd());
-  }
-  if (rest.length > 0) {
-    socket.destroy();
-    throw new ProxyError(0, 'The proxy sent bytes after its CONNECT response, before the request');
+    throw error;
   }
   return socket;
 }

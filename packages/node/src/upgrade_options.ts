@@ -1,62 +1,23 @@
 /**
- * What a server-side upgrade can be told: path, subprotocols, origins, an async
- * authorization hook, limits and timers. Shared by `handleUpgrade`, `attach` and `serve`.
+ * What a server-side upgrade can be told (path, subprotocols, origins, an async
+ * authorization hook, limits and timers), shared by `handleUpgrade`, `attach` and `serve`:
+ * the codec's options, with Node's `IncomingMessage` as the request the hooks see.
  * @module
  */
 import type { IncomingMessage } from 'node:http';
-import type { HeaderFieldsInit } from '@wsflow/codec';
-import type { ConnectionSettings } from './connection_settings.ts';
+import type * as codec from '@wsflow/codec';
 
-/** What the {@link UpgradeOptions.authorize} hook sees of an upgrade request. */
-export interface AuthorizeRequest {
-  /** The requested URL, with scheme `ws:` or `wss:` and the `Host` the client sent. */
-  url: URL;
-  /** The request's header fields (repeated fields kept, as a WHATWG `Headers`). */
-  headers: Headers;
-  /** The `Cookie` field parsed into a record (see {@link parseCookies}). */
-  cookies: Record<string, string>;
-  /** The peer's IP address, when the socket knows it. */
-  remoteAddress: string | undefined;
-  /** The `Origin` field, when sent (browsers always send it). */
-  origin: string | undefined;
-  /** The subprotocol that will be selected, `''` for none. */
-  protocol: string;
-  /** The Node request itself, for anything else. */
-  request: IncomingMessage;
-}
+export type { AuthorizeResult, UpgradeRejection } from '@wsflow/codec';
 
-/** How the upgrade hook refuses a handshake: an HTTP error response. */
-export interface UpgradeRejection {
-  /** The HTTP status, 300–599, e.g. 401 or 403. */
-  status: number;
-  /** Extra response fields, e.g. `{ 'WWW-Authenticate': 'Bearer' }`. */
-  headers?: HeaderFieldsInit;
-  /** A plain-text body. Default empty. */
-  body?: string;
-}
-
-/** What the upgrade hook answers: nothing to accept, an {@link UpgradeRejection} to refuse. */
-export type AuthorizeResult = void | undefined | UpgradeRejection;
+/** What the {@link UpgradeOptions.authorize} hook sees of an upgrade request; `request` is Node's own. */
+export type AuthorizeRequest = codec.AuthorizeRequest<IncomingMessage>;
 
 /** Why a server refused or dropped an upgrade, as passed to {@link UpgradeOptions.onReject}. */
-export interface RejectionInfo {
-  /** The status answered, or 0 when the socket was dropped without an answer (timeout, peer gone). */
-  status: number;
-  /**
-   * A stable reason: a codec `HandshakeError` code (`BAD_KEY`, `FORBIDDEN_ORIGIN`, …),
-   * `PATH_MISMATCH`, `REJECTED` (the hook refused), `HOOK_FAILED` (the hook or
-   * `handleProtocols` threw, or picked a protocol not offered), `BAD_OPTIONS` (an invalid
-   * option such as `handshakeTimeout`), `TIMEOUT`, `SOCKET_CLOSED` or `SHUTTING_DOWN`.
-   */
-  code: string;
-  /** The error behind it, if any. */
-  error?: unknown;
-  /** The request refused. */
-  request: IncomingMessage;
-}
+export type RejectionInfo = codec.RejectionInfo<IncomingMessage>;
 
 /**
- * Options of a server-side upgrade.
+ * Options of a server-side upgrade. A request for another `path` is refused with 400 by
+ * `handleUpgrade`, left to other `upgrade` listeners by `attach`.
  *
  * @example
  * ```ts
@@ -70,32 +31,4 @@ export interface RejectionInfo {
  * };
  * ```
  */
-export interface UpgradeOptions extends ConnectionSettings {
-  /**
-   * The only path (URL pathname, exact match) served. Default: every path. A request for
-   * another path is refused with 400 by `handleUpgrade`, left to other `upgrade` listeners
-   * by `attach`.
-   */
-  path?: string;
-  /**
-   * Picks the subprotocol among those the client offered, in its order; `null` or
-   * `undefined` selects none. Called only when some were offered. Default: none.
-   */
-  handleProtocols?: (offered: string[], request: IncomingMessage) => string | null | undefined;
-  /**
-   * Origins allowed to connect: exact `Origin` values, or a predicate. With a list, a
-   * request without `Origin` is refused. Refusal is 403. Default: any origin.
-   */
-  allowedOrigins?: readonly string[] | ((origin: string | undefined, request: IncomingMessage) => boolean);
-  /**
-   * Decides, possibly asynchronously, whether to accept a valid upgrade request: return
-   * nothing to accept, or `{ status, headers?, body? }` to refuse with that response. A
-   * throw refuses with 500. It runs after the RFC 6455 checks and within
-   * `handshakeTimeout`. Default: accept.
-   */
-  authorize?: (request: AuthorizeRequest) => AuthorizeResult | Promise<AuthorizeResult>;
-  /** Extra fields for the 101 response. */
-  headers?: HeaderFieldsInit;
-  /** Told of every refused or dropped upgrade (for logs and metrics). */
-  onReject?: (info: RejectionInfo) => void;
-}
+export type UpgradeOptions = codec.UpgradeOptions<IncomingMessage>;
