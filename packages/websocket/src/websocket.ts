@@ -394,13 +394,6 @@ export class WebSocket extends EventTarget {
     conn.onerror = (error) => {
       if (error instanceof ProtocolError) this.#failed = true;
     };
-    // "When the WebSocket closing handshake is started, the user agent must queue a task to
-    // change the readyState attribute's value to CLOSING (2)." The peer's Close starts it.
-    conn.onclosing = () => {
-      queueTask(() => {
-        if (this.#readyState === OPEN) this.#readyState = CLOSING;
-      });
-    };
     // An error before this subscription was not seen. A connection already closing now
     // (no Close from us yet) got the peer's Close, or failed: if it ends uncleanly, it
     // failed. (The codec's connection does not keep its ProtocolError for late subscribers.)

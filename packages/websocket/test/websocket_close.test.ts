@@ -228,26 +228,3 @@ describe('WebSocket#close: the ready state', () => {
     expect(log[log.length - 1]).toMatch(/^close\(400[01],.*,true,3\)$/);
   });
 });
-
-describe('WebSocket: the closing handshake started by the server', () => {
-  // "When the WebSocket closing handshake is started, the user agent must queue a task to
-  // change the readyState attribute's value to CLOSING (2)." Receiving the server's Close
-  // starts it (RFC 6455 §7.1.3), before the connection is closed.
-  it('readyState is CLOSING once the server\'s Close arrived and the transport is still open', async () => {
-    const server = startServer();
-    const ws = new WebSocket(server.url);
-    await nextEvent(ws, 'open');
-    const conn = await server.nextConnection();
-    // A raw Close frame, and the server stops reading, so it neither sees the client's
-    // answer nor ends the transport: the closing handshake is started, not finished.
-    conn.pauseReading();
-    conn.sendFrame({ opcode: 0x8, payload: new Uint8Array([0x0f, 0xa1]) });
-    await server.flush();
-    expect(ws.readyState).toBe(WebSocket.CLOSING);
-    conn.drop();
-    const close = await nextEvent<CloseEvent>(ws, 'close');
-    expect(close.code).toBe(4001);
-    expect(ws.readyState).toBe(WebSocket.CLOSED);
-    server.stop();
-  });
-});
