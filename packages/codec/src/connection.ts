@@ -13,7 +13,7 @@ import { CloseCode, type Role } from './constants.ts';
 import type { ProtocolError } from './errors.ts';
 import type { Limits } from './limits.ts';
 import type { MaskKeySource } from './mask.ts';
-import { ProtocolState, WebSocketProtocol } from './protocol.ts';
+import { ProtocolState, WebSocketProtocol, type ProtocolHandler } from './protocol.ts';
 import { encodeUtf8 } from './utf8.ts';
 
 /** The bytes side of a connection, implemented by each runtime shim. */
@@ -62,6 +62,12 @@ export interface ConnectionOptions extends Limits {
   maskKeys?: MaskKeySource;
   /** The transport hands its read buffers over: masked payloads may be unmasked in place. Default false. */
   mutableInput?: boolean;
+  /**
+   * Allocates the buffers that payloads split across reads are gathered in and that
+   * outgoing frames are written into. Every byte of them is written before use, so they
+   * need not be zero-filled (Node passes `Buffer.allocUnsafe`). Default: `new Uint8Array(size)`.
+   */
+  allocate?: (size: number) => Uint8Array;
   /** Timers for the close timeout and heartbeat; without them neither runs. */
   timers?: Timers;
   /** Milliseconds to wait for the peer's Close (or the transport's end) after ours before dropping it. Default 5000. */
@@ -112,6 +118,112 @@ function closeOptionsFrom(reason: unknown): CloseOptions {
   return {};
 }
 
+/** Settings of a connection that rarely differ between connections: shared when equal. */
+interface Settings {
+  readonly timers: Timers | undefined;
+  readonly closeTimeout: number;
+  readonly heartbeat: HeartbeatOptions | undefined;
+  readonly readableHighWaterMark: number;
+  readonly writableHighWaterMark: number;
+  readonly allocate: ((size: number) => Uint8Array) | undefined;
+}
+
+/** The settings object made last, reused by the next connection made with the same values. */
+let lastSettings: Settings | null = null;
+
+function settingsOf(options: ConnectionOptions): Settings {
+  const timers = options.timers;
+  const closeTimeout = options.closeTimeout ?? 5000;
+  const heartbeat = options.heartbeat || undefined;
+  const readableHighWaterMark = options.readableHighWaterMark ?? 16;
+  const writableHighWaterMark = options.writableHighWaterMark ?? 1024 * 1024;
+  const allocate = options.allocate;
+  const last = lastSettings;
+  if (
+    last !== null &&
+    last.timers === timers &&
+    last.closeTimeout === closeTimeout &&
+    last.heartbeat === heartbeat &&
+    last.readableHighWaterMark === readableHighWaterMark &&
+    last.writableHighWaterMark === writableHighWaterMark &&
+    last.allocate === allocate
+  ) {
+    return last;
+  }
+  return (lastSettings = { timers, closeTimeout, heartbeat, readableHighWaterMark, writableHighWaterMark, allocate });
+}
+
+/**
+ * What most connections never need, created on first use: the streams, the queue behind a
+ * Blob, the `closed` promise, the timers. An idle connection is smaller without them.
+ */
+class Extra {
+  /** Sends queued behind a Blob that is still being read, to keep order. */
+  pending: SendData[] | null = null;
+  pendingBytes = 0;
+  readable: ReadableStream<Message> | null = null;
+  writable: WritableStream<SendData> | null = null;
+  drainWaiters: Array<() => void> | null = null;
+  closed: Promise<CloseInfo> | null = null;
+  resolveClosed: ((info: CloseInfo) => void) | null = null;
+  closeTimer: unknown = undefined;
+  pingTimer: unknown = undefined;
+  deadTimer: unknown = undefined;
+}
+
+/** Flag bits of a connection. */
+const ENDED = 1;
+const PAUSED = 2;
+
+/** The connection's internals that its {@link ProtocolHandler} reaches (set in the class's static block). */
+let internals!: {
+  write(c: WebSocketConnection, bytes: Uint8Array): void;
+  deliver(c: WebSocketConnection, data: Message): void;
+  closeHandshakeDone(c: WebSocketConnection): void;
+  failed(c: WebSocketConnection, error: ProtocolError): void;
+};
+
+/**
+ * The protocol's handler for one connection: one small object with its methods on the
+ * prototype, rather than a closure per callback.
+ */
+class ConnectionEvents implements ProtocolHandler {
+  readonly #c: WebSocketConnection;
+
+  constructor(connection: WebSocketConnection) {
+    this.#c = connection;
+  }
+
+  write(bytes: Uint8Array): void {
+    internals.write(this.#c, bytes);
+  }
+
+  onText(text: string): void {
+    internals.deliver(this.#c, text);
+  }
+
+  onBinary(data: Uint8Array): void {
+    internals.deliver(this.#c, data);
+  }
+
+  onPing(payload: Uint8Array): void {
+    this.#c.onping?.(payload);
+  }
+
+  onPong(payload: Uint8Array): void {
+    this.#c.onpong?.(payload);
+  }
+
+  onClose(closeCode: number, reason: string): void {
+    this.#c.onclosing?.({ closeCode, reason });
+    internals.closeHandshakeDone(this.#c);
+  }
+
+  onError(error: ProtocolError): void {
+    internals.failed(this.#c, error);
+  }
+}
+
 /**
  * One open WebSocket connection over a {@link ByteTransport}.
  *
@@ -128,6 +240,15 @@ function closeOptionsFrom(reason: unknown): CloseOptions {
  * ```
  */
 export class WebSocketConnection {
+  static {
+    internals = {
+      write: (c, bytes) => c.#write(bytes),
+      deliver: (c, data) => c.#deliver(data),
+      closeHandshakeDone: (c) => c.#closeHandshakeDone(),
+      failed: (c, error) => c.#failed(error),
+    };
+  }
+
   /** The negotiated subprotocol, `''` for none. */
   readonly protocol: string;
   /** The negotiated extensions, `''` for none. */
@@ -151,35 +272,23 @@ export class WebSocketConnection {
 
   readonly #transport: ByteTransport;
   readonly #protocol: WebSocketProtocol;
-  readonly #timers: Timers | undefined;
-  readonly #closeTimeout: number;
-  readonly #heartbeat: HeartbeatOptions | undefined;
-  readonly #readableHighWaterMark: number;
-  readonly #writableHighWaterMark: number;
+  readonly #settings: Settings;
 
   /** Writes produced while handling one received chunk, sent together. */
   #batch: Uint8Array[] | null = null;
   #batchBytes = 0;
-  /** Sends queued behind a Blob that is still being read, to keep order. */
-  #pending: SendData[] | null = null;
-  #pendingBytes = 0;
-
-  #ended = false;
+  /** {@link ENDED} (our sending side closed), {@link PAUSED} (reading paused by us). */
+  #flags = 0;
   #finished: CloseInfo | null = null;
-  #resolveClosed!: (info: CloseInfo) => void;
-  readonly #closed: Promise<CloseInfo>;
-  #closeTimer: unknown = undefined;
-  #pingTimer: unknown = undefined;
-  #deadTimer: unknown = undefined;
 
   #onmessage: ((data: Message) => void) | null = null;
-  /** Messages that arrived before anyone subscribed (`onmessage` or `readable`). */
-  #early: Message[] | null = [];
-  #readable: ReadableStream<Message> | null = null;
+  /**
+   * Messages that arrived before anyone subscribed (`onmessage` or `readable`): `undefined`
+   * while none did and none arrived, `null` once someone subscribed.
+   */
+  #early: Message[] | null | undefined = undefined;
   #readController: ReadableStreamDefaultController<Message> | null = null;
-  #paused = false;
-  #writable: WritableStream<SendData> | null = null;
-  #drainWaiters: Array<() => void> = [];
+  #extra: Extra | null = null;
 
   /**
    * @param transport the bytes side, already past the opening handshake
@@ -190,34 +299,19 @@ export class WebSocketConnection {
     this.role = options.role;
     this.protocol = options.protocol ?? '';
     this.extensions = options.extensions ?? '';
-    this.#timers = options.timers;
-    this.#closeTimeout = options.closeTimeout ?? 5000;
-    this.#heartbeat = options.heartbeat || undefined;
-    this.#readableHighWaterMark = options.readableHighWaterMark ?? 16;
-    this.#writableHighWaterMark = options.writableHighWaterMark ?? 1024 * 1024;
-    this.#closed = new Promise((resolve) => (this.#resolveClosed = resolve));
+    this.#settings = settingsOf(options);
     this.#protocol = new WebSocketProtocol(
       {
         role: options.role,
         autoPong: options.autoPong,
         maskKeys: options.maskKeys,
         mutableInput: options.mutableInput,
+        allocate: options.allocate,
         maxPayload: options.maxPayload,
         maxMessage: options.maxMessage,
         maxFragments: options.maxFragments,
       },
-      {
-        write: (bytes) => this.#write(bytes),
-        onText: (text) => this.#deliver(text),
-        onBinary: (data) => this.#deliver(data),
-        onPing: (payload) => this.onping?.(payload),
-        onPong: (payload) => this.onpong?.(payload),
-        onClose: (closeCode, reason) => {
-          this.onclosing?.({ closeCode, reason });
-          this.#closeHandshakeDone();
-        },
-        onError: (error) => this.#failed(error),
-      },
+      new ConnectionEvents(this),
     );
     this.#startHeartbeat();
   }
@@ -226,7 +320,7 @@ export class WebSocketConnection {
 
   /** The transport received bytes. Frames written in response are sent as one batch. */
   receive(chunk: Uint8Array): void {
-    this.#alive();
+    if (this.#settings.heartbeat !== undefined) this.#alive();
     if (this.#batch !== null) {
       // Re-entered from a callback: the outer call sends the batch.
       this.#protocol.receiveData(chunk);
@@ -268,9 +362,13 @@ export class WebSocketConnection {
       }
     }
     this.#wakeWriters();
-    this.#pending = null;
+    const extra = this.#extra;
+    if (extra !== null) extra.pending = null;
     this.onclose?.(result);
-    this.#resolveClosed(result);
+    if (extra !== null && extra.resolveClosed !== null) {
+      extra.resolveClosed(result);
+      extra.resolveClosed = null;
+    }
   }
 
   /** The transport's queue drained: writers waiting on backpressure may go on. */
@@ -292,23 +390,17 @@ export class WebSocketConnection {
   set onmessage(handler: ((data: Message) => void) | null) {
     this.#onmessage = typeof handler === 'function' ? handler : null;
     if (this.#onmessage !== null && this.#early !== null) {
-      if (this.#early.length === 0) {
-        this.#early = null;
-        this.#resumeIfPaused();
-        return;
-      }
-      // Deliver what was kept a microtask later; messages arriving meanwhile join the queue
-      // (the queue stays in place until then), so order holds.
-      queueMicrotask(() => {
-        const early = this.#early;
-        if (early === null) return;
-        this.#early = null;
-        for (const message of early) {
-          if (this.#readController !== null) this.#readController.enqueue(message);
-          else this.#onmessage?.(message);
-        }
-        this.#resumeIfPaused();
-      });
+      const early = this.#early;
+      this.#early = null;
+      if (early !== undefined && early.length > 0) {
+        queueMicrotask(() => {
+          for (const message of early) {
+            if (this.#readController !== null) this.#readController.enqueue(message);
+            else this.#onmessage?.(message);
+          }
+          this.#resumeIfPaused();
+        });
+      } else this.#resumeIfPaused();
     }
   }
 
@@ -326,12 +418,19 @@ export class WebSocketConnection {
 
   /** Resolves once the connection is closed, with how it ended. Never rejects. */
   get closed(): Promise<CloseInfo> {
-    return this.#closed;
+    // Made on first access: most connections are never asked.
+    const extra = this.#more();
+    if (extra.closed === null) {
+      const finished = this.#finished;
+      extra.closed =
+        finished !== null ? Promise.resolve(finished) : new Promise<CloseInfo>((resolve) => (extra.resolveClosed = resolve));
+    }
+    return extra.closed;
   }
 
   /** Bytes accepted by `send` but not yet handed to the operating system. */
   get bufferedAmount(): number {
-    return this.#transport.bufferedAmount + this.#batchBytes + this.#pendingBytes;
+    return this.#transport.bufferedAmount + this.#batchBytes + (this.#extra?.pendingBytes ?? 0);
   }
 
   /**
@@ -341,44 +440,46 @@ export class WebSocketConnection {
    */
   send(data: SendData): boolean {
     if (!this.#protocol.canSend || this.#finished !== null) return false;
-    if (this.#pending !== null) {
-      this.#pending.push(data);
-      this.#pendingBytes += sizeOf(data);
+    const extra = this.#extra;
+    if (extra !== null && extra.pending !== null) {
+      extra.pending.push(data);
+      extra.pendingBytes += sizeOf(data);
       return true;
     }
     if (typeof data === 'string') return this.#protocol.sendText(data);
     if (typeof Blob !== 'undefined' && data instanceof Blob) {
-      this.#pending = [data];
-      this.#pendingBytes = data.size;
-      void this.#drainPending();
+      const more = this.#more();
+      more.pending = [data];
+      more.pendingBytes = data.size;
+      void this.#drainPending(more);
       return true;
     }
     return this.#protocol.sendBinary(toBytes(data as ArrayBuffer | ArrayBufferView));
   }
 
-  async #drainPending(): Promise<void> {
-    while (this.#pending !== null && this.#pending.length > 0) {
-      const next = this.#pending[0];
+  async #drainPending(extra: Extra): Promise<void> {
+    while (extra.pending !== null && extra.pending.length > 0) {
+      const next = extra.pending[0];
       let bytes: Uint8Array | string;
       if (typeof Blob !== 'undefined' && next instanceof Blob) {
         try {
           bytes = new Uint8Array(await next.arrayBuffer());
         } catch (error) {
-          this.#pending = null;
-          this.#pendingBytes = 0;
+          extra.pending = null;
+          extra.pendingBytes = 0;
           this.onerror?.(error instanceof Error ? error : new Error(String(error)));
           this.abort();
           return;
         }
       } else bytes = typeof next === 'string' ? next : toBytes(next as ArrayBuffer | ArrayBufferView);
-      if (this.#pending === null) return;
-      this.#pending.shift();
-      this.#pendingBytes -= sizeOf(next);
+      if (extra.pending === null) return;
+      extra.pending.shift();
+      extra.pendingBytes -= sizeOf(next);
       if (typeof bytes === 'string') this.#protocol.sendText(bytes);
       else this.#protocol.sendBinary(bytes);
     }
-    this.#pending = null;
-    this.#pendingBytes = 0;
+    extra.pending = null;
+    extra.pendingBytes = 0;
   }
 
   /** Sends a Ping (at most 125 octets). @returns false once closing started */
@@ -412,14 +513,15 @@ export class WebSocketConnection {
    * `closeCode`/`reason` of the cancel reason if it has them.
    */
   get readable(): ReadableStream<Message> {
-    if (this.#readable === null) {
-      this.#readable = new ReadableStream<Message>(
+    const extra = this.#more();
+    if (extra.readable === null) {
+      extra.readable = new ReadableStream<Message>(
         {
           start: (controller) => {
             this.#readController = controller;
             const early = this.#early;
             this.#early = null;
-            if (early !== null) for (const message of early) controller.enqueue(message);
+            if (early) for (const message of early) controller.enqueue(message);
             const finished = this.#finished;
             if (finished !== null) {
               if (finished.wasClean) controller.close();
@@ -434,10 +536,10 @@ export class WebSocketConnection {
             this.close(closeOptionsFrom(reason));
           },
         },
-        { highWaterMark: this.#readableHighWaterMark },
+        { highWaterMark: this.#settings.readableHighWaterMark },
       );
     }
-    return this.#readable;
+    return extra.readable;
   }
 
   /**
@@ -446,26 +548,31 @@ export class WebSocketConnection {
    * the `closeCode`/`reason` of the abort reason if it has them.
    */
   get writable(): WritableStream<SendData> {
-    if (this.#writable === null) {
-      this.#writable = new WritableStream<SendData>({
+    const extra = this.#more();
+    if (extra.writable === null) {
+      extra.writable = new WritableStream<SendData>({
         write: async (chunk) => {
           if (this.#finished !== null || !this.#protocol.canSend) throw new ConnectionClosedError(this.#closeInfoNow());
           this.send(chunk);
-          if (this.bufferedAmount > this.#writableHighWaterMark) await this.#waitDrain();
+          if (this.bufferedAmount > this.#settings.writableHighWaterMark) await this.#waitDrain();
         },
         close: async () => {
           this.close();
-          await this.#closed;
+          await this.closed;
         },
         abort: (reason) => {
           this.close(closeOptionsFrom(reason));
         },
       });
     }
-    return this.#writable;
+    return extra.writable;
   }
 
   // ---- internals ---------------------------------------------------------------------
+
+  #more(): Extra {
+    return (this.#extra ??= new Extra());
+  }
 
   #closeInfoNow(): CloseInfo {
     if (this.#finished !== null) return this.#finished;
@@ -480,7 +587,7 @@ export class WebSocketConnection {
       this.#batchBytes += bytes.length;
       return;
     }
-    if (!this.#ended) this.#transport.write(bytes);
+    if ((this.#flags & ENDED) === 0) this.#transport.write(bytes);
   }
 
   #flushBatch(): void {
@@ -488,11 +595,12 @@ export class WebSocketConnection {
     const total = this.#batchBytes;
     this.#batch = null;
     this.#batchBytes = 0;
-    if (batch.length === 0 || this.#ended) {
+    if (batch.length === 0 || (this.#flags & ENDED) !== 0) {
       // Nothing to write, but the peer's Close may have finished the closing handshake.
     } else if (batch.length === 1) this.#transport.write(batch[0]);
     else if (total <= CONCAT_MAX) {
-      const out = new Uint8Array(total);
+      const allocate = this.#settings.allocate;
+      const out = allocate === undefined ? new Uint8Array(total) : allocate(total);
       let at = 0;
       for (const b of batch) {
         out.set(b, at);
@@ -500,7 +608,7 @@ export class WebSocketConnection {
       }
       this.#transport.write(out);
     } else {
-      const chunks = coalesce(batch);
+      const chunks = coalesce(batch, this.#settings.allocate);
       if (this.#transport.writev !== undefined) this.#transport.writev(chunks);
       else for (const b of chunks) this.#transport.write(b);
     }
@@ -512,27 +620,28 @@ export class WebSocketConnection {
     const controller = this.#readController;
     if (controller !== null) {
       controller.enqueue(data);
-      if (!this.#paused && (controller.desiredSize ?? 1) <= 0) this.#pause();
+      if ((this.#flags & PAUSED) === 0 && (controller.desiredSize ?? 1) <= 0) this.#pause();
       return;
     }
     const early = this.#early;
     if (early !== null) {
       // Nobody subscribed yet: keep it, and stop reading once enough are kept.
-      early.push(data);
-      if (!this.#paused && early.length >= this.#readableHighWaterMark) this.#pause();
+      const kept = early ?? (this.#early = []);
+      kept.push(data);
+      if ((this.#flags & PAUSED) === 0 && kept.length >= this.#settings.readableHighWaterMark) this.#pause();
       return;
     }
     this.#onmessage?.(data);
   }
 
   #pause(): void {
-    this.#paused = true;
+    this.#flags |= PAUSED;
     this.#transport.pause();
   }
 
   #resumeIfPaused(): void {
-    if (this.#paused) {
-      this.#paused = false;
+    if ((this.#flags & PAUSED) !== 0) {
+      this.#flags &= ~PAUSED;
       this.#transport.resume();
     }
   }
@@ -550,31 +659,34 @@ export class WebSocketConnection {
 
   /** Flushes and closes our sending side once; drops the transport if it lingers. */
   #endTransport(): void {
-    if (this.#ended) return;
-    this.#ended = true;
+    if ((this.#flags & ENDED) !== 0) return;
+    this.#flags |= ENDED;
     this.#transport.end();
     this.#armCloseTimer();
   }
 
   #armCloseTimer(): void {
-    const timers = this.#timers;
-    if (timers === undefined || this.#closeTimer !== undefined || this.#finished !== null) return;
-    this.#closeTimer = timers.setTimeout(() => {
-      this.#closeTimer = undefined;
+    const timers = this.#settings.timers;
+    if (timers === undefined || this.#finished !== null) return;
+    const extra = this.#more();
+    if (extra.closeTimer !== undefined) return;
+    extra.closeTimer = timers.setTimeout(() => {
+      extra.closeTimer = undefined;
       this.abort();
-    }, this.#closeTimeout);
+    }, this.#settings.closeTimeout);
   }
 
   #startHeartbeat(): void {
-    const hb = this.#heartbeat;
-    const timers = this.#timers;
+    const hb = this.#settings.heartbeat;
+    const timers = this.#settings.timers;
     if (hb === undefined || timers === undefined) return;
-    this.#pingTimer = timers.setTimeout(() => {
-      this.#pingTimer = undefined;
+    const extra = this.#more();
+    extra.pingTimer = timers.setTimeout(() => {
+      extra.pingTimer = undefined;
       if (this.#finished !== null) return;
       this.#protocol.sendPing();
-      this.#deadTimer = timers.setTimeout(() => {
-        this.#deadTimer = undefined;
+      extra.deadTimer = timers.setTimeout(() => {
+        extra.deadTimer = undefined;
         // No frame at all since the Ping: the peer is gone.
         this.abort();
       }, hb.timeout ?? hb.interval);
@@ -583,30 +695,35 @@ export class WebSocketConnection {
 
   /** Any received byte proves the peer alive: restart the heartbeat cycle. */
   #alive(): void {
-    if (this.#heartbeat === undefined || this.#timers === undefined) return;
-    if (this.#deadTimer !== undefined) {
-      this.#timers.clearTimeout(this.#deadTimer);
-      this.#deadTimer = undefined;
-      if (this.#pingTimer === undefined) this.#startHeartbeat();
+    const timers = this.#settings.timers;
+    const extra = this.#extra;
+    if (timers === undefined || extra === null) return;
+    if (extra.deadTimer !== undefined) {
+      timers.clearTimeout(extra.deadTimer);
+      extra.deadTimer = undefined;
+      if (extra.pingTimer === undefined) this.#startHeartbeat();
     }
   }
 
   #clearTimers(): void {
-    const timers = this.#timers;
-    if (timers === undefined) return;
-    for (const t of [this.#closeTimer, this.#pingTimer, this.#deadTimer]) if (t !== undefined) timers.clearTimeout(t);
-    this.#closeTimer = this.#pingTimer = this.#deadTimer = undefined;
+    const timers = this.#settings.timers;
+    const extra = this.#extra;
+    if (timers === undefined || extra === null) return;
+    for (const t of [extra.closeTimer, extra.pingTimer, extra.deadTimer]) if (t !== undefined) timers.clearTimeout(t);
+    extra.closeTimer = extra.pingTimer = extra.deadTimer = undefined;
   }
 
   #waitDrain(): Promise<void> {
-    return new Promise((resolve) => this.#drainWaiters.push(resolve));
+    const extra = this.#more();
+    return new Promise((resolve) => (extra.drainWaiters ??= []).push(resolve));
   }
 
   #wakeWriters(): void {
-    if (this.#drainWaiters.length === 0) return;
-    if (this.#finished === null && this.bufferedAmount > this.#writableHighWaterMark) return;
-    const waiters = this.#drainWaiters;
-    this.#drainWaiters = [];
+    const extra = this.#extra;
+    if (extra === null || extra.drainWaiters === null || extra.drainWaiters.length === 0) return;
+    if (this.#finished === null && this.bufferedAmount > this.#settings.writableHighWaterMark) return;
+    const waiters = extra.drainWaiters;
+    extra.drainWaiters = null;
     for (const wake of waiters) wake();
   }
 }
@@ -619,14 +736,14 @@ const COALESCE_MIN = 16 * 1024;
  * payloads uncopied, so a transport without a real writev (one write is one system call)
  * makes few writes.
  */
-function coalesce(batch: Uint8Array[]): Uint8Array[] {
+function coalesce(batch: Uint8Array[], allocate: ((size: number) => Uint8Array) | undefined): Uint8Array[] {
   const out: Uint8Array[] = [];
   let run: Uint8Array[] = [];
   let runBytes = 0;
   const flushRun = (): void => {
     if (run.length === 1) out.push(run[0]);
     else if (run.length > 1) {
-      const joined = new Uint8Array(runBytes);
+      const joined = allocate === undefined ? new Uint8Array(runBytes) : allocate(runBytes);
       let at = 0;
       for (const b of run) {
         joined.set(b, at);

@@ -47,6 +47,12 @@ export interface FrameParserOptions {
    * Default false: chunks are never modified.
    */
   mutableInput?: boolean;
+  /**
+   * Allocates the buffers payloads are gathered or unmasked into. Every byte of such a
+   * buffer is written before the sink sees it, so it need not be zero-filled: Node passes
+   * `Buffer.allocUnsafe`. Default: `new Uint8Array(size)`.
+   */
+  allocate?: (size: number) => Uint8Array;
 }
 
 /** The parser's states, named. */
@@ -70,6 +76,9 @@ const PREALLOCATE_MAX = 1024 * 1024;
 
 const EMPTY = new Uint8Array(0);
 
+/** The default allocator: a zero-filled `Uint8Array`. */
+const newUint8Array = (size: number): Uint8Array => new Uint8Array(size);
+
 /**
  * An incremental, allocation-light frame parser.
  *
@@ -88,6 +97,7 @@ export class FrameParser {
   readonly #sink: FrameSink;
   readonly #expectMask: boolean;
   readonly #mutableInput: boolean;
+  readonly #allocate: (size: number) => Uint8Array;
   #maxPayload: number;
   #allowedRsv: number;
 
@@ -114,6 +124,7 @@ export class FrameParser {
     this.#sink = sink;
     this.#expectMask = options.role === 'server';
     this.#mutableInput = options.mutableInput ?? false;
+    this.#allocate = options.allocate ?? newUint8Array;
     this.#maxPayload = options.maxPayload;
     this.#allowedRsv = options.allowedRsv ?? 0;
   }
@@ -282,14 +293,14 @@ export class FrameParser {
         payload = chunk.subarray(pos, pos + length);
         maskInto(payload, payload, 0, this.#key, 0);
       } else {
-        payload = new Uint8Array(length);
+        payload = this.#allocate(length);
         maskInto(chunk.subarray(pos, pos + length), payload, 0, this.#key, 0);
       }
       this.#sink.frame(this.#fin, this.#rsv, this.#opcode, payload, 0);
       return pos + length;
     }
     this.#state = ParserState.Payload;
-    if (length <= PREALLOCATE_MAX) this.#buffer = new Uint8Array(length);
+    if (length <= PREALLOCATE_MAX) this.#buffer = this.#allocate(length);
     else this.#pieces = [];
     return pos < end ? this.#readPayload(chunk, pos, end) : pos;
   }
@@ -306,7 +317,7 @@ export class FrameParser {
       piece = this.#buffer.subarray(at, at + take);
     } else {
       if (this.#masked) {
-        piece = new Uint8Array(take);
+        piece = this.#allocate(take);
         maskInto(src, piece, 0, this.#key, this.#received);
       } else piece = src;
       this.#pieces!.push(piece);
@@ -323,7 +334,7 @@ export class FrameParser {
     }
     let payload: Uint8Array;
     if (this.#buffer !== null) payload = this.#buffer;
-    else payload = concat(this.#pieces!, this.#length);
+    else payload = concat(this.#pieces!, this.#length, this.#allocate);
     this.#buffer = null;
     this.#pieces = null;
     this.#state = ParserState.Header;
@@ -333,9 +344,9 @@ export class FrameParser {
 }
 
 /** Concatenates pieces whose total length is known. */
-export function concat(pieces: readonly Uint8Array[], total: number): Uint8Array {
+export function concat(pieces: readonly Uint8Array[], total: number, allocate: (size: number) => Uint8Array = newUint8Array): Uint8Array {
   if (pieces.length === 1) return pieces[0];
-  const out = new Uint8Array(total);
+  const out = allocate(total);
   let at = 0;
   for (const piece of pieces) {
     out.set(piece, at);

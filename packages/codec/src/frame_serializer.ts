@@ -98,15 +98,100 @@ let scratch: Uint8Array | undefined;
 /** Payloads shorter than this are copied (and masked) byte by byte. */
 const SMALL = 64;
 
+/** Where finished frames go: an object whose `write` method (called as a method) takes each buffer, in order. */
+export interface FrameSinkOut {
+  write(bytes: Uint8Array): void;
+}
+
+/** The default allocator of frame buffers. */
+const newUint8Array = (size: number): Uint8Array => new Uint8Array(size);
+
+/**
+ * Writes one frame to `out`: masked with a fresh key from `keys` (the client role), or,
+ * without `keys` (the server role), small frames as one buffer and large ones as a header
+ * followed by the caller's payload, uncopied. Frame buffers come from `allocate`, which
+ * need not zero them (every byte is written).
+ * @throws RangeError for a reserved opcode or a bad control frame
+ */
+export function writeFrameTo(
+  out: FrameSinkOut,
+  keys: MaskKeySource | null,
+  fin: boolean,
+  rsv: number,
+  opcode: number,
+  payload: Uint8Array,
+  allocate: (size: number) => Uint8Array = newUint8Array,
+): void {
+  const length = payload.length;
+  checkFrame(fin, opcode, length);
+  if (keys !== null) {
+    const key = keys.next();
+    const buf = allocate(frameHeaderSize(length, true) + length);
+    const h = writeFrameHeader(buf, 0, fin, rsv, opcode, length, true, key);
+    maskInto(payload, buf, h, key, 0);
+    out.write(buf);
+    return;
+  }
+  if (length >= COPY_MAX) {
+    const head = allocate(frameHeaderSize(length, false));
+    writeFrameHeader(head, 0, fin, rsv, opcode, length, false, 0);
+    out.write(head);
+    out.write(payload);
+    return;
+  }
+  const buf = allocate(frameHeaderSize(length, false) + length);
+  const h = writeFrameHeader(buf, 0, fin, rsv, opcode, length, false, 0);
+  buf.set(payload, h);
+  out.write(buf);
+}
+
+/**
+ * Writes a text frame from a string to `out` (masked when `keys` is given). Strings that
+ * fit a shared scratch buffer are encoded into it and copied into an exact-size frame, so
+ * a short message costs one small allocation (a fresh small typed array stays on V8's
+ * heap; viewing or `subarray`-ing one moves it off, which costs more than the copy).
+ */
+export function writeTextTo(
+  out: FrameSinkOut,
+  keys: MaskKeySource | null,
+  fin: boolean,
+  rsv: number,
+  opcode: number,
+  text: string,
+  allocate: (size: number) => Uint8Array = newUint8Array,
+): void {
+  // UTF-8 takes at most 3 octets per UTF-16 code unit.
+  if (text.length * 3 > SCRATCH_SIZE) {
+    writeFrameTo(out, keys, fin, rsv, opcode, utf8Encoder.encode(text), allocate);
+    return;
+  }
+  scratch ??= new Uint8Array(SCRATCH_SIZE);
+  const length = utf8Encoder.encodeInto(text, scratch).written;
+  const masked = keys !== null;
+  const key = masked ? keys.next() : 0;
+  const buf = allocate(frameHeaderSize(length, masked) + length);
+  const h = writeFrameHeader(buf, 0, fin, rsv, opcode, length, masked, key);
+  if (length < SMALL) {
+    const src = scratch;
+    let k = key;
+    for (let i = 0; i < length; i++) {
+      buf[h + i] = src[i] ^ (k >>> 24);
+      k = ((k << 8) | (k >>> 24)) >>> 0;
+    }
+  } else if (masked) maskInto(scratch.subarray(0, length), buf, h, key, 0);
+  else buf.set(scratch.subarray(0, length), h);
+  out.write(buf);
+}
+
 /**
  * Writes frames for one end of a connection to a byte sink. The client role masks every
  * frame with a fresh key (RFC 6455 §5.3); the server role writes small frames as one
  * buffer and large ones as a header followed by the caller's payload, uncopied.
  */
 export class FrameWriter {
-  readonly #write: (bytes: Uint8Array) => void;
-  readonly #mask: boolean;
-  readonly #keys: MaskKeySource;
+  readonly #out: FrameSinkOut;
+  /** The mask-key source in the client role; null in the server role (no masking). */
+  readonly #keys: MaskKeySource | null;
 
   /**
    * @param role which end writes; `'client'` masks
@@ -114,9 +199,8 @@ export class FrameWriter {
    * @param keys where mask keys come from (client role)
    */
   constructor(role: Role, write: (bytes: Uint8Array) => void, keys: MaskKeySource = defaultMaskKeys) {
-    this.#write = write;
-    this.#mask = role === 'client';
-    this.#keys = keys;
+    this.#out = { write };
+    this.#keys = role === 'client' ? keys : null;
   }
 
   /**
@@ -125,27 +209,7 @@ export class FrameWriter {
    * @throws RangeError for a reserved opcode or a bad control frame
    */
   frame(fin: boolean, rsv: number, opcode: number, payload: Uint8Array): void {
-    const length = payload.length;
-    checkFrame(fin, opcode, length);
-    if (this.#mask) {
-      const key = this.#keys.next();
-      const out = new Uint8Array(frameHeaderSize(length, true) + length);
-      const h = writeFrameHeader(out, 0, fin, rsv, opcode, length, true, key);
-      maskInto(payload, out, h, key, 0);
-      this.#write(out);
-      return;
-    }
-    if (length >= COPY_MAX) {
-      const head = new Uint8Array(frameHeaderSize(length, false));
-      writeFrameHeader(head, 0, fin, rsv, opcode, length, false, 0);
-      this.#write(head);
-      this.#write(payload);
-      return;
-    }
-    const out = new Uint8Array(frameHeaderSize(length, false) + length);
-    const h = writeFrameHeader(out, 0, fin, rsv, opcode, length, false, 0);
-    out.set(payload, h);
-    this.#write(out);
+    writeFrameTo(this.#out, this.#keys, fin, rsv, opcode, payload);
   }
 
   /**
@@ -155,27 +219,6 @@ export class FrameWriter {
    * `subarray`-ing one moves it off, which costs more than the copy).
    */
   text(fin: boolean, rsv: number, opcode: number, text: string): void {
-    // UTF-8 takes at most 3 octets per UTF-16 code unit.
-    if (text.length * 3 > SCRATCH_SIZE) {
-      this.frame(fin, rsv, opcode, utf8Encoder.encode(text));
-      return;
-    }
-    scratch ??= new Uint8Array(SCRATCH_SIZE);
-    const length = utf8Encoder.encodeInto(text, scratch).written;
-    const masked = this.#mask;
-    const key = masked ? this.#keys.next() : 0;
-    const out = new Uint8Array(frameHeaderSize(length, masked) + length);
-    const h = writeFrameHeader(out, 0, fin, rsv, opcode, length, masked, key);
-    if (length < SMALL) {
-      const src = scratch;
-      let k = key;
-      for (let i = 0; i < length; i++) {
-        out[h + i] = src[i] ^ (k >>> 24);
-        k = ((k << 8) | (k >>> 24)) >>> 0;
-      }
-    } else if (masked) maskInto(scratch.subarray(0, length), out, h, key, 0);
-    else out.set(scratch.subarray(0, length), h);
-    this.#write(out);
+    writeTextTo(this.#out, this.#keys, fin, rsv, opcode, text);
   }
-
 }

@@ -47,7 +47,8 @@ export class MessageAssembler {
   #frames = 0;
   #text = '';
   #textStarted = false;
-  #parts: Uint8Array[] = [];
+  /** The binary frames of a fragmented message so far; created when one arrives. */
+  #parts: Uint8Array[] | null = null;
   /** The streaming decoder, created when a text message first arrives in pieces. */
   #utf8: Utf8Decoder | null = null;
 
@@ -126,13 +127,17 @@ export class MessageAssembler {
       this.#clear();
       return text;
     }
-    if (fin && this.#parts.length === 0) {
+    const parts = this.#parts;
+    if (fin && parts === null) {
       this.#clear();
       return payload;
     }
-    if (payload.length > 0) this.#parts.push(payload);
+    if (payload.length > 0) {
+      if (parts === null) this.#parts = [payload];
+      else parts.push(payload);
+    }
     if (!fin) return undefined;
-    const data = concat(this.#parts, this.#size);
+    const data = concat(this.#parts!, this.#size);
     this.#clear();
     return data.length === 0 ? new Uint8Array(0) : data;
   }
@@ -151,6 +156,6 @@ export class MessageAssembler {
     this.#frames = 0;
     this.#text = '';
     this.#textStarted = false;
-    if (this.#parts.length > 0) this.#parts = [];
+    this.#parts = null;
   }
 }

@@ -13,9 +13,9 @@ import { parseClosePayload, serializeClosePayload } from './close_payload.ts';
 import { CloseCode, isControlOpcode, Opcode, type Role } from './constants.ts';
 import { ProtocolError } from './errors.ts';
 import { FrameParser, type FrameSink } from './frame_parser.ts';
-import { FrameWriter } from './frame_serializer.ts';
+import { writeFrameTo, writeTextTo } from './frame_serializer.ts';
 import { resolveLimits, type Limits } from './limits.ts';
-import type { MaskKeySource } from './mask.ts';
+import { defaultMaskKeys, type MaskKeySource } from './mask.ts';
 import { MessageAssembler } from './message_assembler.ts';
 
 /** Where a connection is in its life (RFC 6455 §4.1, §7). */
@@ -61,6 +61,12 @@ export interface ProtocolOptions extends Limits {
    * then unmask in place in it (see {@link FrameParserOptions.mutableInput}). Default false.
    */
   mutableInput?: boolean;
+  /**
+   * Allocates the buffers a split payload is gathered in (see {@link FrameParserOptions.allocate})
+   * and those frames are written into; every byte of them is written, so they need not be
+   * zero-filled. Default: `new Uint8Array(size)`.
+   */
+  allocate?: (size: number) => Uint8Array;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -83,7 +89,9 @@ export class WebSocketProtocol implements FrameSink {
   readonly role: Role;
   readonly #handler: ProtocolHandler;
   readonly #parser: FrameParser;
-  readonly #writer: FrameWriter;
+  /** Mask keys for what we send (client role); null in the server role, which does not mask. */
+  readonly #keys: MaskKeySource | null;
+  readonly #allocate: ((size: number) => Uint8Array) | undefined;
   readonly #autoPong: boolean;
   /** The message being received: fragmentation rules, limits, UTF-8 (RFC 6455 §5.4, §8.1). */
   readonly #message: MessageAssembler;
@@ -102,8 +110,12 @@ export class WebSocketProtocol implements FrameSink {
     this.#handler = handler;
     this.#autoPong = options.autoPong ?? true;
     this.#message = new MessageAssembler(limits);
-    this.#parser = new FrameParser({ role: options.role, maxPayload: limits.maxPayload, mutableInput: options.mutableInput }, this);
-    this.#writer = new FrameWriter(options.role, handler.write, options.maskKeys);
+    this.#parser = new FrameParser(
+      { role: options.role, maxPayload: limits.maxPayload, mutableInput: options.mutableInput, allocate: options.allocate },
+      this,
+    );
+    this.#keys = options.role === 'client' ? (options.maskKeys ?? defaultMaskKeys) : null;
+    this.#allocate = options.allocate;
   }
 
   /** Where the connection is: open, closing (our Close sent) or closed. */
@@ -196,7 +208,7 @@ export class WebSocketProtocol implements FrameSink {
   #control(opcode: number, payload: Uint8Array): void {
     if (opcode === Opcode.Ping) {
       // RFC 6455 §5.5.2: answer with a Pong of the same payload, unless we are closing.
-      if (this.#autoPong && this.#closeSent === null) this.#writer.frame(true, 0, Opcode.Pong, payload);
+      if (this.#autoPong && this.#closeSent === null) writeFrameTo(this.#handler, this.#keys, true, 0, Opcode.Pong, payload, this.#allocate);
       this.#handler.onPing?.(payload);
     } else if (opcode === Opcode.Pong) {
       this.#handler.onPong?.(payload);
@@ -231,7 +243,7 @@ export class WebSocketProtocol implements FrameSink {
    */
   sendText(text: string, fin = true): boolean {
     if (!this.canSend) return false;
-    this.#writer.text(fin, 0, this.#dataOpcode(Opcode.Text, fin), text);
+    writeTextTo(this.#handler, this.#keys, fin, 0, this.#dataOpcode(Opcode.Text, fin), text, this.#allocate);
     return true;
   }
 
@@ -242,7 +254,7 @@ export class WebSocketProtocol implements FrameSink {
    */
   sendBinary(data: Uint8Array, fin = true): boolean {
     if (!this.canSend) return false;
-    this.#writer.frame(fin, 0, this.#dataOpcode(Opcode.Binary, fin), data);
+    writeFrameTo(this.#handler, this.#keys, fin, 0, this.#dataOpcode(Opcode.Binary, fin), data, this.#allocate);
     return true;
   }
 
@@ -263,14 +275,14 @@ export class WebSocketProtocol implements FrameSink {
    */
   sendPing(payload: Uint8Array = EMPTY): boolean {
     if (!this.canSend) return false;
-    this.#writer.frame(true, 0, Opcode.Ping, payload);
+    writeFrameTo(this.#handler, this.#keys, true, 0, Opcode.Ping, payload, this.#allocate);
     return true;
   }
 
   /** Sends an unsolicited Pong, a unidirectional heartbeat (RFC 6455 §5.5.3). */
   sendPong(payload: Uint8Array = EMPTY): boolean {
     if (!this.canSend) return false;
-    this.#writer.frame(true, 0, Opcode.Pong, payload);
+    writeFrameTo(this.#handler, this.#keys, true, 0, Opcode.Pong, payload, this.#allocate);
     return true;
   }
 
@@ -284,7 +296,7 @@ export class WebSocketProtocol implements FrameSink {
     // Closing already started: nothing to do, whatever the arguments.
     if (this.#closeSent !== null || this.#closeReceived !== null || this.#error !== null) return;
     const payload = serializeClosePayload(code, reason);
-    this.#writer.frame(true, 0, Opcode.Close, payload);
+    writeFrameTo(this.#handler, this.#keys, true, 0, Opcode.Close, payload, this.#allocate);
     this.#closeSent = { code: code ?? CloseCode.NoStatusReceived, reason };
     this.#state = ProtocolState.Closing;
   }
@@ -306,7 +318,7 @@ export class WebSocketProtocol implements FrameSink {
   }
 
   #writeClose(code: number | undefined, reason: string): void {
-    this.#writer.frame(true, 0, Opcode.Close, serializeClosePayload(code, reason));
+    writeFrameTo(this.#handler, this.#keys, true, 0, Opcode.Close, serializeClosePayload(code, reason), this.#allocate);
     this.#closeSent = { code: code ?? CloseCode.NoStatusReceived, reason };
   }
 }

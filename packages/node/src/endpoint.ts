@@ -9,7 +9,7 @@ import type { Duplex } from 'node:stream';
 import { CloseCode, serializeClosePayload, type CloseOptions, type WebSocketConnection } from '@wsflow/codec';
 import { checkTimeout, DEFAULT_HANDSHAKE_TIMEOUT } from './connection_settings.ts';
 import { requestPath, upgradeSocket } from './server_upgrade.ts';
-import type { PendingConnection } from './socket_connection.ts';
+import { trackConnection, type PendingConnection } from './socket_connection.ts';
 import type { UpgradeOptions } from './upgrade_options.ts';
 
 /** A connection an endpoint accepted, with the request that opened it. */
@@ -102,8 +102,7 @@ export class WebSocketEndpoint implements AsyncIterable<AcceptedConnection> {
       connection.close({ closeCode: CloseCode.GoingAway });
       return connection;
     }
-    this.#connections.add(connection);
-    void connection.closed.then(() => this.#connections.delete(connection));
+    trackConnection(socket, connection, this.#connections);
     const handler = this.options.handler;
     if (handler !== undefined) this.#run(handler, pending, request);
     else this.#deliver({ accepted: { connection, request }, start: pending.start });

@@ -3,8 +3,8 @@
  * `node:https`) listener.
  * @module
  */
-import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer, type ServerOptions as HttpsServerOptions } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerOptions as HttpsServerOptions } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { CloseOptions, WebSocketConnection } from '@wsflow/codec';
 import { AttachedEndpoint, type UpgradableServer } from './attach.ts';
@@ -43,6 +43,26 @@ export interface WebSocketServer extends AsyncIterable<AcceptedConnection> {
    * all sockets are closed.
    */
   close(options?: CloseOptions): Promise<void>;
+}
+
+/**
+ * `node:http`, loaded when a server starts rather than imported: an ES
+ * import of `node:http` reads every export, and its lazy ones (`WebSocket`, `MessageEvent`, …)
+ * load undici and with it http2, zlib, worker_threads and web streams — over a megabyte of
+ * heap that a WebSocket server never uses, yet every full garbage collection walks.
+ * `process.getBuiltinModule` (Node 20.16+) loads a module without reading its exports.
+ */
+async function loadHttp(): Promise<typeof import('node:http')> {
+  const getBuiltin = (process as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule;
+  if (typeof getBuiltin === 'function') return getBuiltin('node:http') as typeof import('node:http');
+  return import('node:http');
+}
+
+/** `node:https`, loaded like {@link loadHttp}, only for a `wss://` server. */
+async function loadHttps(): Promise<typeof import('node:https')> {
+  const getBuiltin = (process as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule;
+  if (typeof getBuiltin === 'function') return getBuiltin('node:https') as typeof import('node:https');
+  return import('node:https');
 }
 
 /** Answers plain HTTP requests: this server only speaks WebSocket (RFC 6455 §4.2.2 item 4, 426). */
@@ -88,7 +108,9 @@ export async function serve(options: ServeOptions = {}): Promise<WebSocketServer
     connectionsCheckingInterval: Math.min(30_000, Math.max(1000, Math.floor(handshakeTimeout / 2))),
   };
   const server: UpgradableServer =
-    tls === undefined ? createHttpServer(timeouts, upgradeRequired) : createHttpsServer({ ...tls, ...timeouts }, upgradeRequired);
+    tls === undefined
+      ? (await loadHttp()).createServer(timeouts, upgradeRequired)
+      : (await loadHttps()).createServer({ ...tls, ...timeouts }, upgradeRequired);
   const endpoint = new AttachedEndpoint(server, options);
   try {
     await new Promise<void>((resolve, reject) => {
