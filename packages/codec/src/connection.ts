@@ -457,6 +457,28 @@ export class WebSocketConnection {
     return this.#protocol.sendBinary(toBytes(data as ArrayBuffer | ArrayBufferView));
   }
 
+  /**
+   * Sends one fragment of a message (RFC 6455 §5.4): the first fragment's type (text or
+   * binary) is the message's; later ones continue it; the one with `fin` true ends it.
+   * Control frames and other connections' traffic may go between fragments; another
+   * message may not start until this one ends.
+   * @returns false if nothing will be sent because the connection is closing or closed
+   * @throws TypeError if a Blob is still being read (send Blobs whole with {@link send}),
+   *   or if the fragment's type differs from the message being sent
+   *
+   * @example
+   * ```ts
+   * conn.sendFragment('Hel', false);
+   * conn.sendFragment('lo', true); // the peer receives one message, "Hello"
+   * ```
+   */
+  sendFragment(data: string | ArrayBuffer | ArrayBufferView, fin: boolean): boolean {
+    if (!this.#protocol.canSend || this.#finished !== null) return false;
+    if (this.#extra !== null && this.#extra.pending !== null) throw new TypeError('a Blob is still being sent; fragments would overtake it');
+    if (typeof data === 'string') return this.#protocol.sendText(data, fin);
+    return this.#protocol.sendBinary(toBytes(data), fin);
+  }
+
   async #drainPending(extra: Extra): Promise<void> {
     while (extra.pending !== null && extra.pending.length > 0) {
       const next = extra.pending[0];

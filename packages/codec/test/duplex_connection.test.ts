@@ -588,3 +588,28 @@ describe('timeouts on injected timers', () => {
     expect(((await rejection(pending)) as Error).name).toBe('TimeoutError');
   });
 });
+
+describe('client <-> server over a duplex pair: fragmented sends', () => {
+  it('sendFragment sends one message in pieces, with a ping between them, and the peer assembles it', async () => {
+    const { client, server } = await connect();
+    const reader = server.readable.getReader();
+    const pongs: number[] = [];
+    client.onpong = (p) => pongs.push(p.length);
+    expect(client.sendFragment('héllo, ', false)).toBe(true);
+    client.ping(new Uint8Array(3));
+    expect(client.sendFragment('wörld', true)).toBe(true);
+    expect((await reader.read()).value).toBe('héllo, wörld');
+    client.sendFragment(new Uint8Array([1, 2]), false);
+    client.sendFragment(new Uint8Array([3]), true);
+    expect(Array.from((await reader.read()).value as Uint8Array)).toEqual([1, 2, 3]);
+    expect(() => {
+      client.sendFragment('a', false);
+      client.sendFragment(new Uint8Array([1]), true);
+    }).toThrow(TypeError);
+    client.sendFragment('b', true);
+    expect((await reader.read()).value).toBe('ab');
+    expect(pongs).toEqual([3]);
+    client.close();
+    await client.closed;
+  });
+});
