@@ -4,6 +4,7 @@
  * class with the same constructor and attributes.
  * @module
  */
+import { lazyGlobalClass } from './lazy_global_class.ts';
 import { toUSVString } from './webidl.ts';
 
 /** Init dictionary of {@link CloseEvent} (WebSockets Standard `CloseEventInit`). */
@@ -62,8 +63,5 @@ export class CloseEventPolyfill extends Event implements CloseEventLike {
   }
 }
 
-/** The runtime's `CloseEvent`, or {@link CloseEventPolyfill}. */
-export const CloseEventImpl: CloseEventConstructor =
-  typeof (globalThis as { CloseEvent?: unknown }).CloseEvent === 'function'
-    ? (globalThis as unknown as { CloseEvent: CloseEventConstructor }).CloseEvent
-    : CloseEventPolyfill;
+/** The runtime's `CloseEvent`, or {@link CloseEventPolyfill}, looked up on first use (see lazy_global_class.ts). */
+export const CloseEventImpl: CloseEventConstructor = lazyGlobalClass('CloseEvent', CloseEventPolyfill);

@@ -4,6 +4,7 @@
  * spec-shaped class with `data`, `origin`, `lastEventId`, `source` and `ports`.
  * @module
  */
+import { lazyGlobalClass } from './lazy_global_class.ts';
 
 /** The fields a WebSocket message event carries. */
 export interface MessageEventFields extends EventInit {
@@ -69,8 +70,5 @@ export class MessageEventPolyfill extends Event implements MessageEventLike {
   }
 }
 
-/** The runtime's `MessageEvent`, or {@link MessageEventPolyfill}. */
-export const MessageEventImpl: MessageEventConstructor =
-  typeof (globalThis as { MessageEvent?: unknown }).MessageEvent === 'function'
-    ? (globalThis as unknown as { MessageEvent: MessageEventConstructor }).MessageEvent
-    : MessageEventPolyfill;
+/** The runtime's `MessageEvent`, or {@link MessageEventPolyfill}, looked up on first use (see lazy_global_class.ts). */
+export const MessageEventImpl: MessageEventConstructor = lazyGlobalClass('MessageEvent', MessageEventPolyfill);
