@@ -4,6 +4,7 @@
  * shims provide TCP/TLS ones and build their `WebSocket` with `createWebSocketClass`.
  * @module
  */
+import { isBlockedPort } from './bad_port.ts';
 import type { WebSocketConnection } from '@wsflow/codec';
 
 /** What a {@link Dialer} is asked to open. */
@@ -72,4 +73,22 @@ export type Dialer = (request: DialRequest) => Promise<WebSocketConnection | Dia
 export function dialedParts(result: WebSocketConnection | DialedConnection): DialedConnection {
   if ('connection' in result && typeof (result as DialedConnection).start === 'function') return result as DialedConnection;
   return { connection: result as WebSocketConnection, start: () => {} };
+}
+
+/**
+ * Starts "establish a WebSocket connection" for a `WebSocket` or `WebSocketStream`:
+ * returns null when Fetch's "bad port" check blocks the URL (a network error, which fails
+ * the connection at once), else the dialer's pending result. A dialer that throws
+ * synchronously gives a rejected promise, so both classes handle every failure alike.
+ */
+export function startDial(
+  config: { readonly dialer: Dialer; readonly blockBadPorts: boolean },
+  request: DialRequest,
+): Promise<WebSocketConnection | DialedConnection> | null {
+  if (config.blockBadPorts && isBlockedPort(request.url)) return null;
+  try {
+    return Promise.resolve(config.dialer(request));
+  } catch (error) {
+    return Promise.reject(error);
+  }
 }

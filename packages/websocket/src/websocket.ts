@@ -9,8 +9,7 @@
  */
 import { encodeUtf8, ProtocolError, type Message, type WebSocketConnection } from '@wsflow/codec';
 import { noteActivity, track } from './activity.ts';
-import { isBlockedPort } from './bad_port.ts';
-import { dialedParts, type DialedConnection } from './dialer.ts';
+import { dialedParts, startDial, type DialedConnection } from './dialer.ts';
 import { exactArrayBuffer, isArrayBuffer } from './buffer_source.ts';
 import { CloseEventImpl } from './close_event.ts';
 import { validateCloseCodeAndReason } from './close_validation.ts';
@@ -359,21 +358,17 @@ export class WebSocket extends EventTarget {
     // Fetch: "should request be blocked due to a bad port" → a network error, which fails
     // the WebSocket connection (WebSockets Standard, "establish a WebSocket connection",
     // processResponse step 1).
-    if (config.blockBadPorts && isBlockedPort(this.#url)) {
+    const dialing = startDial(config, { url: new URL(this.#url.href), protocols: [...protocols], signal: this.#dial.signal, origin, init });
+    if (dialing === null) {
       this.#failTheConnection();
       return;
-    }
-    let dialing: Promise<WebSocketConnection | DialedConnection>;
-    try {
-      dialing = Promise.resolve(config.dialer({ url: new URL(this.#url.href), protocols: [...protocols], signal: this.#dial.signal, origin, init }));
-    } catch (error) {
-      dialing = Promise.reject(error);
     }
     dialing.then(
       (result) => this.#established(dialedParts(result), protocols),
       () => this.#failTheConnection(),
     );
   }
+
 
   #established({ connection: conn, start }: DialedConnection, protocols: string[]): void {
     if (this.#failed || this.#closeQueued) {

@@ -11,8 +11,7 @@
  */
 import { type Message, type SendData, type WebSocketConnection } from '@wsflow/codec';
 import { noteActivity } from './activity.ts';
-import { isBlockedPort } from './bad_port.ts';
-import { dialedParts, type DialedConnection } from './dialer.ts';
+import { dialedParts, startDial, type DialedConnection } from './dialer.ts';
 import { copyBufferSource, ownBytes } from './buffer_source.ts';
 import { validateCloseCodeAndReason } from './close_validation.ts';
 import { handledDeferred } from './deferred.ts';
@@ -184,21 +183,17 @@ export class WebSocketStream {
   // ---- establishing -----------------------------------------------------------------
 
   #establish(config: Config, protocols: string[], origin: string | undefined, init: Readonly<Record<string, unknown>> | undefined): void {
-    if (config.blockBadPorts && isBlockedPort(this.#url)) {
+    const dialing = startDial(config, { url: new URL(this.#url.href), protocols: [...protocols], signal: this.#dial.signal, origin, init });
+    if (dialing === null) {
       this.#failTheConnection();
       return;
-    }
-    let dialing: Promise<WebSocketConnection | DialedConnection>;
-    try {
-      dialing = Promise.resolve(config.dialer({ url: new URL(this.#url.href), protocols: [...protocols], signal: this.#dial.signal, origin, init }));
-    } catch (error) {
-      dialing = Promise.reject(error);
     }
     dialing.then(
       (result) => this.#established(dialedParts(result), protocols),
       () => this.#failTheConnection(),
     );
   }
+
 
   #established({ connection: conn, start }: DialedConnection, protocols: string[]): void {
     if (this.#failed || this.#closeQueued) {
