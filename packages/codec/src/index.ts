@@ -8,6 +8,7 @@ export { makeFrame, Rsv, type Frame } from './frame.ts';
 export { FrameParser, ParserState, type FrameParserOptions, type FrameSink } from './frame_parser.ts';
 export { FrameWriter, frameHeaderSize, serializeFrame, writeFrameHeader } from './frame_serializer.ts';
 export { DEFAULT_LIMITS, resolveLimits, type Limits } from './limits.ts';
+export { InflateLimitError, type DeflateEngine, type DeflaterParams, type InflaterParams, type MessageDeflater, type MessageInflater } from './deflate_engine.ts';
 export { ProtocolState, WebSocketProtocol, type ProtocolHandler, type ProtocolOptions } from './protocol.ts';
 export { KEY_NONCE_BYTES, acceptKey, generateKey, isValidKey, type Sha1 } from './accept_key.ts';
 export {
