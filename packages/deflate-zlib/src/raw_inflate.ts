@@ -1,0 +1,108 @@
+/**
+ * One synchronous raw inflate (RFC 1951) over `node:zlib`, with a preset dictionary and a
+ * cap on the output: the building block of {@link ZlibInflater}.
+ * @module
+ */
+import { InflateLimitError } from '@wsflow/codec';
+import { constants as bufferConstants } from 'node:buffer';
+import { constants, inflateRawSync } from 'node:zlib';
+import { exactly } from './exactly.ts';
+import { rawDictionarySupport } from './raw_dictionary_support.ts';
+
+/** What one raw inflate produced. */
+export interface RawInflateResult {
+  /** The decompressed octets. */
+  output: Uint8Array;
+  /**
+   * How many input octets zlib consumed: all of them unless a block with BFINAL set ended
+   * the DEFLATE stream first (RFC 1951 §3.2.3).
+   */
+  consumed: number;
+}
+
+/** The shape `inflateRawSync` returns with `info: true` (Node, Deno and Bun agree on it). */
+interface InfoResult {
+  buffer: Uint8Array;
+  engine: { bytesWritten: number };
+}
+
+/** The largest `maxOutputLength` the runtime takes (Node and Deno 2 ** 53 - 1, Bun 2 ** 32). */
+const MAX_OUTPUT_LENGTH: number = bufferConstants.MAX_LENGTH;
+
+/**
+ * Output buffers are chunks of this size at most: zlib writes into one chunk at a time, so
+ * memory stays bounded by the cap plus one chunk even for a decompression bomb.
+ */
+const MAX_CHUNK = 64 * 1024;
+const MIN_CHUNK = 1024;
+
+/**
+ * Inflates `input` (a whole message with its `00 00 ff ff` put back) as raw DEFLATE whose
+ * back-references may reach into `dictionary` (the peer's LZ77 window), stopping as soon as
+ * the output would pass `limit` octets.
+ *
+ * Always with a 32 KiB window (windowBits 15): a larger window reads any smaller-window
+ * stream, and the dictionary, at most `2 ** windowBits` octets, always fits. Where the
+ * runtime ignores `dictionary` in raw mode (Deno), the dictionary goes in front of the input
+ * as one stored block (RFC 1951 §3.2.4) and its octets are cut from the output: zlib then
+ * holds exactly the same window when the message's first block starts.
+ *
+ * @throws InflateLimitError when the output would pass `limit`
+ * @throws Error when `input` is not valid DEFLATE
+ */
+export function inflateRaw(input: Uint8Array, dictionary: Uint8Array, limit: number): RawInflateResult {
+  const native = dictionary.length === 0 || rawDictionarySupport().inflate;
+  const skip = native ? 0 : dictionary.length;
+  const source = native ? input : storedPrefix(dictionary, input);
+  let result: InfoResult;
+  try {
+    result = inflateRawSync(source, {
+      windowBits: 15,
+      finishFlush: constants.Z_SYNC_FLUSH,
+      info: true,
+      // At least 1: zlib refuses 0, so a limit of 0 is checked below.
+      maxOutputLength: Math.min(MAX_OUTPUT_LENGTH, skip + Math.max(1, limit)),
+      chunkSize: chunkSizeFor(input.length, skip),
+      ...(native && dictionary.length > 0 ? { dictionary } : {}),
+    }) as unknown as InfoResult;
+  } catch (error) {
+    throw inflateFailure(error, limit);
+  }
+  const out = result.buffer;
+  const consumed = result.engine.bytesWritten - (source.length - input.length);
+  if (out.length - skip > limit) throw new InflateLimitError(limit);
+  return { output: exactly(out.subarray(skip)), consumed };
+}
+
+/** `input` after one stored block holding `dictionary` (at most 32 KiB, under the 65535 a block takes). */
+function storedPrefix(dictionary: Uint8Array, input: Uint8Array): Uint8Array {
+  const n = dictionary.length;
+  const out = new Uint8Array(5 + n + input.length);
+  // BFINAL 0, BTYPE 00 (no compression), then LEN and its one's complement NLEN, little-endian.
+  out[0] = 0x00;
+  out[1] = n & 0xff;
+  out[2] = n >>> 8;
+  out[3] = ~n & 0xff;
+  out[4] = (~n >>> 8) & 0xff;
+  out.set(dictionary, 5);
+  out.set(input, 5 + n);
+  return out;
+}
+
+/**
+ * Output chunks sized to the message: a guess of 8 times the input (text often compresses
+ * 4 to 6 times), plus the dictionary when it comes back out, in [1 KiB, 64 KiB].
+ * Allocating zlib's default 16 KiB (Node 24: 64 KiB) for every short message costs more
+ * than inflating it on some runtimes (Deno), and a longer output takes a few chunks.
+ */
+function chunkSizeFor(inputLength: number, skip: number): number {
+  const guess = skip + inputLength * 8;
+  return guess <= MIN_CHUNK ? MIN_CHUNK : guess >= MAX_CHUNK ? MAX_CHUNK : guess;
+}
+
+/** The error `inflate` reports for a failure of zlib's. */
+function inflateFailure(error: unknown, limit: number): Error {
+  if ((error as { code?: unknown } | null)?.code === 'ERR_BUFFER_TOO_LARGE') return new InflateLimitError(limit);
+  const reason = error instanceof Error ? error.message : String(error);
+  return new Error(`permessage-deflate: the message is not valid DEFLATE data (${reason})`, { cause: error });
+}
