@@ -9,10 +9,12 @@
  * here imports a runtime API.
  * @module
  */
+import { BufferedAmountError, checkBufferedAmountLimit, type BufferedAmountLimit, type BufferedAmountPolicy } from './buffered_amount_policy.ts';
 import { CloseCode, type Role } from './constants.ts';
 import type { ProtocolError } from './errors.ts';
 import type { Limits } from './limits.ts';
 import type { MaskKeySource } from './mask.ts';
+import type { PerMessageDeflate } from './per_message_deflate.ts';
 import { ProtocolState, WebSocketProtocol, type ProtocolHandler } from './protocol.ts';
 import { encodeUtf8 } from './utf8.ts';
 
@@ -49,13 +51,18 @@ export interface HeartbeatOptions {
 }
 
 /** Options of a {@link WebSocketConnection}. */
-export interface ConnectionOptions extends Limits {
+export interface ConnectionOptions extends Limits, BufferedAmountLimit {
   /** Which end this is. */
   role: Role;
   /** The negotiated subprotocol (`''` for none). */
   protocol?: string;
   /** The negotiated extensions, as the `Sec-WebSocket-Extensions` value (`''` for none). */
   extensions?: string;
+  /**
+   * permessage-deflate as negotiated (RFC 7692), made from `extensions` by whoever ran the
+   * handshake (the shims do). Default: none.
+   */
+  perMessageDeflate?: PerMessageDeflate;
   /** Answer Pings automatically. Default true. */
   autoPong?: boolean;
   /** Mask-key source for the client role. */
@@ -94,6 +101,15 @@ export interface CloseInfo {
   wasClean: boolean;
 }
 
+/** Options of one {@link WebSocketConnection.send}. */
+export interface SendOptions {
+  /**
+   * With permessage-deflate negotiated: `false` sends this message uncompressed, `true`
+   * compresses it whatever its size. Default: compressed from the threshold up.
+   */
+  compress?: boolean;
+}
+
 /** Options of {@link WebSocketConnection.close}, as in `WebSocketStream`. */
 export interface CloseOptions {
   closeCode?: number;
@@ -126,6 +142,8 @@ interface Settings {
   readonly readableHighWaterMark: number;
   readonly writableHighWaterMark: number;
   readonly allocate: ((size: number) => Uint8Array) | undefined;
+  readonly maxBufferedAmount: number;
+  readonly bufferedAmountPolicy: BufferedAmountPolicy;
 }
 
 /** The settings object made last, reused by the next connection made with the same values. */
@@ -138,6 +156,9 @@ function settingsOf(options: ConnectionOptions): Settings {
   const readableHighWaterMark = options.readableHighWaterMark ?? 16;
   const writableHighWaterMark = options.writableHighWaterMark ?? 1024 * 1024;
   const allocate = options.allocate;
+  const maxBufferedAmount = options.maxBufferedAmount ?? Infinity;
+  const bufferedAmountPolicy = options.bufferedAmountPolicy ?? 'close';
+  if (maxBufferedAmount !== Infinity || bufferedAmountPolicy !== 'close') checkBufferedAmountLimit(options); // throws RangeError
   const last = lastSettings;
   if (
     last !== null &&
@@ -146,11 +167,13 @@ function settingsOf(options: ConnectionOptions): Settings {
     last.heartbeat === heartbeat &&
     last.readableHighWaterMark === readableHighWaterMark &&
     last.writableHighWaterMark === writableHighWaterMark &&
-    last.allocate === allocate
+    last.allocate === allocate &&
+    last.maxBufferedAmount === maxBufferedAmount &&
+    last.bufferedAmountPolicy === bufferedAmountPolicy
   ) {
     return last;
   }
-  return (lastSettings = { timers, closeTimeout, heartbeat, readableHighWaterMark, writableHighWaterMark, allocate });
+  return (lastSettings = { timers, closeTimeout, heartbeat, readableHighWaterMark, writableHighWaterMark, allocate, maxBufferedAmount, bufferedAmountPolicy });
 }
 
 /**
@@ -174,6 +197,8 @@ class Extra {
 /** Flag bits of a connection. */
 const ENDED = 1;
 const PAUSED = 2;
+/** `maxBufferedAmount` was exceeded and its policy applied (once). */
+const OVERFLOWED = 4;
 
 /** The connection's internals that its {@link ProtocolHandler} reaches (set in the class's static block). */
 let internals!: {
@@ -310,6 +335,7 @@ export class WebSocketConnection {
         maxPayload: options.maxPayload,
         maxMessage: options.maxMessage,
         maxFragments: options.maxFragments,
+        perMessageDeflate: options.perMessageDeflate,
       },
       new ConnectionEvents(this),
     );
@@ -436,9 +462,11 @@ export class WebSocketConnection {
   /**
    * Sends a message: a string as text, anything binary as binary. A `Blob` is read first;
    * later sends wait behind it so order is kept. After closing started it does nothing.
+   * @param options per-message settings (compression; a message queued behind a Blob
+   *   follows the threshold)
    * @returns false if nothing will be sent because the connection is closing or closed
    */
-  send(data: SendData): boolean {
+  send(data: SendData, options?: SendOptions): boolean {
     if (!this.#protocol.canSend || this.#finished !== null) return false;
     const extra = this.#extra;
     if (extra !== null && extra.pending !== null) {
@@ -446,7 +474,8 @@ export class WebSocketConnection {
       extra.pendingBytes += sizeOf(data);
       return true;
     }
-    if (typeof data === 'string') return this.#protocol.sendText(data);
+    const compress = options?.compress;
+    if (typeof data === 'string') return this.#checked(this.#protocol.sendText(data, true, compress));
     if (typeof Blob !== 'undefined' && data instanceof Blob) {
       const more = this.#more();
       more.pending = [data];
@@ -454,7 +483,7 @@ export class WebSocketConnection {
       void this.#drainPending(more);
       return true;
     }
-    return this.#protocol.sendBinary(toBytes(data as ArrayBuffer | ArrayBufferView));
+    return this.#checked(this.#protocol.sendBinary(toBytes(data as ArrayBuffer | ArrayBufferView), true, compress));
   }
 
   /**
@@ -475,8 +504,8 @@ export class WebSocketConnection {
   sendFragment(data: string | ArrayBuffer | ArrayBufferView, fin: boolean): boolean {
     if (!this.#protocol.canSend || this.#finished !== null) return false;
     if (this.#extra !== null && this.#extra.pending !== null) throw new TypeError('a Blob is still being sent; fragments would overtake it');
-    if (typeof data === 'string') return this.#protocol.sendText(data, fin);
-    return this.#protocol.sendBinary(toBytes(data), fin);
+    if (typeof data === 'string') return this.#checked(this.#protocol.sendText(data, fin));
+    return this.#checked(this.#protocol.sendBinary(toBytes(data), fin));
   }
 
   async #drainPending(extra: Extra): Promise<void> {
@@ -502,12 +531,14 @@ export class WebSocketConnection {
     }
     extra.pending = null;
     extra.pendingBytes = 0;
+    // Checked once the queue is sent: a Close must not overtake data accepted behind a Blob.
+    this.#checkBuffered();
   }
 
   /** Sends a Ping (at most 125 octets). @returns false once closing started */
   ping(payload?: Uint8Array | string): boolean {
     const bytes = typeof payload === 'string' ? encodeUtf8(payload) : payload;
-    return this.#protocol.sendPing(bytes);
+    return this.#checked(this.#protocol.sendPing(bytes));
   }
 
   /**
@@ -636,6 +667,8 @@ export class WebSocketConnection {
     }
     // A Close written in this batch may have finished the protocol.
     if (this.#protocol.state === ProtocolState.Closed) this.#endTransport();
+    // Replies to the peer (Pongs) and sends made by handlers count against maxBufferedAmount.
+    else this.#checkBuffered();
   }
 
   #deliver(data: Message): void {
@@ -733,6 +766,38 @@ export class WebSocketConnection {
     if (timers === undefined || extra === null) return;
     for (const t of [extra.closeTimer, extra.pingTimer, extra.deadTimer]) if (t !== undefined) timers.clearTimeout(t);
     extra.closeTimer = extra.pingTimer = extra.deadTimer = undefined;
+  }
+
+  /** {@link #checkBuffered} after a send that queued something; passes `sent` through. */
+  #checked(sent: boolean): boolean {
+    if (sent) this.#checkBuffered();
+    return sent;
+  }
+
+  /**
+   * Applies the `maxBufferedAmount` policy, once, when `bufferedAmount` exceeds it: the
+   * user is told (`onerror`, a {@link BufferedAmountError} with the close code), then
+   * `'close'` queues a Close with 1008 behind the accepted data (the close timeout drops a
+   * peer that still does not read), `'drop'` destroys the transport at once (1006).
+   * Called after a whole frame was queued, never in the middle of one.
+   */
+  #checkBuffered(): void {
+    const settings = this.#settings;
+    const max = settings.maxBufferedAmount;
+    if (max === Infinity || (this.#flags & OVERFLOWED) !== 0 || this.#finished !== null) return;
+    const buffered = this.bufferedAmount;
+    if (buffered <= max) return;
+    this.#flags |= OVERFLOWED;
+    const policy = settings.bufferedAmountPolicy;
+    try {
+      this.onerror?.(new BufferedAmountError(policy, buffered, max));
+    } finally {
+      if (policy === 'drop') {
+        // Nothing more is written to the dropped transport (a batch being built is discarded).
+        this.#flags |= ENDED;
+        this.abort();
+      } else this.close({ closeCode: CloseCode.PolicyViolation, reason: 'peer not reading' });
+    }
   }
 
   #waitDrain(): Promise<void> {

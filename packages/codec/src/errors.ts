@@ -26,6 +26,7 @@ export type ProtocolErrorCode =
   | 'DATA_AFTER_CLOSE'
   | 'UNEXPECTED_EOF'
   | 'EXTENSION_ERROR'
+  | 'INVALID_COMPRESSED_DATA'
   | 'INTERNAL_ERROR';
 
 /**

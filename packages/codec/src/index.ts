@@ -45,6 +45,7 @@ export {
   serializeProtocolHeader,
 } from './header_grammar.ts';
 export type { ExtensionOffer, ExtensionParam } from './header_grammar.ts';
+export { PERMESSAGE_DEFLATE, acceptDeflateOffer, agreementFromResponse, buildDeflateOffer, checkDeflateNegotiationOptions, deflateAgreementOf, parseDeflateParams, type DeflateAgreement, type DeflateNegotiationOptions, type DeflateParams } from './permessage_deflate_params.ts';
 export { WEBSOCKET_VERSION, acceptUpgrade, buildRejection, buildServerResponse, validateUpgradeRequest } from './server_handshake.ts';
 export type {
   AcceptedUpgrade,
@@ -65,8 +66,25 @@ export {
   type HeartbeatOptions,
   type Message,
   type SendData,
+  type SendOptions,
   type Timers,
 } from './connection.ts';
+export {
+  PerMessageDeflate,
+  checkDeflateSendOptions,
+  type DeflateSendOptions,
+  type PerMessageDeflateOptions,
+} from './per_message_deflate.ts';
+export {
+  clientDeflateOffers,
+  clientNegotiatedExtensions,
+  perMessageDeflateFor,
+  resolveDeflate,
+  serverDeflateNegotiator,
+  type ClientExtensions,
+  type PerMessageDeflateSetting,
+  type ResolvedDeflate,
+} from './deflate_settings.ts';
 export { MessageAssembler, type AssembledMessage } from './message_assembler.ts';
 export { FrameDecoderStream, type FrameDecoderStreamOptions } from './frame_decoder_stream.ts';
 export { FrameEncoderStream, type FrameEncoderStreamOptions } from './frame_encoder_stream.ts';
@@ -87,6 +105,8 @@ export { parseCookies } from './cookies.ts';
 export { isProxyExempt, parseProxyUrl, proxyFromEnvironment, type ProxyEnvironment } from './proxy_env.ts';
 export { DEFAULT_HANDSHAKE_TIMEOUT, checkTimeout, connectionOptionsOf, type ConnectionInit, type ConnectionSettings } from './shim_settings.ts';
 export { HandshakeDeadline, type DeadlineOutcome, type HandshakeDeadlineOptions } from './handshake_deadline.ts';
+export { DEFAULT_MAX_PENDING_HANDSHAKES, HandshakeSlots, checkMaxPendingHandshakes, type HandshakeSlot, type PendingHandshakeSettings } from './handshake_slots.ts';
+export { BufferedAmountError, checkBufferedAmountLimit, type BufferedAmountLimit, type BufferedAmountPolicy, type ResolvedBufferedAmountLimit } from './buffered_amount_policy.ts';
 export { fieldValues, headersOf } from './field_lines.ts';
 export {
   UPGRADE_REQUIRED,

@@ -15,6 +15,9 @@ import { concat } from './frame_parser.ts';
 import type { Limits } from './limits.ts';
 import { decodeUtf8, Utf8Decoder } from './utf8.ts';
 
+/** RSV1 as it sits in a frame's first octet: "compressed" under permessage-deflate (RFC 7692 §6). */
+const RSV1 = 0x40;
+
 /** A reassembled message: text as a string, binary as bytes. */
 export type AssembledMessage = string | Uint8Array;
 
@@ -51,6 +54,10 @@ export class MessageAssembler {
   #parts: Uint8Array[] | null = null;
   /** The streaming decoder, created when a text message first arrives in pieces. */
   #utf8: Utf8Decoder | null = null;
+  /** Whether the message being received has RSV1 set on its first frame (RFC 7692 §6). */
+  #compressed = false;
+  /** The opcode of the compressed message {@link frame} returned last, 0 if it was not compressed. */
+  #compressedOpcode = 0;
 
   /** @param limits the resolved `maxMessage` and `maxFragments` (see `resolveLimits`) */
   constructor(limits: Required<Pick<Limits, 'maxMessage' | 'maxFragments'>>) {
@@ -87,6 +94,9 @@ export class MessageAssembler {
       if (this.#opcode !== 0) throw new ProtocolError('EXPECTED_CONTINUATION', 'new data frame inside a fragmented message');
       this.#opcode = opcode;
       this.#frames = 1;
+      // RFC 7692 §6: RSV1 on a message's first frame marks it compressed. The frame parser
+      // admits RSV1 only when permessage-deflate was negotiated.
+      this.#compressed = (rsv & RSV1) !== 0;
     }
     this.#size += length;
     if (this.#size > this.#maxMessage) {
@@ -100,7 +110,8 @@ export class MessageAssembler {
    * @throws ProtocolError 1007 on invalid UTF-8
    */
   framePartial(piece: Uint8Array): void {
-    if (this.#opcode === Opcode.Text) {
+    // A compressed message is validated once inflated.
+    if (this.#opcode === Opcode.Text && !this.#compressed) {
       this.#text += (this.#utf8 ??= new Utf8Decoder()).decode(piece, false);
       this.#textStarted = true;
     }
@@ -114,7 +125,8 @@ export class MessageAssembler {
    * @throws ProtocolError 1007 on invalid UTF-8
    */
   frame(fin: boolean, _opcode: number, payload: Uint8Array, seen: number): AssembledMessage | undefined {
-    if (this.#opcode === Opcode.Text) {
+    this.#compressedOpcode = 0;
+    if (this.#opcode === Opcode.Text && !this.#compressed) {
       if (fin && !this.#textStarted) {
         // The common case: a whole text message in one frame.
         this.#clear();
@@ -127,6 +139,8 @@ export class MessageAssembler {
       this.#clear();
       return text;
     }
+    // Binary, or a compressed message of either kind: gathered as bytes.
+    if (fin && this.#compressed) this.#compressedOpcode = this.#opcode;
     const parts = this.#parts;
     if (fin && parts === null) {
       this.#clear();
@@ -140,6 +154,15 @@ export class MessageAssembler {
     const data = concat(this.#parts!, this.#size);
     this.#clear();
     return data.length === 0 ? new Uint8Array(0) : data;
+  }
+
+  /**
+   * The opcode (Text or Binary) of the message {@link frame} just returned when that
+   * message was compressed (RSV1, RFC 7692 §6): the bytes returned are then its compressed
+   * payload, to be inflated and, for text, validated. 0 when it was not compressed.
+   */
+  get compressedOpcode(): number {
+    return this.#compressedOpcode;
   }
 
   /** Drops the message being received, if any (after a Close or a failure). */
@@ -157,5 +180,6 @@ export class MessageAssembler {
     this.#text = '';
     this.#textStarted = false;
     this.#parts = null;
+    this.#compressed = false;
   }
 }

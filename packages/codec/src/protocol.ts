@@ -11,12 +11,15 @@
 import { closeReasonFor } from './close_reason.ts';
 import { parseClosePayload, serializeClosePayload } from './close_payload.ts';
 import { CloseCode, isControlOpcode, Opcode, type Role } from './constants.ts';
+import { InflateLimitError } from './deflate_engine.ts';
 import { ProtocolError } from './errors.ts';
 import { FrameParser, type FrameSink } from './frame_parser.ts';
 import { writeFrameTo, writeTextTo } from './frame_serializer.ts';
 import { resolveLimits, type Limits } from './limits.ts';
 import { defaultMaskKeys, type MaskKeySource } from './mask.ts';
 import { MessageAssembler } from './message_assembler.ts';
+import type { PerMessageDeflate } from './per_message_deflate.ts';
+import { decodeUtf8, encodeUtf8 } from './utf8.ts';
 
 /** Where a connection is in its life (RFC 6455 §4.1, §7). */
 export const ProtocolState = {
@@ -67,7 +70,16 @@ export interface ProtocolOptions extends Limits {
    * zero-filled. Default: `new Uint8Array(size)`.
    */
   allocate?: (size: number) => Uint8Array;
+  /**
+   * permessage-deflate, when the handshake negotiated it (RFC 7692): RSV1 is then allowed
+   * on a message's first frame, such messages are inflated (up to `maxMessage` octets, else
+   * 1009), and messages sent may be compressed. Default: none.
+   */
+  perMessageDeflate?: PerMessageDeflate;
 }
+
+/** RSV1 as it sits in a frame's first octet (RFC 7692 §6). */
+const RSV1 = 0x40;
 
 const EMPTY = new Uint8Array(0);
 
@@ -95,6 +107,8 @@ export class WebSocketProtocol implements FrameSink {
   readonly #autoPong: boolean;
   /** The message being received: fragmentation rules, limits, UTF-8 (RFC 6455 §5.4, §8.1). */
   readonly #message: MessageAssembler;
+  readonly #deflate: PerMessageDeflate | null;
+  readonly #maxMessage: number;
 
   #state: ProtocolState = ProtocolState.Open;
   #closeSent: { code: number; reason: string } | null = null;
@@ -110,8 +124,16 @@ export class WebSocketProtocol implements FrameSink {
     this.#handler = handler;
     this.#autoPong = options.autoPong ?? true;
     this.#message = new MessageAssembler(limits);
+    this.#deflate = options.perMessageDeflate ?? null;
+    this.#maxMessage = limits.maxMessage;
     this.#parser = new FrameParser(
-      { role: options.role, maxPayload: limits.maxPayload, mutableInput: options.mutableInput, allocate: options.allocate },
+      {
+        role: options.role,
+        maxPayload: limits.maxPayload,
+        mutableInput: options.mutableInput,
+        allocate: options.allocate,
+        allowedRsv: this.#deflate === null ? 0 : RSV1,
+      },
       this,
     );
     this.#keys = options.role === 'client' ? (options.maskKeys ?? defaultMaskKeys) : null;
@@ -181,6 +203,7 @@ export class WebSocketProtocol implements FrameSink {
   receiveEof(): void {
     this.#parser.halt();
     this.#state = ProtocolState.Closed;
+    this.#deflate?.dispose();
   }
 
   /** @internal FrameSink: checks message-level rules before any payload is buffered. */
@@ -201,8 +224,29 @@ export class WebSocketProtocol implements FrameSink {
     }
     const message = this.#message.frame(fin, opcode, payload, seen);
     if (message === undefined) return;
+    const compressed = this.#message.compressedOpcode;
+    if (compressed !== 0) {
+      this.#inflated(compressed, message as Uint8Array);
+      return;
+    }
     if (typeof message === 'string') this.#handler.onText?.(message);
     else this.#handler.onBinary?.(message);
+  }
+
+  /** A compressed message arrived whole: inflate it (RFC 7692 §7.2.2), then check and deliver it. */
+  #inflated(opcode: number, payload: Uint8Array): void {
+    let data: Uint8Array;
+    try {
+      data = this.#deflate!.decompress(payload, this.#maxMessage);
+    } catch (error) {
+      if (error instanceof InflateLimitError) {
+        throw new ProtocolError('MESSAGE_TOO_LARGE', `decompressed message exceeds maxMessage ${this.#maxMessage}`, CloseCode.MessageTooBig);
+      }
+      // Not valid DEFLATE data: the payload is not what its frame claims (RFC 6455 §7.4.1, 1007).
+      throw new ProtocolError('INVALID_COMPRESSED_DATA', 'the compressed message could not be inflated', CloseCode.InvalidPayload);
+    }
+    if (opcode === Opcode.Text) this.#handler.onText?.(decodeUtf8(data));
+    else this.#handler.onBinary?.(data);
   }
 
   #control(opcode: number, payload: Uint8Array): void {
@@ -238,23 +282,53 @@ export class WebSocketProtocol implements FrameSink {
   /**
    * Sends a text message, or a fragment of one when `fin` is false (later fragments
    * continue it; the last has `fin` true).
+   * @param compress with permessage-deflate: `false` sends it uncompressed, `true` compresses
+   *   it whatever its size; by default messages from the threshold up are compressed
    * @returns false, sending nothing, once a Close was sent or received (RFC 6455 §5.5.1)
    * @throws TypeError if a fragmented binary message is being sent
    */
-  sendText(text: string, fin = true): boolean {
+  sendText(text: string, fin = true, compress?: boolean): boolean {
     if (!this.canSend) return false;
+    const deflate = this.#deflate;
+    // Compressed only whole (RFC 7692 §6.1 allows fragments, but a message sent in pieces
+    // is the caller's streaming choice: it goes as it is). A UTF-16 length under a third
+    // of the threshold cannot reach it in UTF-8.
+    if (deflate !== null && fin && this.#sendingOpcode === 0 && compress !== false && (compress === true || text.length * 3 >= deflate.threshold)) {
+      const bytes = encodeUtf8(text);
+      if (deflate.shouldCompress(bytes.length, compress)) return this.#sendCompressed(Opcode.Text, bytes);
+      writeFrameTo(this.#handler, this.#keys, true, 0, Opcode.Text, bytes, this.#allocate);
+      return true;
+    }
     writeTextTo(this.#handler, this.#keys, fin, 0, this.#dataOpcode(Opcode.Text, fin), text, this.#allocate);
     return true;
   }
 
   /**
    * Sends a binary message, or a fragment of one when `fin` is false.
+   * @param compress as for {@link sendText}
    * @returns false, sending nothing, once a Close was sent or received
    * @throws TypeError if a fragmented text message is being sent
    */
-  sendBinary(data: Uint8Array, fin = true): boolean {
+  sendBinary(data: Uint8Array, fin = true, compress?: boolean): boolean {
     if (!this.canSend) return false;
+    const deflate = this.#deflate;
+    if (deflate !== null && fin && this.#sendingOpcode === 0 && deflate.shouldCompress(data.length, compress)) {
+      return this.#sendCompressed(Opcode.Binary, data);
+    }
     writeFrameTo(this.#handler, this.#keys, fin, 0, this.#dataOpcode(Opcode.Binary, fin), data, this.#allocate);
+    return true;
+  }
+
+  /** Sends a whole message compressed, in one frame with RSV1 set (RFC 7692 §6, §7.2.1). */
+  #sendCompressed(opcode: number, data: Uint8Array): boolean {
+    let payload: Uint8Array;
+    try {
+      payload = this.#deflate!.compress(data);
+    } catch {
+      this.fail(new ProtocolError('INTERNAL_ERROR', 'compression failed', CloseCode.InternalError));
+      return false;
+    }
+    writeFrameTo(this.#handler, this.#keys, true, RSV1, opcode, payload, this.#allocate);
     return true;
   }
 

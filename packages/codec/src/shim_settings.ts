@@ -3,9 +3,13 @@
  * and defaults on Node, Deno and Bun), and how they become a {@link ConnectionOptions}.
  * @module
  */
+import type { BufferedAmountLimit } from './buffered_amount_policy.ts';
 import type { ConnectionOptions, HeartbeatOptions, Timers } from './connection.ts';
 import type { Role } from './constants.ts';
+import type { DeflateEngine } from './deflate_engine.ts';
+import { perMessageDeflateFor, resolveDeflate, type PerMessageDeflateSetting } from './deflate_settings.ts';
 import type { Limits } from './limits.ts';
+import type { DeflateAgreement } from './permessage_deflate_params.ts';
 
 /** Default milliseconds an opening handshake may take. */
 export const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
@@ -18,7 +22,7 @@ export const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
  * const settings: ConnectionSettings = { maxMessage: 1 << 20, heartbeat: { interval: 30_000 } };
  * ```
  */
-export interface ConnectionSettings extends Limits {
+export interface ConnectionSettings extends Limits, BufferedAmountLimit {
   /**
    * Milliseconds the opening handshake may take before the socket is dropped. Default 10 000.
    * Client: dialing, proxy tunnel, TLS and the 101. Server: reading the request head (where
@@ -35,6 +39,14 @@ export interface ConnectionSettings extends Limits {
   readableHighWaterMark?: number;
   /** Queued bytes above which a `writable` write waits for the socket to drain. Default 1 MiB. */
   writableHighWaterMark?: number;
+  /**
+   * permessage-deflate (RFC 7692). Default off. `true` turns it on with the defaults; an
+   * object tunes it: the negotiation (`serverNoContextTakeover`, `clientNoContextTakeover`,
+   * `serverMaxWindowBits`, `clientMaxWindowBits`), `threshold` (octets below which messages
+   * go uncompressed, default 1024), `level` (default 6), `memLevel` (default 8) and the
+   * `engine` (default: `node:zlib`). Inflated messages are limited by `maxMessage` (1009).
+   */
+  perMessageDeflate?: PerMessageDeflateSetting;
 }
 
 /**
@@ -66,6 +78,10 @@ export interface ConnectionInit {
   timers: Timers;
   /** Whether the transport hands over read buffers nothing else holds (see {@link ConnectionOptions.mutableInput}). */
   mutableInput?: boolean;
+  /** The shim's DEFLATE engine, used when `perMessageDeflate` names none. */
+  deflateEngine?: DeflateEngine;
+  /** The permessage-deflate agreement when already worked out (a client's, see `clientNegotiatedExtensions`); else read from `extensions`. */
+  deflateAgreement?: DeflateAgreement | null;
 }
 
 /**
@@ -83,6 +99,7 @@ export function connectionOptionsOf(settings: ConnectionSettings, init: Connecti
     role: init.role,
     protocol: init.protocol,
     extensions: init.extensions ?? '',
+    perMessageDeflate: perMessageDeflateFor(init.role, init.extensions ?? '', resolveDeflate(settings.perMessageDeflate, init.deflateEngine), init.deflateAgreement),
     timers: init.timers,
     mutableInput: init.mutableInput ?? false,
     maxPayload: settings.maxPayload,
@@ -92,5 +109,7 @@ export function connectionOptionsOf(settings: ConnectionSettings, init: Connecti
     heartbeat: settings.heartbeat,
     readableHighWaterMark: settings.readableHighWaterMark,
     writableHighWaterMark: settings.writableHighWaterMark,
+    maxBufferedAmount: settings.maxBufferedAmount,
+    bufferedAmountPolicy: settings.bufferedAmountPolicy,
   };
 }

@@ -10,9 +10,11 @@
  */
 import type { Sha1 } from './accept_key.ts';
 import type { Timers } from './connection.ts';
+import type { DeflateEngine } from './deflate_engine.ts';
+import { resolveDeflate, serverDeflateNegotiator } from './deflate_settings.ts';
 import { HandshakeError } from './errors.ts';
 import { HandshakeDeadline } from './handshake_deadline.ts';
-import { listContainsToken } from './header_grammar.ts';
+import { listContainsToken, serializeExtensionHeader } from './header_grammar.ts';
 import type { HeaderFieldsInit, HeaderLookup } from './http_head.ts';
 import {
   WEBSOCKET_VERSION,
@@ -68,7 +70,8 @@ export interface RejectionInfo<R> {
    * `MALFORMED_HEAD`, `HEAD_TOO_LARGE`, …), `PATH_MISMATCH`, `REJECTED` (the hook refused),
    * `HOOK_FAILED` (the hook or `handleProtocols` threw, or picked a protocol not offered),
    * `BAD_OPTIONS` (an invalid option such as `handshakeTimeout`), `TIMEOUT`,
-   * `SOCKET_CLOSED` or `SHUTTING_DOWN`; where the shim reads requests itself, also the code
+   * `SOCKET_CLOSED`, `SHUTTING_DOWN` or `EVICTED` (dropped to make room under
+   * `maxPendingHandshakes`); where the shim reads requests itself, also the code
    * of a plain HTTP request answered 426 (`NOT_UPGRADE` on Deno, `UPGRADE_REQUIRED` on Bun).
    */
   code: string;
@@ -168,6 +171,8 @@ export interface UpgradeControl {
   closed?: () => boolean;
   /** A SHA-1 for the accept key instead of Web Crypto's (see {@link Sha1}). */
   sha1?: Sha1;
+  /** The shim's DEFLATE engine, for a `perMessageDeflate` setting that names none. */
+  deflateEngine?: DeflateEngine;
 }
 
 /** A refused or dropped handshake: the answer to write (none for status 0) and the code for `onReject`. */
@@ -192,6 +197,8 @@ export interface UpgradeAcceptance<R> {
   response: string;
   /** What was negotiated (`protocol` for the connection). */
   negotiated: NegotiatedUpgrade;
+  /** The accepted extensions as the `Sec-WebSocket-Extensions` value sent, `''` for none (for the connection). */
+  extensions: string;
   /** The runtime's request, for the connection handler. */
   request: R;
 }
@@ -317,9 +324,17 @@ export async function decideUpgrade<R>(
   }
 
   const { allowedOrigins, handleProtocols } = options;
+  let deflate;
+  try {
+    deflate = resolveDeflate(options.perMessageDeflate, control.deflateEngine);
+  } catch (error) {
+    return refusal(500, 'BAD_OPTIONS', error);
+  }
   const handshakeOptions: ServerHandshakeOptions = {
     allowedOrigins: typeof allowedOrigins === 'function' ? (origin) => allowedOrigins(origin, subject.request()) : allowedOrigins,
     handleProtocols: handleProtocols === undefined ? undefined : (offered) => handleProtocols(offered, subject.request()),
+    // RFC 7692 §5.1: permessage-deflate is the one extension a server accepts.
+    negotiateExtensions: deflate === null ? undefined : serverDeflateNegotiator(deflate),
   };
   let negotiated: NegotiatedUpgrade;
   try {
@@ -328,7 +343,13 @@ export async function decideUpgrade<R>(
     return refusalOf(error);
   }
   const respond = (): Promise<string> =>
-    buildServerResponse({ key: negotiated.key, protocol: negotiated.protocol, headers: options.headers, sha1: control.sha1 });
+    buildServerResponse({
+      key: negotiated.key,
+      protocol: negotiated.protocol,
+      extensions: negotiated.extensions,
+      headers: options.headers,
+      sha1: control.sha1,
+    });
   const accept = (response: string): UpgradeDecision<R> => {
     let request: R;
     try {
@@ -336,7 +357,8 @@ export async function decideUpgrade<R>(
     } catch (error) {
       return refusal(400, 'MALFORMED_HEAD', error);
     }
-    return { accepted: true, response, negotiated, request };
+    const extensions = negotiated.extensions.length > 0 ? serializeExtensionHeader(negotiated.extensions) : '';
+    return { accepted: true, response, negotiated, extensions, request };
   };
 
   const { authorize } = options;
