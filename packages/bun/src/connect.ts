@@ -3,10 +3,10 @@
  * through an HTTP proxy tunnel. The 101 head is read off the raw socket with the codec's parser.
  * @module
  */
-import { buildClientRequest, encodeUtf8, HandshakeDeadline, isIpLiteral, parseProxyUrl, validateServerResponse, type HeaderFieldsInit, type WebSocketConnection } from '@wsflow/codec';
+import { buildClientRequest, clientDeflateOffers, clientNegotiatedExtensions, resolveDeflate, encodeUtf8, HandshakeDeadline, isIpLiteral, parseProxyUrl, validateServerResponse, type HeaderFieldsInit, type WebSocketConnection } from '@wsflow/codec';
 import type { BunTlsOptions, TlsData } from './bun_types.ts';
 import { bunTimers, nextMacrotask } from './bun_timers.ts';
-import { checkTimeout, connectionOptions, DEFAULT_HANDSHAKE_TIMEOUT, type ConnectionSettings } from './connection_settings.ts';
+import { checkTimeout, connectionOptions, DEFAULT_HANDSHAKE_TIMEOUT, defaultDeflateEngine, type ConnectionSettings } from './connection_settings.ts';
 import { dial, startTls } from './dial.ts';
 import { HeadReader } from './head_reader.ts';
 import { bindConnection, type PendingConnection } from './pending_connection.ts';
@@ -84,7 +84,14 @@ function tlsOptionsOf(options: ConnectOptions, hostname: string): BunTlsOptions 
  * ```
  */
 export async function openClient(url: string | URL, options: ConnectOptions = {}): Promise<PendingConnection> {
-  const client = buildClientRequest({ url, protocols: options.protocols, headers: options.headers, origin: options.origin });
+  const deflate = resolveDeflate(options.perMessageDeflate, defaultDeflateEngine);
+  const client = buildClientRequest({
+    url,
+    protocols: options.protocols,
+    headers: options.headers,
+    origin: options.origin,
+    extensions: clientDeflateOffers(deflate),
+  });
   const timeout = checkTimeout('handshakeTimeout', options.handshakeTimeout, DEFAULT_HANDSHAKE_TIMEOUT);
   const proxy =
     options.proxy === false ? null : options.proxy !== undefined ? parseProxyUrl(options.proxy) : proxyFromEnvironment(client.url);
@@ -107,10 +114,10 @@ export async function openClient(url: string | URL, options: ConnectOptions = {}
       const reader = new HeadReader(transport, 'response', { maxHeadSize: options.maxHeadSize });
       transport.write(encodeUtf8(client.request));
       const { head } = await reader.head;
-      const { protocol } = await validateServerResponse(head, client);
+      const { protocol, extensions } = await validateServerResponse(head, client);
+      const negotiated = clientNegotiatedExtensions(extensions, client.extensions);
       deadline.signal.throwIfAborted();
-      // No extension was offered, so validateServerResponse accepted none.
-      return bindConnection(transport, connectionOptions(options, 'client', protocol), reader);
+      return bindConnection(transport, connectionOptions(options, 'client', protocol, negotiated.header, negotiated.deflate), reader);
     },
   );
 }

@@ -3,7 +3,16 @@
  * opening handshake read off the raw socket by the codec.
  * @module
  */
-import { CloseCode, serializeClosePayload, type CloseOptions, type WebSocketConnection } from '@wsflow/codec';
+import {
+  CloseCode,
+  HandshakeSlots,
+  checkBufferedAmountLimit,
+  checkMaxPendingHandshakes,
+  serializeClosePayload,
+  type CloseOptions,
+  type PendingHandshakeSettings,
+  type WebSocketConnection,
+} from '@wsflow/codec';
 import { bunRuntime, type BunListener, type BunTlsOptions } from './bun_types.ts';
 import { nextMacrotask } from './bun_timers.ts';
 import { checkTimeout, DEFAULT_HANDSHAKE_TIMEOUT } from './connection_settings.ts';
@@ -25,7 +34,7 @@ export interface AcceptedConnection {
 export type ConnectionHandler = (connection: WebSocketConnection, request: Request) => void | Promise<void>;
 
 /** Options of {@link serve}. */
-export interface ServeOptions extends ServerUpgradeOptions {
+export interface ServeOptions extends ServerUpgradeOptions, PendingHandshakeSettings {
   /** The TCP port; default 0, a free port chosen by the OS (read it from `port`). */
   port?: number;
   /** The address to listen on. Default `127.0.0.1` (loopback only: pass `0.0.0.0` or `::` to expose). */
@@ -48,6 +57,8 @@ export interface WebSocketServer extends AsyncIterable<AcceptedConnection> {
   readonly url: string;
   /** The open connections (handshake done, not yet closed). */
   readonly connections: ReadonlySet<WebSocketConnection>;
+  /** Sockets accepted whose handshake is under way (at most `maxPendingHandshakes`). */
+  readonly pendingHandshakes: number;
   /**
    * Stops listening, drops handshakes under way, closes every connection gracefully
    * (default 1001 Going Away) and resolves once all are closed (each within its `closeTimeout`).
@@ -77,7 +88,8 @@ function rethrowLater(error: unknown): void {
  * else get 426 Upgrade Required. The handshake timeout covers the TLS handshake, reading the
  * request head and the `authorize` hook.
  *
- * @throws RangeError for an invalid `handshakeTimeout`; Bun's error when it cannot listen (rejects)
+ * @throws RangeError for an invalid `handshakeTimeout`, `maxPendingHandshakes`,
+ *   `maxBufferedAmount` or `bufferedAmountPolicy`; Bun's error when it cannot listen (rejects)
  * @example
  * ```ts
  * const server = await serve({
@@ -93,6 +105,8 @@ function rethrowLater(error: unknown): void {
  */
 export async function serve(options: ServeOptions = {}): Promise<WebSocketServer> {
   checkTimeout('handshakeTimeout', options.handshakeTimeout, DEFAULT_HANDSHAKE_TIMEOUT);
+  checkMaxPendingHandshakes(options.maxPendingHandshakes);
+  checkBufferedAmountLimit(options);
   return new ListeningServer({ ...options });
 }
 
@@ -104,12 +118,15 @@ class ListeningServer implements WebSocketServer {
   readonly #queue: Queued[] = [];
   readonly #waiters: Array<(result: IteratorResult<AcceptedConnection>) => void> = [];
   readonly #shutdown = new AbortController();
+  /** Sockets from accept until their 101 (or refusal, or drop), oldest first, under `maxPendingHandshakes`. */
+  readonly #pending: HandshakeSlots;
   readonly #secure: boolean;
   readonly #authority: string;
   #closing: Promise<void> | null = null;
 
   constructor(options: ServeOptions) {
     this.#options = options;
+    this.#pending = new HandshakeSlots(checkMaxPendingHandshakes(options.maxPendingHandshakes));
     this.#secure = options.tls !== undefined;
     this.listener = bunRuntime().listen<BunSocketTransport>({
       hostname: options.host ?? '127.0.0.1',
@@ -145,12 +162,25 @@ class ListeningServer implements WebSocketServer {
     return this.#connections;
   }
 
+  get pendingHandshakes(): number {
+    return this.#pending.size;
+  }
+
   async #accept(transport: BunSocketTransport): Promise<void> {
-    const upgraded = await upgradeSocket(transport, this.#options, {
-      secure: this.#secure,
-      authority: this.#authority,
-      signal: this.#shutdown.signal,
-    });
+    // Counted until the handshake is decided; past the cap the oldest pending one is dropped.
+    const evicted = new AbortController();
+    const slot = this.#pending.admit(() => evicted.abort('EVICTED'));
+    let upgraded: UpgradedSocket | null;
+    try {
+      upgraded = await upgradeSocket(transport, this.#options, {
+        secure: this.#secure,
+        authority: this.#authority,
+        signal: this.#shutdown.signal,
+        drop: evicted.signal,
+      });
+    } finally {
+      slot.release();
+    }
     if (upgraded === null) return;
     const { connection } = upgraded;
     if (this.#closing !== null) {

@@ -11,6 +11,7 @@ import {
   HandshakeError,
   UPGRADE_REQUIRED,
   decideUpgrade,
+  dropCode,
   fieldValues,
   isWebSocketUpgrade,
   parseCookies,
@@ -18,7 +19,7 @@ import {
   type RequestHead,
 } from '@wsflow/codec';
 import { bunTimers } from './bun_timers.ts';
-import { checkTimeout, connectionOptions, DEFAULT_HANDSHAKE_TIMEOUT } from './connection_settings.ts';
+import { checkTimeout, connectionOptions, DEFAULT_HANDSHAKE_TIMEOUT, defaultDeflateEngine } from './connection_settings.ts';
 import { HeadReader } from './head_reader.ts';
 import { answerHttp, DEFAULT_MAX_BODY_SIZE, type FetchHandler } from './http_fallback.ts';
 import { bindConnection, type PendingConnection } from './pending_connection.ts';
@@ -43,6 +44,11 @@ export interface UpgradeContext {
   authority: string;
   /** Aborting drops the socket if its handshake is still under way. */
   signal?: AbortSignal;
+  /**
+   * Aborting, with a code as its reason (`'EVICTED'`), drops the socket if its handshake is
+   * still under way, reported to `onReject` with that code.
+   */
+  drop?: AbortSignal;
 }
 
 /** A connection whose handshake succeeded, not reading yet, and its request. */
@@ -95,6 +101,10 @@ export async function upgradeSocket(transport: BunSocketTransport, options: Serv
 
   // Everything up to the 101 races the timeout and shutdown.
   const deadline = HandshakeDeadline.forServer(timeout, bunTimers, context.signal);
+  const drop = context.drop;
+  const onDrop = (): void => deadline.stop(dropCode(drop!));
+  if (drop?.aborted) onDrop();
+  else drop?.addEventListener('abort', onDrop, { once: true });
   try {
     const reader = new HeadReader(transport, 'request', { maxHeadSize: options.maxHeadSize });
     const read = await deadline.settle(reader.head);
@@ -138,15 +148,17 @@ export async function upgradeSocket(transport: BunSocketTransport, options: Serv
       {
         timers: bunTimers,
         deadline: deadline.signal,
+        deflateEngine: defaultDeflateEngine,
         watch: (drop) => void reader.gone.then(() => drop('SOCKET_CLOSED')),
         closed: () => transport.closed,
       },
     );
     if (!decision.accepted) return refuse(decision.status, decision.code, decision.error, decision.headers, decision.body);
     transport.write(encoder.encode(decision.response));
-    const pending = bindConnection(transport, connectionOptions(options, 'server', decision.negotiated.protocol), reader);
+    const pending = bindConnection(transport, connectionOptions(options, 'server', decision.negotiated.protocol, decision.extensions), reader);
     return { connection: pending.connection, start: pending.start, request: decision.request };
   } finally {
+    drop?.removeEventListener('abort', onDrop);
     deadline.dispose();
   }
 }

@@ -4,9 +4,9 @@
  * codec's parser; the bytes after it go to the connection first.
  * @module
  */
-import { buildClientRequest, HandshakeDeadline, parseProxyUrl, validateServerResponse, type HeaderFieldsInit, type WebSocketConnection } from '@wsflow/codec';
+import { buildClientRequest, clientDeflateOffers, clientNegotiatedExtensions, resolveDeflate, HandshakeDeadline, parseProxyUrl, validateServerResponse, type HeaderFieldsInit, type WebSocketConnection } from '@wsflow/codec';
 import { bindConn, type PendingConnection } from './conn_connection.ts';
-import { checkTimeout, connectionOptions, DEFAULT_HANDSHAKE_TIMEOUT, type ConnectionSettings } from './connection_settings.ts';
+import { checkTimeout, connectionOptions, DEFAULT_HANDSHAKE_TIMEOUT, defaultDeflateEngine, type ConnectionSettings } from './connection_settings.ts';
 import { denoTimers } from './deno_timers.ts';
 import { writeAll } from './http_answer.ts';
 import { proxyFromEnvironment } from './proxy_env.ts';
@@ -75,7 +75,14 @@ function closeQuietly(conn: Deno.Conn): void {
  * ```
  */
 export async function openClient(url: string | URL, options: ConnectOptions = {}): Promise<PendingConnection> {
-  const client = buildClientRequest({ url, protocols: options.protocols, headers: options.headers, origin: options.origin });
+  const deflate = resolveDeflate(options.perMessageDeflate, defaultDeflateEngine);
+  const client = buildClientRequest({
+    url,
+    protocols: options.protocols,
+    headers: options.headers,
+    origin: options.origin,
+    extensions: clientDeflateOffers(deflate),
+  });
   const timeout = checkTimeout('handshakeTimeout', options.handshakeTimeout, DEFAULT_HANDSHAKE_TIMEOUT);
   const proxy =
     options.proxy === false ? null : options.proxy !== undefined ? parseProxyUrl(options.proxy) : proxyFromEnvironment(client.url);
@@ -109,10 +116,10 @@ export async function openClient(url: string | URL, options: ConnectOptions = {}
     if (client.secure) await (conn as Deno.TlsConn).handshake();
     await writeAll(conn, new TextEncoder().encode(client.request));
     const { head, rest } = await readHead(conn, 'response', { maxHeadSize: options.maxHeadSize });
-    const { protocol } = await validateServerResponse(head, client);
+    const { protocol, extensions } = await validateServerResponse(head, client);
+    const negotiated = clientNegotiatedExtensions(extensions, client.extensions);
     deadline.signal.throwIfAborted();
-    // No extension was offered, so validateServerResponse accepted none.
-    return bindConn(conn, connectionOptions(options, 'client', protocol), rest);
+    return bindConn(conn, connectionOptions(options, 'client', protocol, negotiated.header, negotiated.deflate), rest);
   });
 }
 

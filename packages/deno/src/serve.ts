@@ -8,12 +8,16 @@ import {
   CloseCode,
   HandshakeDeadline,
   HandshakeError,
+  HandshakeSlots,
   UPGRADE_REQUIRED,
   dropCode,
   isWebSocketUpgrade,
   serializeClosePayload,
   targetPath,
+  checkBufferedAmountLimit,
+  checkMaxPendingHandshakes,
   type CloseOptions,
+  type PendingHandshakeSettings,
   type RequestHead,
   type WebSocketConnection,
 } from '@wsflow/codec';
@@ -28,7 +32,7 @@ import { upgradeConn } from './server_upgrade.ts';
 import type { RejectionInfo, UpgradeOptions } from './upgrade_options.ts';
 
 /** Options of {@link serve}. */
-export interface ServeOptions extends UpgradeOptions {
+export interface ServeOptions extends UpgradeOptions, PendingHandshakeSettings {
   /** The TCP port; default 0, a free port chosen by the OS (read it from `port`). */
   port?: number;
   /** The address to listen on. Default `127.0.0.1` (loopback only: pass `0.0.0.0` or `::` to expose). */
@@ -62,6 +66,8 @@ export interface WebSocketServer extends AsyncIterable<AcceptedConnection> {
   readonly url: string;
   /** The open connections. */
   readonly connections: ReadonlySet<WebSocketConnection>;
+  /** Conns accepted whose handshake is under way (at most `maxPendingHandshakes`). */
+  readonly pendingHandshakes: number;
   /**
    * Stops listening, drops handshakes under way, closes every connection gracefully
    * (default 1001) and resolves once all are closed (each within its `closeTimeout`).
@@ -76,7 +82,8 @@ export interface WebSocketServer extends AsyncIterable<AcceptedConnection> {
  * request head, the `authorize` hook and the 101.
  *
  * @throws whatever `Deno.listen`/`Deno.listenTls` throws (`AddrInUse`, `NotCapable` without `--allow-net`)
- * @throws RangeError for an invalid `handshakeTimeout`; TypeError for `cert` without `key` or the reverse
+ * @throws RangeError for an invalid `handshakeTimeout`, `maxPendingHandshakes`,
+ *   `maxBufferedAmount` or `bufferedAmountPolicy`; TypeError for `cert` without `key` or the reverse
  * @example
  * ```ts
  * const server = await serve({
@@ -95,6 +102,8 @@ export interface WebSocketServer extends AsyncIterable<AcceptedConnection> {
 export async function serve(options: ServeOptions = {}): Promise<WebSocketServer> {
   const { port = 0, host = '127.0.0.1', cert, key } = options;
   checkTimeout('handshakeTimeout', options.handshakeTimeout, DEFAULT_HANDSHAKE_TIMEOUT);
+  checkMaxPendingHandshakes(options.maxPendingHandshakes);
+  checkBufferedAmountLimit(options);
   if ((cert === undefined) !== (key === undefined)) throw new TypeError('cert and key go together');
   const listener: Deno.Listener =
     cert !== undefined && key !== undefined ? Deno.listenTls({ port, hostname: host, cert, key }) : Deno.listen({ port, hostname: host });
@@ -109,6 +118,8 @@ class DenoWebSocketServer implements WebSocketServer {
   readonly #secure: boolean;
   readonly #timeout: number;
   readonly #queue: AcceptedQueue;
+  /** Conns from accept until their 101 (or answer, or drop), oldest first, under `maxPendingHandshakes`. */
+  readonly #pending: HandshakeSlots;
   /** Aborted (with `'SHUTTING_DOWN'`) by close(): every handshake's deadline follows it. */
   readonly #shutdown = new AbortController();
   #closing: Promise<void> | null = null;
@@ -120,6 +131,7 @@ class DenoWebSocketServer implements WebSocketServer {
     this.#secure = secure;
     this.#timeout = checkTimeout('handshakeTimeout', options.handshakeTimeout, DEFAULT_HANDSHAKE_TIMEOUT);
     this.#queue = new AcceptedQueue(options.handler);
+    this.#pending = new HandshakeSlots(checkMaxPendingHandshakes(options.maxPendingHandshakes));
     const hostname = this.addr.hostname.includes(':') ? `[${this.addr.hostname}]` : this.addr.hostname;
     this.url = `${secure ? 'wss' : 'ws'}://${hostname}:${this.addr.port}${options.path ?? '/'}`;
     void this.#acceptLoop();
@@ -131,6 +143,10 @@ class DenoWebSocketServer implements WebSocketServer {
 
   get connections(): ReadonlySet<WebSocketConnection> {
     return this.#queue.connections;
+  }
+
+  get pendingHandshakes(): number {
+    return this.#pending.size;
   }
 
   [Symbol.asyncIterator](): AsyncIterator<AcceptedConnection> {
@@ -187,6 +203,8 @@ class DenoWebSocketServer implements WebSocketServer {
     // Reading the head, the hook and the 101 all race one deadline; dropping closes the conn.
     const deadline = HandshakeDeadline.forServer(this.#timeout, denoTimers, shutdown);
     const signal = deadline.signal;
+    // Counted until the handshake is decided; past the cap the oldest pending one is dropped.
+    const slot = this.#pending.admit(() => deadline.stop('EVICTED'));
     const onAbort = (): void => {
       try {
         conn.close();
@@ -249,6 +267,7 @@ class DenoWebSocketServer implements WebSocketServer {
       signal.removeEventListener('abort', onAbort);
       if (accepted !== null) this.#queue.deliver(accepted.pending, accepted.request);
     } finally {
+      slot.release();
       deadline.dispose();
       signal.removeEventListener('abort', onAbort);
     }

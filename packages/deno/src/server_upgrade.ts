@@ -7,7 +7,7 @@
  */
 import { decideUpgrade, fieldValues, parseCookies, type RequestHead } from '@wsflow/codec';
 import { bindConn, type PendingConnection } from './conn_connection.ts';
-import { connectionOptions } from './connection_settings.ts';
+import { connectionOptions, defaultDeflateEngine } from './connection_settings.ts';
 import { denoTimers } from './deno_timers.ts';
 import { rejectConn } from './http_answer.ts';
 import { headersOfHead, urlOfHead } from './request_of.ts';
@@ -70,7 +70,7 @@ export async function upgradeConn(
       }),
     },
     options,
-    { timers: denoTimers, deadline: context.signal },
+    { timers: denoTimers, deadline: context.signal, deflateEngine: defaultDeflateEngine },
   );
   if (!decision.accepted) {
     const { status, code, error, headers, body } = decision;
@@ -87,5 +87,5 @@ export async function upgradeConn(
   }
   // The 101 is the transport's first write: whatever the handler sends queues behind it.
   const preface = new TextEncoder().encode(decision.response);
-  return { pending: bindConn(conn, connectionOptions(options, 'server', decision.negotiated.protocol), rest, preface), request };
+  return { pending: bindConn(conn, connectionOptions(options, 'server', decision.negotiated.protocol, decision.extensions), rest, preface), request };
 }

@@ -13,12 +13,14 @@ import { openClient, type ConnectOptions } from './connect.ts';
  */
 export interface WebSocketOptions extends Omit<ConnectOptions, 'signal'> {}
 
+// Like a browser's, this WebSocket offers permessage-deflate unless `perMessageDeflate: false` is given.
 const dialer: Dialer = ({ url, protocols, signal, origin, init }) =>
-  openClient(url, { ...(init as WebSocketOptions | undefined), protocols: [...protocols], signal, origin: origin ?? (init as WebSocketOptions | undefined)?.origin });
+  openClient(url, { perMessageDeflate: true, ...(init as WebSocketOptions | undefined), protocols: [...protocols], signal, origin: origin ?? (init as WebSocketOptions | undefined)?.origin });
 
 /**
  * The WHATWG `WebSocket` over `Deno.connect`/`Deno.connectTls`. The second argument may
- * also be an object `{ protocols, headers, caCerts, proxy, … }` (see {@link WebSocketOptions}).
+ * also be an object `{ protocols, headers, caCerts, proxy, perMessageDeflate, … }` (see {@link WebSocketOptions}).
+ * Like a browser's, it offers permessage-deflate unless `perMessageDeflate: false` is given.
  *
  * @example
  * ```ts

@@ -5,8 +5,8 @@
  */
 import { isIP, type Socket } from 'node:net';
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
-import { buildClientRequest, HandshakeDeadline, parseProxyUrl, validateServerResponse, type HeaderFieldsInit, type WebSocketConnection } from '@wsflow/codec';
-import { checkTimeout, connectionOptions, DEFAULT_HANDSHAKE_TIMEOUT, type ConnectionSettings } from './connection_settings.ts';
+import { buildClientRequest, clientDeflateOffers, clientNegotiatedExtensions, resolveDeflate, HandshakeDeadline, parseProxyUrl, validateServerResponse, type HeaderFieldsInit, type WebSocketConnection } from '@wsflow/codec';
+import { checkTimeout, connectionOptions, DEFAULT_HANDSHAKE_TIMEOUT, defaultDeflateEngine, type ConnectionSettings } from './connection_settings.ts';
 import { dialTcp, dialTls } from './dial.ts';
 import { nodeTimers } from './node_timers.ts';
 import { proxyFromEnvironment } from './proxy_env.ts';
@@ -80,7 +80,14 @@ function tlsOptionsOf(options: ConnectOptions, hostname: string): TlsConnectionO
  * {@link connect} and the {@link WebSocket} class are built on it.
  */
 export async function openClient(url: string | URL, options: ConnectOptions = {}): Promise<PendingConnection> {
-  const client = buildClientRequest({ url, protocols: options.protocols, headers: options.headers, origin: options.origin });
+  const deflate = resolveDeflate(options.perMessageDeflate, defaultDeflateEngine);
+  const client = buildClientRequest({
+    url,
+    protocols: options.protocols,
+    headers: options.headers,
+    origin: options.origin,
+    extensions: clientDeflateOffers(deflate),
+  });
   const timeout = checkTimeout('handshakeTimeout', options.handshakeTimeout, DEFAULT_HANDSHAKE_TIMEOUT);
   const proxy =
     options.proxy === false ? null : options.proxy !== undefined ? parseProxyUrl(options.proxy) : proxyFromEnvironment(client.url);
@@ -108,10 +115,10 @@ export async function openClient(url: string | URL, options: ConnectOptions = {}
       }
       socket.write(client.request, 'latin1');
       const { head, rest } = await readResponseHead(socket, { maxHeadSize: options.maxHeadSize });
-      const { protocol } = await validateServerResponse(head, client);
+      const { protocol, extensions } = await validateServerResponse(head, client);
+      const negotiated = clientNegotiatedExtensions(extensions, client.extensions);
       deadline.signal.throwIfAborted();
-      // No extension was offered, so validateServerResponse accepted none.
-      return bindSocket(socket, connectionOptions(options, 'client', protocol), rest);
+      return bindSocket(socket, connectionOptions(options, 'client', protocol, negotiated.header, negotiated.deflate), rest);
     },
   );
 }

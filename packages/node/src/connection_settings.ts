@@ -3,10 +3,14 @@
  * `@wsflow/codec`) into the codec's {@link ConnectionOptions}: Node's unref'd timers.
  * @module
  */
-import { connectionOptionsOf, type ConnectionOptions, type ConnectionSettings, type Role } from '@wsflow/codec';
+import { zlibEngine } from '@wsflow/deflate-zlib';
+import { connectionOptionsOf, type ConnectionOptions, type DeflateAgreement, type ConnectionSettings, type Role } from '@wsflow/codec';
 import { nodeTimers } from './node_timers.ts';
 
 export { checkTimeout, DEFAULT_HANDSHAKE_TIMEOUT, type ConnectionSettings } from '@wsflow/codec';
+
+/** The DEFLATE engine permessage-deflate uses unless the settings name another: `node:zlib`. */
+export { zlibEngine as defaultDeflateEngine } from '@wsflow/deflate-zlib';
 
 /**
  * The codec options for one connection: the settings, the role, what was negotiated, Node
@@ -17,6 +21,12 @@ export { checkTimeout, DEFAULT_HANDSHAKE_TIMEOUT, type ConnectionSettings } from
  * new WebSocketConnection(new SocketTransport(socket), connectionOptions({ maxMessage: 1 << 20 }, 'server', 'chat'));
  * ```
  */
-export function connectionOptions(settings: ConnectionSettings, role: Role, protocol: string, extensions = ''): ConnectionOptions {
-  return connectionOptionsOf(settings, { role, protocol, extensions, timers: nodeTimers, mutableInput: true });
+export function connectionOptions(
+  settings: ConnectionSettings,
+  role: Role,
+  protocol: string,
+  extensions = '',
+  deflateAgreement?: DeflateAgreement | null,
+): ConnectionOptions {
+  return connectionOptionsOf(settings, { role, protocol, extensions, timers: nodeTimers, mutableInput: true, deflateEngine: zlibEngine, deflateAgreement });
 }

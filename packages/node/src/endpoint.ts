@@ -6,7 +6,17 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { CloseCode, serializeClosePayload, type CloseOptions, type WebSocketConnection } from '@wsflow/codec';
+import {
+  CloseCode,
+  HandshakeSlots,
+  checkBufferedAmountLimit,
+  checkMaxPendingHandshakes,
+  serializeClosePayload,
+  type CloseOptions,
+  type HandshakeSlot,
+  type PendingHandshakeSettings,
+  type WebSocketConnection,
+} from '@wsflow/codec';
 import { checkTimeout, DEFAULT_HANDSHAKE_TIMEOUT } from './connection_settings.ts';
 import { requestPath, upgradeSocket } from './server_upgrade.ts';
 import { trackConnection, type PendingConnection } from './socket_connection.ts';
@@ -25,8 +35,13 @@ export interface AcceptedConnection {
  */
 export type ConnectionHandler = (connection: WebSocketConnection, request: IncomingMessage) => void | Promise<void>;
 
-/** Options of a {@link WebSocketEndpoint}. */
-export interface EndpointOptions extends UpgradeOptions {
+/**
+ * Options of a {@link WebSocketEndpoint}. `maxPendingHandshakes` counts, with `serve`, every
+ * socket from its accept (so it covers the TLS handshake and the request head) and, with
+ * `attach`, each upgrade request from its `upgrade` event (reading the head is the host
+ * server's, bounded by its own `headersTimeout` and `maxConnections`); until the 101.
+ */
+export interface EndpointOptions extends UpgradeOptions, PendingHandshakeSettings {
   /** Called with each accepted connection. Without it, iterate the endpoint. */
   handler?: ConnectionHandler;
 }
@@ -34,6 +49,35 @@ export interface EndpointOptions extends UpgradeOptions {
 interface Queued {
   accepted: AcceptedConnection;
   start(): void;
+}
+
+/** A socket counted as a pending handshake (see {@link WebSocketEndpoint.admitPendingSocket}). */
+interface PendingSocket {
+  /** The socket the upgrade comes on, dropped if evicted. */
+  socket: Duplex;
+  /** The socket accepted (the raw TCP one under TLS): its close releases the slot. */
+  raw: Duplex;
+  slot: HandshakeSlot;
+  /** Whether it was dropped to make room (its refusal is reported `EVICTED`). */
+  evicted: boolean;
+}
+
+/** Where a socket keeps its {@link PendingSocket} while its handshake is under way. */
+const kPending = Symbol('wsflow.pendingHandshake');
+
+type Holder = Duplex & { [kPending]?: PendingSocket };
+
+/** A pending socket closed: its slot is free (one listener shared by every socket). */
+function releaseOnClose(this: Holder): void {
+  this[kPending]?.slot.release();
+}
+
+/** The handshake is over (101 written, refused or dropped): free the slot and forget it. */
+function releasePending(held: PendingSocket): void {
+  held.slot.release();
+  held.raw.off('close', releaseOnClose);
+  (held.raw as Holder)[kPending] = undefined;
+  (held.socket as Holder)[kPending] = undefined;
 }
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
@@ -65,12 +109,54 @@ export class WebSocketEndpoint implements AsyncIterable<AcceptedConnection> {
   readonly #queue: Queued[] = [];
   readonly #waiters: Array<(result: IteratorResult<AcceptedConnection>) => void> = [];
   readonly #shutdown = new AbortController();
+  /** Sockets whose handshake is under way, oldest first, under `maxPendingHandshakes`. */
+  readonly #pending: HandshakeSlots;
   #closing: Promise<void> | null = null;
 
-  /** @throws RangeError for an invalid `handshakeTimeout` */
+  /**
+   * @throws RangeError for an invalid `handshakeTimeout`, `maxPendingHandshakes`,
+   *   `maxBufferedAmount` or `bufferedAmountPolicy`
+   */
   constructor(options: EndpointOptions = {}) {
     checkTimeout('handshakeTimeout', options.handshakeTimeout, DEFAULT_HANDSHAKE_TIMEOUT);
+    checkBufferedAmountLimit(options);
+    this.#pending = new HandshakeSlots(checkMaxPendingHandshakes(options.maxPendingHandshakes));
     this.options = { ...options };
+  }
+
+  /** Handshakes under way now (see {@link EndpointOptions.maxPendingHandshakes}). */
+  get pendingHandshakes(): number {
+    return this.#pending.size;
+  }
+
+  /**
+   * Counts `socket` as a pending handshake from now until its 101 is written or it closes,
+   * evicting the oldest pending one if the cap is reached. `serve` calls it as its server
+   * accepts each socket; without it, an upgrade is counted from its `upgrade` event.
+   * @internal for `serve`
+   */
+  admitPendingSocket(socket: Duplex): void {
+    const holder = socket as Holder;
+    if (holder[kPending] !== undefined) return;
+    const held: PendingSocket = { socket, raw: socket, slot: undefined as unknown as HandshakeSlot, evicted: false };
+    held.slot = this.#pending.admit(() => {
+      held.evicted = true;
+      held.socket.destroy();
+    });
+    holder[kPending] = held;
+    socket.once('close', releaseOnClose);
+  }
+
+  /**
+   * Moves a pending socket's slot to the socket its upgrade will come on: the TLS socket
+   * over the raw TCP socket admitted on accept. Eviction then destroys the TLS socket.
+   * @internal for `serve`
+   */
+  adoptPendingSocket(raw: Duplex, socket: Duplex): void {
+    const held = (raw as Holder)[kPending];
+    if (held === undefined || held.slot.released) return;
+    held.socket = socket;
+    (socket as Holder)[kPending] = held;
   }
 
   /** The open connections (handshake done, not yet closed). */
@@ -93,7 +179,18 @@ export class WebSocketEndpoint implements AsyncIterable<AcceptedConnection> {
    * @returns the connection, or `null` if the handshake was refused or the socket dropped
    */
   async handleUpgrade(request: IncomingMessage, socket: Duplex, head: Uint8Array): Promise<WebSocketConnection | null> {
-    const pending = await upgradeSocket(request, socket, head, this.options, { signal: this.#shutdown.signal });
+    // Counted from accept by `serve`; from now otherwise.
+    if ((socket as Holder)[kPending] === undefined) this.admitPendingSocket(socket);
+    const held = (socket as Holder)[kPending]!;
+    const onReject = this.options.onReject;
+    const options: UpgradeOptions =
+      onReject === undefined ? this.options : { ...this.options, onReject: (info) => onReject(held.evicted && info.status === 0 ? { ...info, code: 'EVICTED' } : info) };
+    let pending: PendingConnection | null;
+    try {
+      pending = await upgradeSocket(request, socket, head, options, { signal: this.#shutdown.signal });
+    } finally {
+      releasePending(held);
+    }
     if (pending === null) return null;
     const { connection } = pending;
     if (this.#closing !== null) {

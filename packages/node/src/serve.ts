@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ServerOptions as HttpsServerOptions } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { CloseOptions, WebSocketConnection } from '@wsflow/codec';
 import { AttachedEndpoint, type UpgradableServer } from './attach.ts';
 import { checkTimeout, DEFAULT_HANDSHAKE_TIMEOUT } from './connection_settings.ts';
@@ -38,6 +38,8 @@ export interface WebSocketServer extends AsyncIterable<AcceptedConnection> {
   readonly url: string;
   /** The open connections. */
   readonly connections: ReadonlySet<WebSocketConnection>;
+  /** Sockets accepted whose handshake is under way (at most `maxPendingHandshakes`). */
+  readonly pendingHandshakes: number;
   /**
    * Stops listening, closes every connection gracefully (default 1001) and resolves once
    * all sockets are closed.
@@ -110,8 +112,9 @@ export async function serve(options: ServeOptions = {}): Promise<WebSocketServer
   const server: UpgradableServer =
     tls === undefined
       ? (await loadHttp()).createServer(timeouts, upgradeRequired)
-      : (await loadHttps()).createServer({ ...tls, ...timeouts }, upgradeRequired);
+      : (await loadHttps()).createServer({ ...tls, ...timeouts, handshakeTimeout: Math.min(tls.handshakeTimeout ?? handshakeTimeout, handshakeTimeout) }, upgradeRequired);
   const endpoint = new AttachedEndpoint(server, options);
+  countPendingHandshakes(server, endpoint, tls !== undefined);
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -125,6 +128,40 @@ export async function serve(options: ServeOptions = {}): Promise<WebSocketServer
     throw error;
   }
   return new ListeningServer(server, endpoint, tls !== undefined);
+}
+
+/**
+ * Counts every socket the server accepts as a pending handshake (`maxPendingHandshakes`):
+ * from TCP accept (so the TLS handshake and the request head are covered) until the 101 or
+ * its close. Under TLS the upgrade comes on the TLS socket: it takes over the raw socket's
+ * slot, found by the peer's address and port (both sockets report the same ones).
+ */
+function countPendingHandshakes(server: UpgradableServer, endpoint: AttachedEndpoint, secure: boolean): void {
+  if (!secure) {
+    server.on('connection', (socket: Socket) => endpoint.admitPendingSocket(socket));
+    return;
+  }
+  // Raw sockets in their TLS handshake, by peer address and port.
+  const handshaking = new Map<string, { raw: Socket; forget: () => void }>();
+  const keyOf = (socket: Socket): string => `${socket.remoteAddress}|${socket.remotePort}`;
+  server.on('connection', (raw: Socket) => {
+    endpoint.admitPendingSocket(raw);
+    if (raw.remotePort === undefined) return; // gone already
+    const key = keyOf(raw);
+    const forget = (): void => {
+      if (handshaking.get(key)?.raw === raw) handshaking.delete(key);
+    };
+    handshaking.set(key, { raw, forget });
+    raw.once('close', forget);
+  });
+  server.on('secureConnection', (socket: Socket) => {
+    const key = keyOf(socket);
+    const entry = handshaking.get(key);
+    if (entry === undefined) return;
+    handshaking.delete(key);
+    entry.raw.off('close', entry.forget);
+    endpoint.adoptPendingSocket(entry.raw, socket);
+  });
 }
 
 class ListeningServer implements WebSocketServer {
@@ -148,6 +185,10 @@ class ListeningServer implements WebSocketServer {
 
   get connections(): ReadonlySet<WebSocketConnection> {
     return this.endpoint.connections;
+  }
+
+  get pendingHandshakes(): number {
+    return this.endpoint.pendingHandshakes;
   }
 
   [Symbol.asyncIterator](): AsyncIterator<AcceptedConnection> {

@@ -19,7 +19,7 @@ import {
   type UpgradeRefusal,
   type UpgradeSubject,
 } from '@wsflow/codec';
-import { connectionOptions } from './connection_settings.ts';
+import { connectionOptions, defaultDeflateEngine } from './connection_settings.ts';
 import { nodeTimers } from './node_timers.ts';
 import { bindSocket, type PendingConnection } from './socket_connection.ts';
 import type { UpgradeOptions } from './upgrade_options.ts';
@@ -108,6 +108,7 @@ export async function upgradeSocket(
     timers: nodeTimers,
     signal: control.signal,
     sha1: nodeSha1,
+    deflateEngine: defaultDeflateEngine,
     watch: (drop) => {
       const onClose = (): void => drop('SOCKET_CLOSED');
       socket.once('close', onClose);
@@ -118,7 +119,7 @@ export async function upgradeSocket(
   if (!decision.accepted) return refuse(decision);
 
   socket.write(decision.response, 'latin1');
-  const pending = bindSocket(socket, connectionOptions(options, 'server', decision.negotiated.protocol), head);
+  const pending = bindSocket(socket, connectionOptions(options, 'server', decision.negotiated.protocol, decision.extensions), head);
   socket.off('error', onError);
   return pending;
 
