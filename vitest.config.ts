@@ -12,7 +12,7 @@ export default defineConfig({
       },
       { test: { name: 'node', include: ['packages/node/test/**/*.test.ts'], testTimeout: 30_000, hookTimeout: 30_000 } },
       { test: { name: 'deflate-zlib', include: ['packages/deflate-zlib/test/**/*.test.ts'] } },
-      { test: { name: 'deflate-js', include: ['packages/deflate-js/test/**/*.test.ts'] } },
+      { test: { name: 'deflate-js', include: ['packages/deflate-js/test/**/*.test.ts', 'packages/deflate-js/test-node/**/*.test.ts'] } },
       { test: { name: 'websocket', include: ['packages/websocket/test/**/*.test.ts', 'packages/websocket/test-vitest/**/*.test.ts'] } },
       // Repo-level checks: packages resolve by name in Node, Deno and Bun.
       { test: { name: 'repo', include: ['test/**/*.test.ts'] } },

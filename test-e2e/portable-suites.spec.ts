@@ -79,3 +79,12 @@ test('packages/codec/test passes in Chromium', async ({ page }) => {
   expectPassed(result, 847);
   expect(result.failed).toBe(0);
 });
+
+test('packages/deflate-js/test passes in Chromium', async ({ page }) => {
+  test.setTimeout(60_000);
+  const { result, tests, skipped } = await runInChromium(page, ['packages/deflate-js']);
+  expect(skipped, 'test files that need Node').toEqual([]);
+  expect(tests.length).toBeGreaterThanOrEqual(3);
+  expectPassed(result, 40);
+  expect(result.failed).toBe(0);
+});
