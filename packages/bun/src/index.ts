@@ -17,4 +17,5 @@ export { dial, startTls, type TransportTracker } from './dial.ts';
 export { connect, openClient, type ConnectOptions } from './connect.ts';
 export { WebSocket, WebSocketError, WebSocketStream, type BinaryType, type WebSocketOptions } from './websocket.ts';
 export { CloseEventImpl, type CloseEventFields } from '@wsflow/websocket';
-export type { CloseInfo, CloseOptions, HeartbeatOptions, Message, SendData, WebSocketConnection } from '@wsflow/codec';
+export type { CloseInfo, CloseOptions, HeartbeatOptions, Message, PerMessageDeflateOptions, SendData, SendOptions, WebSocketConnection } from '@wsflow/codec';
+export { BufferedAmountError, type BufferedAmountPolicy } from '@wsflow/codec';

@@ -18,4 +18,5 @@ export { authorityOf, openTunnel, type ConnTracker, type TunnelOptions } from '.
 export { connect, openClient, type ConnectOptions } from './connect.ts';
 export { WebSocket, WebSocketError, WebSocketStream, type BinaryType, type WebSocketOptions } from './websocket.ts';
 export { CloseEventImpl, type CloseEventFields } from '@wsflow/websocket';
-export type { CloseInfo, CloseOptions, HeartbeatOptions, Message, SendData, WebSocketConnection } from '@wsflow/codec';
+export type { CloseInfo, CloseOptions, HeartbeatOptions, Message, PerMessageDeflateOptions, SendData, SendOptions, WebSocketConnection } from '@wsflow/codec';
+export { BufferedAmountError, type BufferedAmountPolicy } from '@wsflow/codec';
