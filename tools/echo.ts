@@ -1,7 +1,7 @@
 /**
  * The echo server that conformance suites test a server with (Autobahn|Testsuite's
  * `fuzzingclient` mode): every text message comes back as text, every binary message as
- * binary, up to 64 MiB ({@link AUTOBAHN_LIMITS}).
+ * binary, up to 64 MiB ({@link AUTOBAHN_LIMITS}), with permessage-deflate negotiated when offered.
  *
  * ```sh
  * npm run echo -- --runtime node --port 9001 [--host 127.0.0.1]
@@ -43,12 +43,13 @@ export interface EchoServerOptions {
  * ```
  */
 export function startEchoServer(runtime: RuntimeShim, options: EchoServerOptions): Promise<ToolServer> {
-  // Compression: permessage-deflate (RFC 7692) is not offered by the shims yet. Once it is,
-  // enable it here, so that Autobahn's compression cases (12.x, 13.x) can be run too.
   return runtime.serve({
     port: options.port,
     host: options.host,
     ...AUTOBAHN_LIMITS,
+    // permessage-deflate (RFC 7692) with the defaults, for Autobahn's compression cases (12.x, 13.x):
+    // the shim accepts the first valid offer; inflated messages are held to the same 64 MiB.
+    perMessageDeflate: true,
     handler: (connection) => {
       // Strings are sent as text and bytes as binary: the message keeps its type.
       connection.onmessage = (data) => {

@@ -4,7 +4,8 @@
  * suite:
  *
  * - `/getCaseCount` sends the number of cases as one text message, then closes;
- * - `/runCase?case=N&agent=A` runs case N ({@link FUZZING_CASES}) against agent A and
+ * - `/runCase?case=N&agent=A` runs case N ({@link DEFAULT_FUZZING_CASES}: the plain cases,
+ *   then the permessage-deflate ones) against agent A and
  *   records whether A behaved;
  * - `/updateReports?agent=A` snapshots A's results as its report (and writes every report
  *   to `reportPath`, if given), then closes.
@@ -37,6 +38,7 @@ import { AUTOBAHN_LIMITS } from './autobahn_limits.ts';
 import { authority, describeError, parseOptions, parsePort, parsePositiveInteger, runMain } from './cli.ts';
 import { withDeadline, TIMED_OUT } from './deadline.ts';
 import { FUZZING_CASES, type FuzzingCase, type Verdict } from './fuzzing_cases.ts';
+import { DEFLATE_FUZZING_CASES, DeflateChannel, isDeflateCase, negotiateCase, type DeflateTerms } from './fuzzing_deflate_cases.ts';
 import { RawPeer } from './raw_peer.ts';
 
 /** Options of {@link startFuzzingServer}. */
@@ -49,7 +51,7 @@ export interface FuzzingServerOptions {
   reportPath?: string;
   /** Milliseconds a case may take before the agent fails it. Default 10 000. */
   caseTimeout?: number;
-  /** The cases to serve. Default {@link FUZZING_CASES}. */
+  /** The cases to serve. Default {@link DEFAULT_FUZZING_CASES}. */
   cases?: readonly FuzzingCase[];
 }
 
@@ -91,6 +93,9 @@ export interface FuzzingServer {
   /** Stops listening and drops every connection. */
   close(): Promise<void>;
 }
+
+/** The cases served by default: the plain ones, then the compression ones (as Autobahn's 12.x, 13.x come last). */
+export const DEFAULT_FUZZING_CASES: readonly FuzzingCase[] = [...FUZZING_CASES, ...DEFLATE_FUZZING_CASES];
 
 /** Milliseconds a client may take to send its upgrade request. */
 const HANDSHAKE_TIMEOUT = 5000;
@@ -180,7 +185,7 @@ class RunningFuzzingServer implements FuzzingServer {
 
   constructor(server: Server, host: string, options: FuzzingServerOptions) {
     this.#server = server;
-    this.#cases = options.cases ?? FUZZING_CASES;
+    this.#cases = options.cases ?? DEFAULT_FUZZING_CASES;
     this.#caseTimeout = options.caseTimeout ?? 10_000;
     this.#reportPath = options.reportPath;
     this.port = (server.address() as AddressInfo).port;
@@ -233,22 +238,34 @@ class RunningFuzzingServer implements FuzzingServer {
       refuse(socket, route.status, route.message);
       return;
     }
+    // Compression cases answer the agent's permessage-deflate offer with their parameters.
+    const deflateCase = route.kind === 'case' ? this.#cases[route.number - 1] : undefined;
+    let terms: DeflateTerms | null = null;
     try {
-      const { response } = await acceptUpgrade(head);
+      const { response } = await acceptUpgrade(head, {
+        negotiateExtensions:
+          deflateCase === undefined || !isDeflateCase(deflateCase)
+            ? undefined
+            : (offers) => {
+                const negotiated = negotiateCase(offers, deflateCase.response);
+                terms = negotiated?.terms ?? null;
+                return negotiated === null ? [] : [negotiated.accepted];
+              },
+      });
       socket.write(response, 'latin1');
     } catch (error) {
       if (error instanceof HandshakeError) refuse(socket, error.status, error.message, error.headers);
       else socket.destroy();
       return;
     }
-    const peer = new RawPeer(socket, rest, { maxPayload: AUTOBAHN_LIMITS.maxPayload });
+    const peer = new RawPeer(socket, rest, { maxPayload: AUTOBAHN_LIMITS.maxPayload, allowedRsv: terms === null ? 0 : 0x40 });
     switch (route.kind) {
       case 'count':
         peer.send(makeFrame(Opcode.Text, encodeUtf8(String(this.#cases.length))));
         await closeConnection(peer);
         return;
       case 'case': {
-        const recorded = this.#runCase(peer, route.number, route.agent);
+        const recorded = this.#runCase(peer, route.number, route.agent, terms);
         this.#running.add(recorded);
         await recorded.finally(() => this.#running.delete(recorded));
         // Cases finish their closing handshakes themselves (or drop the connection on purpose).
@@ -290,12 +307,24 @@ class RunningFuzzingServer implements FuzzingServer {
     }
   }
 
-  async #runCase(peer: RawPeer, number: number, agent: string): Promise<void> {
+  async #runCase(peer: RawPeer, number: number, agent: string, terms: DeflateTerms | null): Promise<void> {
     const fuzzingCase = this.#cases[number - 1];
     const started = performance.now();
+    const deadline = Date.now() + this.#caseTimeout;
     let verdict: Verdict;
     try {
-      verdict = await fuzzingCase.run(peer, Date.now() + this.#caseTimeout);
+      if (!isDeflateCase(fuzzingCase)) verdict = await fuzzingCase.run(peer, deadline);
+      else if (terms === null) {
+        verdict = { passed: false, detail: 'the agent offered no permessage-deflate this case could accept' };
+        await closeConnection(peer);
+      } else {
+        const channel = new DeflateChannel(peer, terms);
+        try {
+          verdict = await fuzzingCase.runDeflate(channel, deadline);
+        } finally {
+          channel.dispose();
+        }
+      }
     } catch (error) {
       verdict = { passed: false, detail: `the case itself failed: ${describeError(error)}` };
     }

@@ -23,6 +23,8 @@ export type PeerEvent =
 export interface RawPeerOptions {
   /** The largest frame payload accepted (a larger one is a protocol error). */
   maxPayload: number;
+  /** RSV bits (a `0x70` mask) frames may carry: `0x40` once permessage-deflate is agreed. Default none. */
+  allowedRsv?: number;
 }
 
 const END: PeerEvent = { type: 'end' };
@@ -55,7 +57,7 @@ export class RawPeer {
   constructor(socket: Socket, initial: Uint8Array, options: RawPeerOptions) {
     this.#socket = socket;
     this.#parser = new FrameParser(
-      { role: 'server', maxPayload: options.maxPayload },
+      { role: 'server', maxPayload: options.maxPayload, allowedRsv: options.allowedRsv ?? 0 },
       {
         frameHeader: () => {},
         framePartial: () => {},

@@ -16,6 +16,8 @@ import { UsageError } from './cli.ts';
 export interface ToolServeOptions extends Required<Limits> {
   port: number;
   host: string;
+  /** Negotiate permessage-deflate (RFC 7692) with the shim's defaults. Default off. */
+  perMessageDeflate?: boolean;
   /** Called with each accepted connection; it sets `onmessage` synchronously. */
   handler: (connection: WebSocketConnection) => void;
 }
@@ -32,6 +34,8 @@ export interface ToolServer {
 export interface ToolConnectOptions extends Required<Limits> {
   /** Milliseconds the opening handshake may take. */
   handshakeTimeout: number;
+  /** Offer permessage-deflate (RFC 7692) with the shim's defaults. Default off. */
+  perMessageDeflate?: boolean;
 }
 
 /** The part of a runtime shim the tools use. */

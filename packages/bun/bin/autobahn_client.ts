@@ -122,7 +122,8 @@ function describeClose(info: CloseInfo): string {
 const describeError = (error: unknown): string => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
 
 async function run(args: Args): Promise<number> {
-  const open = (url: string): Promise<WebSocketConnection> => connect(url, { ...LIMITS, handshakeTimeout: args.handshakeTimeout, proxy: false });
+  // permessage-deflate (RFC 7692) is offered on every connection, for the compression cases.
+  const open = (url: string): Promise<WebSocketConnection> => connect(url, { ...LIMITS, handshakeTimeout: args.handshakeTimeout, proxy: false, perMessageDeflate: true });
 
   // /getCaseCount: one text message, the number of cases.
   let count: number;

@@ -1,7 +1,8 @@
 /**
  * The echo server conformance suites test a server with (Autobahn|Testsuite's
  * `fuzzingclient` mode), on wsflow's Bun shim: every text message comes back as text,
- * every binary message as binary, up to 64 MiB per message.
+ * every binary message as binary, up to 64 MiB per message, with permessage-deflate
+ * negotiated when offered.
  *
  * ```sh
  * cd /work/main && node_modules/.bin/bun run --no-install packages/bun/bin/echo.ts --port 9001 [--host 127.0.0.1]
@@ -61,6 +62,8 @@ const server = await serve({
   port: args.port,
   host: args.host,
   ...LIMITS,
+  // permessage-deflate (RFC 7692) with the defaults, for Autobahn's compression cases (12.x, 13.x).
+  perMessageDeflate: true,
   handler: (connection) => {
     // Strings are sent as text and bytes as binary: each message keeps its type.
     connection.onmessage = (data) => {

@@ -106,7 +106,8 @@ const agent = args.agent ?? 'wsflow-deno';
 const caseTimeout = positive(args['case-timeout'], 'case-timeout', 60_000);
 const reportTimeout = positive(args['report-timeout'], 'report-timeout', 300_000);
 const handshakeTimeout = positive(args['handshake-timeout'], 'handshake-timeout', 10_000);
-const options = { ...LIMITS, handshakeTimeout, proxy: false as const };
+// permessage-deflate (RFC 7692) is offered on every connection, for the compression cases.
+const options = { ...LIMITS, handshakeTimeout, proxy: false as const, perMessageDeflate: true };
 
 // 1. The case count: one text message, then the server closes.
 let count: number;

@@ -1,7 +1,7 @@
 /**
  * An echo server on `@wsflow/deno`, for conformance suites (Autobahn|Testsuite's
  * `fuzzingclient` mode) and benchmarks: every text message comes back as text, every
- * binary message as binary, up to 64 MiB.
+ * binary message as binary, up to 64 MiB, with permessage-deflate negotiated when offered.
  *
  * ```sh
  * deno run -A packages/deno/bin/echo.ts --port 9001 [--host 127.0.0.1]
@@ -62,6 +62,8 @@ const server = await serve({
   port: Number(args.port),
   host,
   ...ECHO_LIMITS,
+  // permessage-deflate (RFC 7692) with the defaults, for Autobahn's compression cases (12.x, 13.x).
+  perMessageDeflate: true,
   handler: (connection) => {
     connection.onmessage = (data) => {
       connection.send(data);
