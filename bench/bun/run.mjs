@@ -3,6 +3,8 @@
 // WebSocket server (`Bun.serve` with `websocket` handlers), side by side in one run.
 //
 //   npx node bench/bun/run.mjs [--quick] [--reps=N] [--ms=N] [--only=REGEX] [--conns=N] [--depth=X] [--json=FILE]
+//                              [--wsflow=FILE] [--wsflow-b=FILE]   (another build of @wsflow/bun; -b: a third
+//                                                                    server, `wsflow-b`, for an A/B run)
 //
 // Processes: this one (Node) orchestrates; each server runs in its own Bun process
 // (bench/bun/server.ts); the load generator is bench/node/load.mjs, used as is, in a Node
@@ -16,7 +18,7 @@
 import { fork, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
@@ -40,7 +42,9 @@ const REPS = Number(args.reps ?? (quick ? 1 : 3));
 const MEASURE_MS = Number(args.ms ?? (quick ? 1500 : 3000));
 const WARM_MS = quick ? 300 : 500;
 const only = args.only ? new RegExp(args.only, 'i') : null;
-const IMPLS = ['wsflow', 'native'];
+const WSFLOW = typeof args.wsflow === 'string' ? resolve(args.wsflow) : null;
+const WSFLOW_B = typeof args['wsflow-b'] === 'string' ? resolve(args['wsflow-b']) : null;
+const IMPLS = WSFLOW_B === null ? ['wsflow', 'native'] : ['wsflow', 'native', 'wsflow-b'];
 const WATCHDOG_MS = 9 * 60_000;
 const MAX_MESSAGES = 50_000_000;
 const KiB = 1024;
@@ -104,7 +108,9 @@ function nextLine(lines, ms, what) {
 /** Starts a Bun echo server; resolves once it listens. */
 async function startServer(impl) {
   const bun = join(root, 'node_modules/.bin/bun');
-  const child = spawn(bun, ['run', '--no-install', join(here, 'server.ts'), impl], { cwd: root, stdio: ['pipe', 'pipe', 'inherit'] });
+  const module = impl === 'wsflow-b' ? WSFLOW_B : impl === 'wsflow' ? WSFLOW : null;
+  const env = module === null ? process.env : { ...process.env, WSFLOW_MODULE: module };
+  const child = spawn(bun, ['run', '--no-install', join(here, 'server.ts'), impl === 'wsflow-b' ? 'wsflow' : impl], { cwd: root, env, stdio: ['pipe', 'pipe', 'inherit'] });
   children.add(child);
   child.on('exit', () => children.delete(child));
   const lines = createInterface({ input: child.stdout });
@@ -180,7 +186,7 @@ const median = (xs) => {
 };
 const fmt = (x, digits = 0) =>
   !Number.isFinite(x) ? 'n/a' : x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-const orderFor = (rep) => (rep % 2 === 0 ? IMPLS : [...IMPLS].reverse());
+const orderFor = (rep) => (IMPLS.length === 2 ? (rep % 2 === 0 ? IMPLS : [...IMPLS].reverse()) : [...IMPLS.slice(rep % IMPLS.length), ...IMPLS.slice(0, rep % IMPLS.length)]);
 
 async function waitConnections(server, n, ms) {
   const deadline = Date.now() + ms;
@@ -213,11 +219,11 @@ const servers = {};
 const results = {};
 try {
   for (const impl of IMPLS) servers[impl] = await startServer(impl);
-  for (const impl of IMPLS) console.log(`  ${impl.padEnd(6)} ${servers[impl].ready.details}`);
+  for (const impl of IMPLS) console.log(`  ${impl.padEnd(8)} ${servers[impl].ready.details}`);
   console.log('');
   for (const c of ECHO_CASES) {
     if (only !== null && !only.test(c.key)) continue;
-    results[c.key] = { wsflow: [], native: [] };
+    results[c.key] = Object.fromEntries(IMPLS.map((i) => [i, []]));
     for (let rep = 0; rep < REPS; rep++) {
       for (const impl of orderFor(rep)) {
         const server = servers[impl];
@@ -260,20 +266,27 @@ try {
 
 // ---- the table --------------------------------------------------------------------------
 
-console.log('\ncase                  unit        wsflow        native   wsflow/native   target   wsflow CPU  native CPU');
+// `per CPU`: the ratio of throughput per server CPU-second (steadier on a shared machine).
+console.log('\ncase                      unit        wsflow        native   wsflow/native   target   wsflow CPU  native CPU   per CPU');
 for (const c of ECHO_CASES) {
   const r = results[c.key];
   if (r === undefined) continue;
-  const pick = (impl) => median(r[impl].map((s) => (c.unit === 'MB/s' ? s.mbPerSecond : s.msgsPerSecond)));
+  const rate = (s) => (c.unit === 'MB/s' ? s.mbPerSecond : s.msgsPerSecond);
+  const pick = (impl) => median(r[impl].map(rate));
+  const perCpu = (impl) => median(r[impl].map((s) => rate(s) / s.serverCpuShare));
   const cpu = (impl) => median(r[impl].map((s) => s.serverCpuShare));
-  const w = pick('wsflow');
   const n = pick('native');
-  const ratio = w / n;
-  const target = c.target === undefined ? '' : `>=${c.target.toFixed(1)} ${ratio >= c.target ? 'ok' : 'MISS'}`;
-  console.log(
-    `${c.label.padEnd(22)}${c.unit.padEnd(8)}${fmt(w, c.unit === 'MB/s' ? 1 : 0).padStart(10)}${fmt(n, c.unit === 'MB/s' ? 1 : 0).padStart(14)}` +
-      `${fmt(ratio, 2).padStart(16)}   ${target.padEnd(9)}${`${fmt(cpu('wsflow') * 100)}%`.padStart(10)}${`${fmt(cpu('native') * 100)}%`.padStart(12)}`,
-  );
+  for (const impl of IMPLS.filter((i) => i !== 'native')) {
+    const w = pick(impl);
+    const ratio = w / n;
+    const target = c.target === undefined ? '' : `>=${c.target.toFixed(1)} ${ratio >= c.target ? 'ok' : 'MISS'}`;
+    const label = impl === 'wsflow' ? c.label : `${c.label} [B]`;
+    console.log(
+      `${label.padEnd(26)}${c.unit.padEnd(8)}${fmt(w, c.unit === 'MB/s' ? 1 : 0).padStart(10)}${fmt(n, c.unit === 'MB/s' ? 1 : 0).padStart(14)}` +
+        `${fmt(ratio, 2).padStart(16)}   ${target.padEnd(9)}${`${fmt(cpu(impl) * 100)}%`.padStart(10)}${`${fmt(cpu('native') * 100)}%`.padStart(12)}` +
+        `${fmt(perCpu(impl) / perCpu('native'), 2).padStart(10)}`,
+    );
+  }
 }
 if (typeof args.json === 'string') {
   writeFileSync(args.json, JSON.stringify({ bun: version, node: process.version, reps: REPS, measureMs: MEASURE_MS, cases: ECHO_CASES, results }, null, 2));

@@ -9,7 +9,11 @@
 //
 // It prints one JSON line { ready, impl, port, pid, details } on stdout, then answers lines
 // on stdin: "connections" -> { connections }; "exit" (or stdin's end) stops it.
-import { serve } from '../../packages/bun/src/index.ts';
+import type * as Shim from '../../packages/bun/src/index.ts';
+
+// WSFLOW_MODULE: another build of @wsflow/bun to measure (a file path, e.g. an esbuild bundle of a patched tree).
+const override = process.env.WSFLOW_MODULE;
+const { serve } = (override ? await import(override) : await import('../../packages/bun/src/index.ts')) as typeof Shim;
 
 interface NativeSocket {
   send(data: string | Uint8Array, compress?: boolean): number;
@@ -59,7 +63,7 @@ if (impl === 'wsflow') {
   port = server.port;
   connections = () => server.connections.size;
   stop = () => server.close();
-  details = `@wsflow/bun (packages/bun/src) on Bun ${Bun.version}`;
+  details = `@wsflow/bun (${override ?? 'packages/bun/src'}) on Bun ${Bun.version}`;
 } else if (impl === 'native') {
   let open = 0;
   const server = Bun.serve({

@@ -84,8 +84,9 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 
 /** Starts a Deno echo server; resolves with its ready line (port, pid). */
 const profDir = join(root, '.tmp', 'deno-prof');
-async function startServer(impl) {
-  const prof = args['cpu-prof'] ? [`--cpu-prof-dir=${profDir}`, '--cpu-prof-md', `--cpu-prof-name=${impl}.cpuprofile`] : [];
+async function startServer(impl, name = impl) {
+  // Named after the implementation's NAME, not its spec (`wsflow@PATH` holds slashes).
+  const prof = args['cpu-prof'] ? [`--cpu-prof-dir=${profDir}`, '--cpu-prof-md', `--cpu-prof-name=${name}.cpuprofile`] : [];
   const child = spawn(deno, ['run', '-A', '--no-lock', '--no-remote', ...prof, '--v8-flags=--max-old-space-size=2048,--expose-gc', join(here, 'server.ts'), impl], {
     cwd: root,
     stdio: ['pipe', 'pipe', 'inherit'],
@@ -215,7 +216,7 @@ const wanted = (key) => only === null || only.test(key);
 let failed = false;
 
 try {
-  for (const impl of IMPLS) servers[impl] = await startServer(IMPL_SPECS[impl]);
+  for (const impl of IMPLS) servers[impl] = await startServer(IMPL_SPECS[impl], impl);
   for (const impl of IMPLS) console.log(`  ${impl.padEnd(7)} ${servers[impl].ready.details}`);
   console.log('');
 

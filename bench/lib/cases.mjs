@@ -48,7 +48,7 @@ export const IMPLS = {
   'ws-raw': { worker: 'ws', label: 'ws (bufferutil), Buffer out, no toString' },
   'ws-js': { worker: 'ws-js', label: 'ws (WS_NO_BUFFER_UTIL=1)', baselineJs: true },
   // masking
-  'mask-maskInto': { worker: 'mask', label: 'wsflow maskInto (32-bit words)', maskBase: true },
+  'mask-maskInto': { worker: 'mask', label: 'wsflow maskInto (wasm SIMD, 4 KiB blocks)', maskBase: true },
   'mask-fused32': { worker: 'mask', label: 'prototype: fused src->dst 32-bit loop' },
   'mask-byteloop': { worker: 'mask', label: 'plain byte loop' },
   'mask-bufferutil': { worker: 'mask', label: 'bufferutil.mask (native)' },

@@ -4,7 +4,8 @@
 // See bench/node/README.md for what each number means.
 //
 //   npx node bench/node/run.mjs [--quick] [--reps=N] [--ms=N] [--idle=N] [--only=REGEX]
-//                               [--conns=N] [--depth=X] [--wsflow=FILE] [--cpu-prof[=DIR]] [--json=FILE]
+//                               [--conns=N] [--depth=X] [--wsflow=FILE] [--wsflow-b=FILE]
+//                               [--cpu-prof[=DIR]] [--json=FILE]
 //
 // Processes: this one orchestrates; each server runs in its own child (bench/node/server.mjs)
 // so that its CPU time and memory are its own; the load generator is a third child
@@ -43,9 +44,12 @@ const only = args.only ? new RegExp(args.only, 'i') : null;
 // --cpu-prof[=DIR]: V8 CPU profiles of both servers (default DIR: $TMPDIR/wsflow-bench-node-profiles).
 const CPU_PROF = !!args['cpu-prof'];
 const profDir = typeof args['cpu-prof'] === 'string' ? resolve(args['cpu-prof']) : join(tmpdir(), 'wsflow-bench-node-profiles');
-const IMPLS = ['wsflow', 'ws'];
 // --wsflow=FILE measures another build of @wsflow/node (e.g. a patched bundle) instead of packages/node/dist.
 if (typeof args.wsflow === 'string') process.env.WSFLOW_MODULE = resolve(args.wsflow);
+// --wsflow-b=FILE adds a third server, `wsflow-b`, running that build of @wsflow/node: an A/B
+// comparison of two builds in one run, interleaved, so that both see the same background load.
+const WSFLOW_B = typeof args['wsflow-b'] === 'string' ? resolve(args['wsflow-b']) : null;
+const IMPLS = WSFLOW_B === null ? ['wsflow', 'ws'] : ['wsflow', 'ws', 'wsflow-b'];
 /** The whole run is stopped after this, whatever happens. */
 const WATCHDOG_MS = 9 * 60_000;
 
@@ -88,8 +92,8 @@ const children = new Set();
 let nextId = 1;
 
 /** Forks a child speaking the request/answer protocol; resolves with its ready message. */
-async function start(script, argv, { execArgv = [], onMark } = {}) {
-  const child = fork(join(here, script), argv, { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], cwd: root });
+async function start(script, argv, { execArgv = [], onMark, env } = {}) {
+  const child = fork(join(here, script), argv, { execArgv, env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], cwd: root });
   children.add(child);
   const waiting = new Map();
   child.on('message', (message) => {
@@ -143,6 +147,13 @@ async function start(script, argv, { execArgv = [], onMark } = {}) {
   };
 }
 
+/** Starts the echo server of `impl` (`wsflow-b` is wsflow from the --wsflow-b build). */
+function startServer(impl, tag) {
+  const options = { execArgv: serverArgs(impl, tag) };
+  if (impl === 'wsflow-b') options.env = { ...process.env, WSFLOW_MODULE: WSFLOW_B };
+  return start('server.mjs', [impl === 'wsflow-b' ? 'wsflow' : impl], options);
+}
+
 function serverArgs(impl, tag) {
   const execArgv = ['--expose-gc'];
   if (CPU_PROF) {
@@ -169,10 +180,17 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 
 /** User + system CPU seconds of a process so far, from /proc/<pid>/stat (10 ms ticks). */
 function procCpuSeconds(pid) {
+  return procCpu(pid).total;
+}
+/** User and system (kernel) CPU seconds and minor page faults of a process so far, from /proc. */
+function procCpu(pid) {
   const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // Fields 14 and 15 of the whole line (utime, stime) are 11 and 12 after the command name.
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  const user = Number(fields[11]) / CLOCK_TICKS;
+  const system = Number(fields[12]) / CLOCK_TICKS;
+  // Field 10 (minflt): minor page faults, e.g. first touches of freshly mapped memory.
+  return { user, system, total: user + system, minorFaults: Number(fields[7]) };
 }
 const CLOCK_TICKS = 100; // sysconf(_SC_CLK_TCK) on Linux
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -188,7 +206,7 @@ const KiB = 1024;
 const MiB = 1024 * 1024;
 
 /** Orders the implementations for repetition `rep`: alternate who goes first. */
-const orderFor = (rep) => (rep % 2 === 0 ? IMPLS : [...IMPLS].reverse());
+const orderFor = (rep) => (IMPLS.length === 2 ? (rep % 2 === 0 ? IMPLS : [...IMPLS].reverse()) : [...IMPLS.slice(rep % IMPLS.length), ...IMPLS.slice(0, rep % IMPLS.length)]);
 
 // ---- the run ----------------------------------------------------------------------------
 
@@ -223,13 +241,16 @@ const load = await start('load.mjs', [], {
   onMark: (mark) => {
     // The load generator opened/closed its measuring window: sample the server's CPU now,
     // from /proc (a busy server may answer IPC late).
-    if (markServer !== null) marks[mark] = { cpu: procCpuSeconds(markServer.child.pid), at: performance.now() };
+    if (markServer !== null) {
+      const cpu = procCpu(markServer.child.pid);
+      marks[mark] = { cpu: cpu.total, system: cpu.system, minorFaults: cpu.minorFaults, at: performance.now() };
+    }
   },
 });
 
 const results = {}; // results[key][impl] = [samples]
 const record = (key, impl, sample) => {
-  results[key] ??= { wsflow: [], ws: [] };
+  results[key] ??= Object.fromEntries(IMPLS.map((i) => [i, []]));
   results[key][impl].push(sample);
 };
 const wanted = (key) => only === null || only.test(key);
@@ -240,7 +261,7 @@ try {
   if (wanted('idle')) {
     for (let rep = 0; rep < Math.min(REPS, 2); rep++) {
       for (const impl of orderFor(rep)) {
-        const server = await start('server.mjs', [impl], { execArgv: serverArgs(impl, `idle-${rep}`) });
+        const server = await startServer(impl, `idle-${rep}`);
         const { port } = server.ready;
         // Warm the handshake path so its one-time allocations are not counted per connection.
         await load.call('handshakes', { port, total: 200, concurrency: 8, maxMs: 10_000 });
@@ -277,7 +298,7 @@ try {
   const servers = {};
   const details = {};
   for (const impl of IMPLS) {
-    servers[impl] = await start('server.mjs', [impl], { execArgv: serverArgs(impl, 'main') });
+    servers[impl] = await startServer(impl, 'main');
     details[impl] = servers[impl].ready.details;
   }
 
@@ -320,6 +341,11 @@ try {
           mbPerSecond: r.payloadBytes / r.seconds / 1e6,
           serverCpuPerMillion: (serverCpu / r.messages) * 1e6,
           serverCpuShare: serverCpu / r.seconds,
+          // The part of the server's CPU spent in the kernel (socket reads and writes, page faults).
+          serverSystemShare: (marks.end.system - marks.start.system) / r.seconds,
+          serverFaultsPerMessage: (marks.end.minorFaults - marks.start.minorFaults) / r.messages,
+          // The server's memory right after the window (its connections may still be closing).
+          serverMemory: process.env.BENCH_DEBUG ? await server.call('usage') : undefined,
           loadCpuShare: r.loadCpu,
           lost: r.sent - r.echoed,
           checked: r.checked,
@@ -332,9 +358,13 @@ try {
         record(c.key, impl, sample);
         console.log(
           `  ${c.key.padEnd(9)} ${impl.padEnd(6)} ${fmt(sample.msgsPerSecond).padStart(10)} msgs/s ${fmt(sample.mbPerSecond, 1).padStart(8)} MB/s` +
-            `  server CPU ${fmt(sample.serverCpuShare * 100)}%, load CPU ${fmt(sample.loadCpuShare * 100)}%` +
+            `  server CPU ${fmt(sample.serverCpuShare * 100)}% (system ${fmt(sample.serverSystemShare * 100)}%, ${fmt(sample.serverFaultsPerMessage, 1)} page faults/msg), load CPU ${fmt(sample.loadCpuShare * 100)}%` +
             `${sample.lost ? `, ${sample.lost} not echoed in time` : ''}${r.errors ? `, ${r.errors} socket errors` : ''}`,
         );
+        if (sample.serverMemory !== undefined) {
+          const m = sample.serverMemory;
+          console.log(`    memory after: rss ${fmt(m.rss / MiB)} MiB, heapUsed ${fmt(m.heapUsed / MiB)} MiB, external ${fmt(m.external / MiB)} MiB, arrayBuffers ${fmt(m.arrayBuffers / MiB)} MiB`);
+        }
       }
     }
   }
@@ -344,11 +374,15 @@ try {
 
   // ---- the table --------------------------------------------------------------------------
 
-  console.log(`\nwsflow: ${details.wsflow}\nws:     ${details.ws}\n`);
+  console.log(`\nwsflow: ${details.wsflow}\nws:     ${details.ws}${WSFLOW_B === null ? '' : `\nwsflow-b: ${details['wsflow-b']}`}\n`);
   const rows = [];
   const add = (label, key, pick, unit, better, target = '', meets = null, digits = 0) => {
     if (!results[key]) return;
-    const a = median(results[key].wsflow.map(pick));
+    addFor('wsflow', label, key, pick, unit, better, target, meets, digits);
+    if (WSFLOW_B !== null) addFor('wsflow-b', `${label} [B]`, key, pick, unit, better, target, meets, digits);
+  };
+  const addFor = (impl, label, key, pick, unit, better, target, meets, digits) => {
+    const a = median(results[key][impl].map(pick));
     const b = median(results[key].ws.map(pick));
     const verdict = meets === null ? '' : meets(a, b) ? 'met' : 'NOT met';
     rows.push({ label, unit, wsflow: fmt(a, digits), ws: fmt(b, digits), ratio: `${(a / b).toFixed(2)}×`, better, target, verdict, a, b });
@@ -382,7 +416,7 @@ try {
     if (!results[c.key]) continue;
     const part = (impl) =>
       `server ${median(results[c.key][impl].map((s) => s.serverCpuShare)).toFixed(2)}, load ${median(results[c.key][impl].map((s) => s.loadCpuShare)).toFixed(2)}`;
-    console.log(`  ${c.label.padEnd(20)} wsflow: ${part('wsflow')}   ws: ${part('ws')}`);
+    console.log(`  ${c.label.padEnd(20)} wsflow: ${part('wsflow')}   ws: ${part('ws')}${WSFLOW_B === null ? '' : `   wsflow-b: ${part('wsflow-b')}`}`);
   }
   console.log(`\ntotal ${((Date.now() - t0) / 1000).toFixed(0)} s; load average now ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   if (CPU_PROF) console.log(`profiles in ${profDir} (summarize with: node bench/node/top-profile.mjs FILE)`);

@@ -43,8 +43,9 @@ export interface FrameParserOptions {
   allowedRsv?: number;
   /**
    * The caller hands its chunks over (a socket's fresh read buffers): masked payloads
-   * that arrive whole are unmasked in place in the chunk instead of into a new buffer.
-   * Default false: chunks are never modified.
+   * that arrive whole, and the pieces of payloads too large to preallocate, are unmasked
+   * in place in the chunk instead of into a new buffer. Default false: chunks are never
+   * modified.
    */
   mutableInput?: boolean;
   /**
@@ -316,10 +317,15 @@ export class FrameParser {
       else this.#buffer.set(src, at);
       piece = this.#buffer.subarray(at, at + take);
     } else {
-      if (this.#masked) {
+      if (!this.#masked) piece = src;
+      else if (this.#mutableInput) {
+        // The chunk is ours: unmask the piece where it lies and keep a view of it.
+        piece = src;
+        maskInto(src, src, 0, this.#key, this.#received);
+      } else {
         piece = this.#allocate(take);
         maskInto(src, piece, 0, this.#key, this.#received);
-      } else piece = src;
+      }
       this.#pieces!.push(piece);
     }
     this.#received += take;

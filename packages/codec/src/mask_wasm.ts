@@ -1,7 +1,7 @@
 /**
- * A WebAssembly SIMD masking kernel, used by {@link maskInto} for payloads large enough
- * that copying them through wasm memory pays off (measured in bench/codec.mjs: about 3x
- * the 32-bit JS path from 1 KiB up, copies included).
+ * A WebAssembly SIMD masking kernel, used by {@link maskInto} for payloads over 63
+ * octets, copies in and out of its memory included (measured in bench/codec-profile.mjs:
+ * as fast as the 32-bit JS path at 64 octets, 1.3x at 1 KiB, about 2x from 64 KiB).
  *
  * The 257-byte module is hand-assembled by `bench/wasm-mask/mask.mjs`, which documents
  * every instruction; `test/mask_wasm.test.ts` checks that these bytes are what it
@@ -23,10 +23,13 @@ export function wasmMaskBytes(): Uint8Array<ArrayBuffer> {
   return out;
 }
 
-/** How many octets the kernel masks per call: its one page of memory. */
-export const WASM_BLOCK = 65536;
+/**
+ * How many octets {@link maskInto} masks per kernel call (the kernel's memory is one
+ * 64 KiB page; only this much of it is used, so that a block stays in the L1 cache).
+ */
+export const WASM_BLOCK = 4096;
 
-/** The instantiated kernel: its memory as bytes, and the function. */
+/** The instantiated kernel: the first {@link WASM_BLOCK} octets of its memory, and the function. */
 export interface WasmMasker {
   readonly memory: Uint8Array;
   mask(ptr: number, length: number, keyLittleEndian: number): void;
