@@ -114,7 +114,9 @@ export async function upgradeSocket(
       socket.once('close', onClose);
       return () => socket.off('close', onClose);
     },
-    closed: () => socket.destroyed,
+    // Ended counts as gone: node:http may still emit `upgrade` for a request pipelined after
+    // one it answered with `Connection: close` (e.g. a 400 for a missing Host).
+    closed: () => socket.destroyed || socket.writableEnded,
   });
   if (!decision.accepted) return refuse(decision);
 
