@@ -7,6 +7,7 @@
  */
 import { buildClientRequest, validateServerResponse, type ClientRequestOptions } from './client_handshake.ts';
 import { WebSocketConnection, type ByteTransport, type ConnectionOptions, type Timers } from './connection.ts';
+import { clientDeflateOffers, clientNegotiatedExtensions, perMessageDeflateFor, resolveDeflate, serverDeflateNegotiator, type PerMessageDeflateSetting } from './deflate_settings.ts';
 import { HandshakeError } from './errors.ts';
 import { serializeExtensionHeader } from './header_grammar.ts';
 import { HttpHeadParser, type HttpHeadKind, type HttpHeadOf, type HttpHeadOptions, type HttpHeadResult } from './http_head.ts';
@@ -261,18 +262,26 @@ export interface DuplexHandshakeOptions extends HttpHeadOptions {
    * there is no timeout. Default 10000.
    */
   handshakeTimeout?: number;
+  /**
+   * permessage-deflate (RFC 7692): off by default. The codec has no DEFLATE of its own, so
+   * name an engine: `{ engine: jsDeflateEngine }` (`@wsflow/deflate-js`, anywhere) or
+   * `{ engine: zlibEngine }` (`@wsflow/deflate-zlib`, where `node:zlib` exists), with the
+   * negotiation and sending options of the runtime shims. Not with `extensions` (client) or
+   * `negotiateExtensions` (server).
+   */
+  perMessageDeflate?: PerMessageDeflateSetting;
 }
 
 /** Options of {@link clientHandshake}: the request, the connection, and the handshake's limits. */
 export interface DuplexClientOptions
   extends Omit<ClientRequestOptions, 'url'>,
-    Omit<ConnectionOptions, 'role' | 'protocol' | 'extensions'>,
+    Omit<ConnectionOptions, 'role' | 'protocol' | 'extensions' | 'perMessageDeflate'>,
     DuplexHandshakeOptions {}
 
 /** Options of {@link serverHandshake}: negotiation, the connection, and the handshake's limits. */
 export interface DuplexServerOptions
   extends ServerHandshakeOptions,
-    Omit<ConnectionOptions, 'role' | 'protocol' | 'extensions'>,
+    Omit<ConnectionOptions, 'role' | 'protocol' | 'extensions' | 'perMessageDeflate'>,
     DuplexHandshakeOptions {}
 
 const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
@@ -400,7 +409,9 @@ class HeadExchange {
 }
 
 /** The connection options in handshake options, without the handshake's own. */
-function connectionOptions(options: Omit<ConnectionOptions, 'role' | 'protocol' | 'extensions'>): Omit<ConnectionOptions, 'role' | 'protocol' | 'extensions'> {
+function connectionOptions(
+  options: Omit<ConnectionOptions, 'role' | 'protocol' | 'extensions' | 'perMessageDeflate'>,
+): Omit<ConnectionOptions, 'role' | 'protocol' | 'extensions' | 'perMessageDeflate'> {
   return {
     maxPayload: options.maxPayload,
     maxMessage: options.maxMessage,
@@ -412,6 +423,8 @@ function connectionOptions(options: Omit<ConnectionOptions, 'role' | 'protocol' 
     heartbeat: options.heartbeat,
     readableHighWaterMark: options.readableHighWaterMark,
     writableHighWaterMark: options.writableHighWaterMark,
+    maxBufferedAmount: options.maxBufferedAmount,
+    bufferedAmountPolicy: options.bufferedAmountPolicy,
   };
 }
 
@@ -442,10 +455,12 @@ function connectionOptions(options: Omit<ConnectionOptions, 'role' | 'protocol' 
  * ```
  */
 export async function clientHandshake(duplex: ByteDuplex, url: string | URL, options: DuplexClientOptions = {}): Promise<WebSocketConnection> {
+  const deflate = resolveDeflate(options.perMessageDeflate, undefined);
+  if (deflate !== null && options.extensions !== undefined) throw new TypeError('give either extensions or perMessageDeflate, not both');
   const request = buildClientRequest({
     url,
     protocols: options.protocols,
-    extensions: options.extensions,
+    extensions: deflate === null ? options.extensions : clientDeflateOffers(deflate),
     headers: options.headers,
     origin: options.origin,
     key: options.key,
@@ -459,6 +474,8 @@ export async function clientHandshake(duplex: ByteDuplex, url: string | URL, opt
     if (response === null) throw endedEarly('response');
     const { head, rest } = response;
     const result = await exchange.withinTimeout(validateServerResponse(head, request));
+    // RFC 7692 §5: a permessage-deflate answer the client did not ask for fails the handshake.
+    const negotiated = deflate === null ? null : clientNegotiatedExtensions(result.extensions, request.extensions);
     await exchange.withinTimeout(sent);
     return openConnection(
       exchange.release(),
@@ -467,6 +484,7 @@ export async function clientHandshake(duplex: ByteDuplex, url: string | URL, opt
         role: 'client',
         protocol: result.protocol,
         extensions: result.extensions.length > 0 ? serializeExtensionHeader(result.extensions) : '',
+        perMessageDeflate: negotiated === null ? undefined : perMessageDeflateFor('client', negotiated.header, deflate, negotiated.deflate),
       },
       rest,
     );
@@ -503,6 +521,8 @@ export async function clientHandshake(duplex: ByteDuplex, url: string | URL, opt
  * ```
  */
 export async function serverHandshake(duplex: ByteDuplex, options: DuplexServerOptions = {}): Promise<WebSocketConnection> {
+  const deflate = resolveDeflate(options.perMessageDeflate, undefined);
+  if (deflate !== null && options.negotiateExtensions !== undefined) throw new TypeError('give either negotiateExtensions or perMessageDeflate, not both');
   const exchange = new HeadExchange(duplex, options);
   let request: HttpHeadResult<HttpHeadOf<'request'>> | null;
   try {
@@ -521,7 +541,8 @@ export async function serverHandshake(duplex: ByteDuplex, options: DuplexServerO
   }
   let accepted: AcceptedUpgrade;
   try {
-    accepted = await exchange.withinTimeout(acceptUpgrade(request.head, options));
+    const negotiation = deflate === null ? options : { ...options, negotiateExtensions: serverDeflateNegotiator(deflate) };
+    accepted = await exchange.withinTimeout(acceptUpgrade(request.head, negotiation));
   } catch (error) {
     if (exchange.timedOut) exchange.abort(error);
     // RFC 6455 §4.2.2: refuse with "an appropriate HTTP error code" (400, 403, 426, …);
@@ -535,13 +556,15 @@ export async function serverHandshake(duplex: ByteDuplex, options: DuplexServerO
     exchange.abort(error);
     throw error;
   }
+  const extensions = accepted.extensions.length > 0 ? serializeExtensionHeader(accepted.extensions) : '';
   return openConnection(
     exchange.release(),
     {
       ...connectionOptions(options),
       role: 'server',
       protocol: accepted.protocol,
-      extensions: accepted.extensions.length > 0 ? serializeExtensionHeader(accepted.extensions) : '',
+      extensions,
+      perMessageDeflate: perMessageDeflateFor('server', extensions, deflate),
     },
     request.rest,
   );
