@@ -2,30 +2,14 @@
 // opening handshake and of the closing handshake; TLS errors; and a peer that never reads
 // against the maxBufferedAmount policies. Each gives clean events (closed with 1006, onerror,
 // onReject, a rejected connect), no crash, and no connection left behind.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { BufferedAmountError, type Frame } from '@wsflow/codec';
 import { connect, serve, type ConnectOptions, type RejectionInfo, type ServeOptions, type WebSocketConnection, type WebSocketServer } from '../src/index.ts';
 import { hasOpenssl, makeCert, type TestCert } from './support/cert.ts';
 import { clientFrame, closePayload, Opcode, RawPeer, upgradeRequest } from './support/raw_peer.ts';
-import { delay, until, within } from './support/wait.ts';
+import { delay, guardEachTest, until, within } from './support/wait.ts';
 
-const cleanups: Array<() => unknown> = [];
-let crashes: unknown[] = [];
-const onCrash = (error: unknown): void => void crashes.push(error);
-
-beforeEach(() => {
-  crashes = [];
-  process.on('unhandledRejection', onCrash);
-  process.on('uncaughtException', onCrash);
-});
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  await delay(20);
-  process.off('unhandledRejection', onCrash);
-  process.off('uncaughtException', onCrash);
-  expect(crashes).toEqual([]);
-});
+const cleanups = guardEachTest();
 
 async function start(options: ServeOptions = {}): Promise<{ server: WebSocketServer; accepted: WebSocketConnection[]; errors: Error[] }> {
   const accepted: WebSocketConnection[] = [];

@@ -3,28 +3,12 @@
 // pending handshakes evicts the oldest (reported EVICTED) so a newcomer always gets in;
 // malformed requests get their 4xx and the socket is closed. No unhandled rejection or
 // uncaught exception.
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { connect, serve, type RejectionInfo, type ServeOptions, type WebSocketConnection, type WebSocketServer } from '../src/index.ts';
 import { RawPeer, upgradeRequest } from './support/raw_peer.ts';
-import { delay, until } from './support/wait.ts';
+import { delay, guardEachTest, until } from './support/wait.ts';
 
-const cleanups: Array<() => unknown> = [];
-let crashes: unknown[] = [];
-const onCrash = (error: unknown): void => void crashes.push(error);
-
-beforeEach(() => {
-  crashes = [];
-  process.on('unhandledRejection', onCrash);
-  process.on('uncaughtException', onCrash);
-});
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  await delay(20);
-  process.off('unhandledRejection', onCrash);
-  process.off('uncaughtException', onCrash);
-  expect(crashes).toEqual([]);
-});
+const cleanups = guardEachTest();
 
 const echo = (conn: WebSocketConnection): void => {
   conn.onmessage = (data) => conn.send(data);

@@ -5,54 +5,14 @@
 // Resets come from node:net's resetAndDestroy (Deno's own conn.close() sends a FIN even
 // with unread bytes).
 import { connect as tcpConnect, type Socket } from 'node:net';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { BufferedAmountError, type WebSocketConnection } from '@wsflow/codec';
 import { connect, serve, type RejectionInfo, type ServeOptions, type WebSocketServer } from '../src/index.ts';
 import { makeCertificates, type TestCertificates } from './support/certs.ts';
+import { delay, guardEachTest, until, within } from './support/guarded.ts';
 import { closePayload, frame, Op, parseClose, RawReader, send, upgradeRequest, type RawFrame } from './support/raw.ts';
 
-const cleanups: Array<() => unknown> = [];
-let crashes: unknown[] = [];
-const onRejection = (event: PromiseRejectionEvent): void => {
-  crashes.push(event.reason);
-  event.preventDefault();
-};
-const onError = (event: ErrorEvent): void => {
-  crashes.push(event.error);
-  event.preventDefault();
-};
-
-beforeEach(() => {
-  crashes = [];
-  globalThis.addEventListener('unhandledrejection', onRejection);
-  globalThis.addEventListener('error', onError);
-});
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  await delay(20);
-  globalThis.removeEventListener('unhandledrejection', onRejection);
-  globalThis.removeEventListener('error', onError);
-  expect(crashes).toEqual([]);
-});
-
-const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until(condition: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms`);
-    await delay(5);
-  }
-}
-
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms))),
-  ]).finally(() => clearTimeout(timer));
-}
+const cleanups = guardEachTest();
 
 function closeQuietly(conn: Deno.Conn): void {
   try {

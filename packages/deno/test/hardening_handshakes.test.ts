@@ -2,45 +2,13 @@
 // handshake timeout while a normal client connects and echoes throughout; the cap on
 // pending handshakes evicts the oldest (reported EVICTED) so a newcomer always gets in;
 // malformed requests get their 4xx and the conn is closed. No unhandled rejection or error.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { WebSocketConnection } from '@wsflow/codec';
 import { connect, serve, type RejectionInfo, type ServeOptions, type WebSocketServer } from '../src/index.ts';
+import { delay, guardEachTest, until } from './support/guarded.ts';
 import { RawReader, send, upgradeRequest } from './support/raw.ts';
 
-const cleanups: Array<() => unknown> = [];
-let crashes: unknown[] = [];
-const onRejection = (event: PromiseRejectionEvent): void => {
-  crashes.push(event.reason);
-  event.preventDefault();
-};
-const onError = (event: ErrorEvent): void => {
-  crashes.push(event.error);
-  event.preventDefault();
-};
-
-beforeEach(() => {
-  crashes = [];
-  globalThis.addEventListener('unhandledrejection', onRejection);
-  globalThis.addEventListener('error', onError);
-});
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  await delay(20);
-  globalThis.removeEventListener('unhandledrejection', onRejection);
-  globalThis.removeEventListener('error', onError);
-  expect(crashes).toEqual([]);
-});
-
-const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until(condition: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms`);
-    await delay(10);
-  }
-}
+const cleanups = guardEachTest();
 
 const echo = (conn: WebSocketConnection): void => {
   conn.onmessage = (data) => conn.send(data);

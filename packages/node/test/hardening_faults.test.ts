@@ -3,47 +3,14 @@
 // backpressure and the maxBufferedAmount policies. Each gives clean events (closed with
 // 1006, onerror, onReject, a rejected connect), no crash, and no connection left behind.
 import { connect as tcpConnect, type Socket } from 'node:net';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { BufferedAmountError, FrameParser, type Frame, type WebSocketConnection } from '@wsflow/codec';
 import { connect, serve, type RejectionInfo, type ServeOptions, type WebSocketServer } from '../src/index.ts';
 import { hasOpenssl, makeCert, type TestCert } from './support/certs.ts';
+import { delay, guardEachTest, until, within } from './support/guarded.ts';
 import { clientFrame, closePayload, Opcode, RawClient, upgradeRequest } from './support/raw.ts';
 
-const cleanups: Array<() => unknown> = [];
-let crashes: unknown[] = [];
-const onCrash = (error: unknown): void => void crashes.push(error);
-
-beforeEach(() => {
-  crashes = [];
-  process.on('unhandledRejection', onCrash);
-  process.on('uncaughtException', onCrash);
-});
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  await delay(20);
-  process.off('unhandledRejection', onCrash);
-  process.off('uncaughtException', onCrash);
-  expect(crashes).toEqual([]);
-});
-
-const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until(condition: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms`);
-    await delay(5);
-  }
-}
-
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms))),
-  ]).finally(() => clearTimeout(timer));
-}
+const cleanups = guardEachTest();
 
 /** A server that records its connections and their errors. */
 async function start(options: ServeOptions = {}): Promise<{ server: WebSocketServer; accepted: WebSocketConnection[]; errors: Error[] }> {

@@ -4,39 +4,13 @@
 // their 4xx and the socket is closed. No unhandled rejection or uncaught exception.
 import { createServer, type Server } from 'node:http';
 import { connect as tcpConnect, type AddressInfo, type Socket } from 'node:net';
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import type { WebSocketConnection } from '@wsflow/codec';
 import { attach, connect, serve, type RejectionInfo, type ServeOptions, type WebSocketServer } from '../src/index.ts';
+import { delay, guardEachTest, until } from './support/guarded.ts';
 import { RawClient, upgradeRequest } from './support/raw.ts';
 
-const cleanups: Array<() => unknown> = [];
-let crashes: unknown[] = [];
-const onCrash = (error: unknown): void => void crashes.push(error);
-
-beforeEach(() => {
-  crashes = [];
-  process.on('unhandledRejection', onCrash);
-  process.on('uncaughtException', onCrash);
-});
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  await delay(20);
-  process.off('unhandledRejection', onCrash);
-  process.off('uncaughtException', onCrash);
-  expect(crashes).toEqual([]);
-});
-
-const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until(condition: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms`);
-    await delay(10);
-  }
-}
-
+const cleanups = guardEachTest();
 const echo = (conn: WebSocketConnection): void => {
   conn.onmessage = (data) => conn.send(data);
 };

@@ -1,4 +1,5 @@
 // Small waiting helpers: bounded, so a broken test fails instead of hanging.
+import { afterEach, beforeEach, expect } from 'vitest';
 import type { Message, WebSocketConnection } from '../../src/index.ts';
 
 export const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -49,4 +50,28 @@ export class Inbox {
     }
     return this.messages[this.#read++];
   }
+}
+
+/**
+ * For tests where peers misbehave: installs hooks so each test's cleanups run after it
+ * (last first) and the test fails if an unhandled rejection or uncaught exception happened
+ * meanwhile. Returns the list the file's tests push cleanups to.
+ */
+export function guardEachTest(): Array<() => unknown> {
+  const cleanups: Array<() => unknown> = [];
+  let crashes: unknown[] = [];
+  const onCrash = (error: unknown): void => void crashes.push(error);
+  beforeEach(() => {
+    crashes = [];
+    process.on('unhandledRejection', onCrash);
+    process.on('uncaughtException', onCrash);
+  });
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+    await delay(20);
+    process.off('unhandledRejection', onCrash);
+    process.off('uncaughtException', onCrash);
+    expect(crashes).toEqual([]);
+  });
+  return cleanups;
 }
