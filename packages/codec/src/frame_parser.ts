@@ -9,6 +9,7 @@
  */
 import { CloseCode, isControlOpcode, isKnownOpcode, MAX_CONTROL_PAYLOAD, type Role } from './constants.ts';
 import { ProtocolError } from './errors.ts';
+import { markHeadroom } from './headroom.ts';
 import { maskInto } from './mask.ts';
 
 /** Receives what the parser finds. A sink may throw a {@link ProtocolError} to stop parsing. */
@@ -17,12 +18,16 @@ export interface FrameSink {
    * A frame header was read (before any of its payload). Fragmentation and message-size
    * rules can be enforced here, before a byte of payload is buffered.
    * @param rsv the three reserved bits as they sit in the first octet (`0x70` mask)
+   * @returns `true` to have the payload of this frame reported piece by piece through
+   *   {@link framePartial} if it arrives split (text validated as it comes); anything else
+   *   lets the parser gather it and unmask it once, at the end
    */
-  frameHeader(fin: boolean, rsv: number, opcode: number, length: number): void;
+  frameHeader(fin: boolean, rsv: number, opcode: number, length: number): boolean | void;
   /**
    * Part of a data frame's payload arrived, unmasked, while the rest has not. Called only
-   * for data frames (opcodes 0–2) split across chunks, so that text can be validated as it
-   * arrives. The same bytes are also part of the payload later given to {@link frame}.
+   * for data frames (opcodes 0–2) split across chunks whose {@link frameHeader} returned
+   * `true`, so that text can be validated as it arrives. The same bytes are also part of
+   * the payload later given to {@link frame}.
    */
   framePartial(piece: Uint8Array): void;
   /**
@@ -42,10 +47,13 @@ export interface FrameParserOptions {
   /** Which RSV bits (as a `0x70` mask) a negotiated extension allows; any other set bit is a 1002. */
   allowedRsv?: number;
   /**
-   * The caller hands its chunks over (a socket's fresh read buffers): masked payloads
-   * that arrive whole, and the pieces of payloads too large to preallocate, are unmasked
-   * in place in the chunk instead of into a new buffer. Default false: chunks are never
-   * modified.
+   * The caller hands its chunks over (a socket's fresh read buffers, never written
+   * again): masked payloads are unmasked in place in the chunks instead of into a new
+   * buffer; a payload split across chunks that lie back to back in one buffer (a
+   * transport reading into consecutive regions of one buffer) is delivered as a view of
+   * it, uncopied; and large payloads are marked so that a reply with the same bytes can
+   * put its header where the received header was (see `takeHeadroom`). Default false:
+   * chunks are never modified.
    */
   mutableInput?: boolean;
   /**
@@ -72,8 +80,17 @@ export type ParserState = (typeof ParserState)[keyof typeof ParserState];
  * Split frames whose payload fits this are gathered into one buffer allocated when the
  * header arrives; larger ones are gathered in pieces as they come and joined at the end,
  * so a peer that sends only a huge header cannot make us allocate more than this.
+ * (Chunks handed over, `mutableInput`, are always gathered in pieces.)
  */
 const PREALLOCATE_MAX = 1024 * 1024;
+
+/**
+ * Payloads at least this large that arrive right behind their header in a handed-over
+ * chunk are marked as having headroom: a reply that sends them back writes its header
+ * there and goes out in one write instead of two. Smaller frames are copied beside their
+ * header when sent anyway (see `writeFrameTo`).
+ */
+const HEADROOM_MIN = 16 * 1024;
 
 const EMPTY = new Uint8Array(0);
 
@@ -116,9 +133,15 @@ export class FrameParser {
   #length = 0;
   #received = 0;
   #seen = 0;
+  /** Whether the sink wants the current frame's payload piece by piece (text). */
+  #partials = false;
+  /** Whether the gathered pieces are still masked (unmasked once, when the frame is whole). */
+  #rawPieces = false;
+  /** Whether the current frame's header lies right before its first payload octet in the chunk. */
+  #headerBehind = false;
   /** Preallocated payload buffer for a split frame, or null. */
   #buffer: Uint8Array | null = null;
-  /** Pieces of a split frame too large to preallocate. */
+  /** Pieces of a split frame: handed-over chunks' views, or those too large to preallocate. */
   #pieces: Uint8Array[] | null = null;
 
   constructor(options: FrameParserOptions, sink: FrameSink) {
@@ -188,6 +211,7 @@ export class FrameParser {
       const need = this.#checkFirstOctets(chunk[pos], chunk[pos + 1]);
       if (end - pos >= need) {
         this.#decodeHeader(chunk, pos);
+        this.#headerBehind = true;
         return this.#afterHeader(chunk, pos + need, end);
       }
     }
@@ -200,6 +224,7 @@ export class FrameParser {
       if (this.#headLength === need) {
         this.#decodeHeader(head, 0);
         this.#headLength = 0;
+        this.#headerBehind = false;
         return this.#afterHeader(chunk, pos, end);
       }
     }
@@ -280,7 +305,7 @@ export class FrameParser {
     this.#length = length;
     this.#received = 0;
     this.#seen = 0;
-    this.#sink.frameHeader(this.#fin, this.#rsv, this.#opcode, length);
+    this.#partials = this.#sink.frameHeader(this.#fin, this.#rsv, this.#opcode, length) === true;
   }
 
   /** After a header: deliver the frame at once if its payload is here, else start gathering it. */
@@ -293,6 +318,7 @@ export class FrameParser {
       else if (this.#mutableInput) {
         payload = chunk.subarray(pos, pos + length);
         maskInto(payload, payload, 0, this.#key, 0);
+        if (length >= HEADROOM_MIN && this.#headerBehind) markHeadroom(payload);
       } else {
         payload = this.#allocate(length);
         maskInto(chunk.subarray(pos, pos + length), payload, 0, this.#key, 0);
@@ -301,7 +327,13 @@ export class FrameParser {
       return pos + length;
     }
     this.#state = ParserState.Payload;
-    if (length <= PREALLOCATE_MAX) this.#buffer = this.#allocate(length);
+    if (this.#mutableInput) {
+      // Handed-over chunks: keep views of them. Pieces the sink reads as they come
+      // (text) are unmasked in place now; others once, when the frame is whole.
+      this.#pieces = [];
+      this.#rawPieces = this.#masked && !this.#partials;
+      if (pos === end) this.#headerBehind = false;
+    } else if (length <= PREALLOCATE_MAX) this.#buffer = this.#allocate(length);
     else this.#pieces = [];
     return pos < end ? this.#readPayload(chunk, pos, end) : pos;
   }
@@ -317,7 +349,7 @@ export class FrameParser {
       else this.#buffer.set(src, at);
       piece = this.#buffer.subarray(at, at + take);
     } else {
-      if (!this.#masked) piece = src;
+      if (!this.#masked || this.#rawPieces) piece = src;
       else if (this.#mutableInput) {
         // The chunk is ours: unmask the piece where it lies and keep a view of it.
         piece = src;
@@ -332,7 +364,7 @@ export class FrameParser {
     pos += take;
     if (this.#received < this.#length) {
       // Only data frames are reported in pieces; a control frame is at most 125 octets.
-      if (!isControlOpcode(this.#opcode) && take > 0) {
+      if (this.#partials && !isControlOpcode(this.#opcode) && take > 0) {
         this.#sink.framePartial(piece);
         this.#seen += take;
       }
@@ -340,13 +372,53 @@ export class FrameParser {
     }
     let payload: Uint8Array;
     if (this.#buffer !== null) payload = this.#buffer;
-    else payload = concat(this.#pieces!, this.#length, this.#allocate);
+    else payload = this.#joinPieces(this.#pieces!);
     this.#buffer = null;
     this.#pieces = null;
     this.#state = ParserState.Header;
     this.#sink.frame(this.#fin, this.#rsv, this.#opcode, payload, this.#seen);
     return pos;
   }
+
+  /**
+   * The payload of a split frame from its pieces: a view when they lie back to back in
+   * one buffer (unmasked there if still masked), else a new buffer they are copied (and
+   * unmasked) into.
+   */
+  #joinPieces(pieces: Uint8Array[]): Uint8Array {
+    const length = this.#length;
+    const raw = this.#rawPieces;
+    this.#rawPieces = false;
+    const first = pieces[0];
+    const whole = pieces.length === 1 ? first : backToBack(pieces, length);
+    if (whole !== null) {
+      // Only handed-over chunks may be unmasked in place (raw pieces come from those).
+      if (raw) maskInto(whole, whole, 0, this.#key, 0);
+      if (this.#headerBehind && length >= HEADROOM_MIN && this.#mutableInput) markHeadroom(whole);
+      return whole;
+    }
+    if (!raw) return concat(pieces, length, this.#allocate);
+    const out = this.#allocate(length);
+    let at = 0;
+    for (const piece of pieces) {
+      maskInto(piece, out, at, this.#key, at);
+      at += piece.length;
+    }
+    return out;
+  }
+}
+
+/** One view of `pieces` when each starts where the one before ends in the same buffer, else null. */
+function backToBack(pieces: readonly Uint8Array[], total: number): Uint8Array | null {
+  const first = pieces[0];
+  const buffer = first.buffer;
+  let next = first.byteOffset + first.length;
+  for (let i = 1; i < pieces.length; i++) {
+    const piece = pieces[i];
+    if (piece.buffer !== buffer || piece.byteOffset !== next) return null;
+    next += piece.length;
+  }
+  return new Uint8Array(buffer, first.byteOffset, total);
 }
 
 /** Concatenates pieces whose total length is known. */

@@ -6,6 +6,7 @@
 import { isControlOpcode, isKnownOpcode, MAX_CONTROL_PAYLOAD, type Role } from './constants.ts';
 import type { Frame } from './frame.ts';
 import { defaultMaskKeys, maskInto, type MaskKeySource } from './mask.ts';
+import { takeHeadroom } from './headroom.ts';
 import { utf8Encoder } from './utf8.ts';
 
 /** The size of a frame header for a payload of `length` octets. */
@@ -133,6 +134,14 @@ export function writeFrameTo(
     return;
   }
   if (length >= COPY_MAX) {
+    if (takeHeadroom(payload)) {
+      // A received payload sent back: its old header's space takes the new header.
+      const size = frameHeaderSize(length, false);
+      const frame = new Uint8Array(payload.buffer, payload.byteOffset - size, size + length);
+      writeFrameHeader(frame, 0, fin, rsv, opcode, length, false, 0);
+      out.write(frame);
+      return;
+    }
     const head = allocate(frameHeaderSize(length, false));
     writeFrameHeader(head, 0, fin, rsv, opcode, length, false, 0);
     out.write(head);

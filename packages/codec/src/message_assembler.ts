@@ -74,13 +74,15 @@ export class MessageAssembler {
    * Checks a frame header against the message-level rules, before any of its payload is
    * buffered, and counts it toward the message's limits.
    * @param rsv the reserved bits as they sit in the first octet (`0x70` mask)
+   * @returns whether this frame's payload should be given to {@link framePartial} as it
+   *   arrives: true for uncompressed text, validated as it comes
    * @throws ProtocolError when the frame breaks a fragmentation rule or a limit
    */
-  frameHeader(_fin: boolean, rsv: number, opcode: number, length: number): void {
+  frameHeader(_fin: boolean, rsv: number, opcode: number, length: number): boolean {
     if (isControlOpcode(opcode)) {
       // RSV bits that an extension allows belong to data messages only (RFC 7692 §6.1).
       if (rsv !== 0) throw new ProtocolError('RESERVED_BITS', 'reserved bit set on a control frame');
-      return;
+      return false;
     }
     if (opcode === Opcode.Continuation) {
       // RFC 6455 §5.4: a continuation frame continues a message that was started.
@@ -102,6 +104,7 @@ export class MessageAssembler {
     if (this.#size > this.#maxMessage) {
       throw new ProtocolError('MESSAGE_TOO_LARGE', `message exceeds maxMessage ${this.#maxMessage}`, CloseCode.MessageTooBig);
     }
+    return this.#opcode === Opcode.Text && !this.#compressed;
   }
 
   /**

@@ -207,8 +207,8 @@ export class WebSocketProtocol implements FrameSink {
   }
 
   /** @internal FrameSink: checks message-level rules before any payload is buffered. */
-  frameHeader(fin: boolean, rsv: number, opcode: number, length: number): void {
-    this.#message.frameHeader(fin, rsv, opcode, length);
+  frameHeader(fin: boolean, rsv: number, opcode: number, length: number): boolean {
+    return this.#message.frameHeader(fin, rsv, opcode, length);
   }
 
   /** @internal FrameSink: validates text as it arrives (RFC 6455 §8.1, fail fast). */

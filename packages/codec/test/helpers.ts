@@ -250,7 +250,7 @@ export function peerBytes(to: Role, unmasked: string | Uint8Array): Uint8Array {
 /** A {@link FrameParser} that records what it reports: headers, partial payload pieces and frames. */
 export function collectingParser(
   role: Role,
-  options: { maxPayload?: number; allowedRsv?: number } = {},
+  options: { maxPayload?: number; allowedRsv?: number; mutableInput?: boolean; partials?: boolean } = {},
 ): {
   parser: FrameParser;
   headers: Array<{ fin: boolean; rsv: number; opcode: number; length: number }>;
@@ -262,9 +262,13 @@ export function collectingParser(
   const partial: number[] = [];
   const frames: WrittenFrame[] = [];
   const parser = new FrameParser(
-    { role, maxPayload: options.maxPayload ?? Infinity, allowedRsv: options.allowedRsv },
+    { role, maxPayload: options.maxPayload ?? Infinity, allowedRsv: options.allowedRsv, mutableInput: options.mutableInput },
     {
-      frameHeader: (fin, rsv, opcode, length) => void headers.push({ fin, rsv, opcode, length }),
+      // Asks for split payloads piece by piece (as the protocol does for text) unless `partials: false`.
+      frameHeader: (fin, rsv, opcode, length) => {
+        headers.push({ fin, rsv, opcode, length });
+        return options.partials ?? true;
+      },
       framePartial: (piece) => void partial.push(piece.length),
       frame: (fin, rsv, opcode, payload) => void frames.push({ fin, rsv, opcode, payload: payload.slice() }),
     },

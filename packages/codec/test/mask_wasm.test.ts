@@ -101,15 +101,15 @@ describe('mutableInput', () => {
     expect(toHex(chunk.subarray(0, 8))).toBe(toHex(copy.subarray(0, 8)));
   });
 
-  it('server unmasks the pieces of a frame too large to preallocate in place in their chunks', () => {
-    const payload = bytes((1 << 20) + 4099, 9);
-    const frame = wire('server', [Opcode.Binary, payload]);
+  it('server unmasks the pieces of a split text frame in place in their chunks, as they arrive', () => {
+    const text = 'é€😀x'.repeat(100_000);
+    const payload = new TextEncoder().encode(text);
+    const frame = wire('server', [Opcode.Text, payload]);
     // Cut at odd places, so pieces start at every key phase; the header (14 octets) is in the first chunk.
     const cuts = [0, 70_001, 70_002, 600_003, frame.length];
     const chunks = cuts.slice(1).map((end, i) => frame.slice(cuts[i], end));
     const r = feed({ role: 'server', maxPayload: 4 << 20, mutableInput: true }, chunks);
-    expect(r.events).toHaveLength(1);
-    expect(r.events[0]).toEqual({ type: 'binary', data: toHex(payload) });
+    expect(r.events).toEqual([{ type: 'text', data: text }]);
     // Every chunk now holds unmasked payload octets where masked ones were.
     const joined = new Uint8Array(frame.length);
     let at = 0;
@@ -118,6 +118,17 @@ describe('mutableInput', () => {
       at += c.length;
     }
     expect(joined.subarray(14).every((b, i) => b === payload[i])).toBe(true);
+  });
+
+  it('server gathers a split binary frame still masked and unmasks it once, into a new buffer', () => {
+    const payload = bytes((1 << 20) + 4099, 9);
+    const frame = wire('server', [Opcode.Binary, payload]);
+    const cuts = [0, 70_001, 70_002, 600_003, frame.length];
+    const chunks = cuts.slice(1).map((end, i) => frame.slice(cuts[i], end));
+    const r = feed({ role: 'server', maxPayload: 4 << 20, mutableInput: true }, chunks);
+    expect(r.events).toEqual([{ type: 'binary', data: toHex(payload) }]);
+    // Separate buffers: nothing was unmasked in them (the key phase of each piece was kept for the copy).
+    expect(chunks.every((c, i) => c.every((b, j) => b === frame[cuts[i] + j]))).toBe(true);
   });
 
   it('server without mutableInput leaves the chunks of a large split frame as they were', () => {
