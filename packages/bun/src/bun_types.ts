@@ -128,6 +128,8 @@ export interface BunApi {
   connect<Data>(options: BunConnectOptions<Data>): Promise<BunSocket<Data>>;
   /** The process environment. */
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** A new buffer whose octets are not zeroed (the caller writes every one). */
+  allocUnsafe(size: number): Uint8Array;
 }
 
 /** Globals of the Bun runtime beyond the web platform's. */
