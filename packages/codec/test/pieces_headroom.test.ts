@@ -207,6 +207,35 @@ describe('headroom', () => {
         p.push(wire('client', [Opcode.Binary, random.bytes(20_000)]));
         return got[0].payload;
       }],
+      ['a client, copied from separate reads', () => {
+        const frame = wire('client', [Opcode.Binary, random.bytes(20_000)]);
+        const { parser: p, got } = parser('client', true);
+        p.push(frame.slice(0, 3_000));
+        p.push(frame.slice(3_000));
+        return got[0].payload;
+      }],
+      // A copy gets no room in front: on Node (writev) allocating it measured 12% slower at 64 KiB.
+      ['copied from separate reads', () => {
+        const frame = wire('server', [Opcode.Binary, random.bytes(20_000)]);
+        const { parser: p, got } = parser('server', true);
+        p.push(frame.slice(0, 3_000));
+        p.push(frame.slice(3_000));
+        return got[0].payload;
+      }],
+      ['under 16 KiB, copied from separate reads', () => {
+        const frame = wire('server', [Opcode.Binary, random.bytes(16 * 1024 - 1)]);
+        const { parser: p, got } = parser('server', true);
+        p.push(frame.slice(0, 3_000));
+        p.push(frame.slice(3_000));
+        return got[0].payload;
+      }],
+      ['copied from separate reads without mutableInput', () => {
+        const frame = wire('server', [Opcode.Binary, random.bytes(20_000)]);
+        const { parser: p, got } = parser('server', false);
+        p.push(frame.slice(0, 3_000));
+        p.push(frame.slice(3_000));
+        return got[0].payload;
+      }],
     ];
     for (const [name, make] of cases) expect(takeHeadroom(make()), name).toBe(false);
   });
