@@ -67,7 +67,12 @@ export interface ConnectionOptions extends Limits, BufferedAmountLimit {
   autoPong?: boolean;
   /** Mask-key source for the client role. */
   maskKeys?: MaskKeySource;
-  /** The transport hands its read buffers over: masked payloads may be unmasked in place. Default false. */
+  /**
+   * The transport hands its read buffers over and never writes them again: masked
+   * payloads are unmasked in place, payloads split across reads that lie back to back in
+   * one buffer are delivered as a view of it, and a large payload sent back as received
+   * goes out with its new header where the old one was, as one buffer. Default false.
+   */
   mutableInput?: boolean;
   /**
    * Allocates the buffers that payloads split across reads are gathered in and that

@@ -60,8 +60,10 @@ export interface ProtocolOptions extends Limits {
   /** Where mask keys come from (client role). Default: `crypto.getRandomValues` in batches. */
   maskKeys?: MaskKeySource;
   /**
-   * The caller hands each chunk given to `receiveData` over to the protocol, which may
-   * then unmask in place in it (see {@link FrameParserOptions.mutableInput}). Default false.
+   * The caller hands each chunk given to `receiveData` over to the protocol (and never
+   * writes it again), which may then unmask in place in it, deliver payloads as views of
+   * it, and write a reply's header in front of a payload sent back (see
+   * {@link FrameParserOptions.mutableInput}). Default false.
    */
   mutableInput?: boolean;
   /**
