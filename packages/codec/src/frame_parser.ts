@@ -92,6 +92,18 @@ const PREALLOCATE_MAX = 1024 * 1024;
  */
 const HEADROOM_MIN = 16 * 1024;
 
+/**
+ * A split payload is kept as views of the reads it came in while they are large. Every
+ * view costs some hundred octets of objects, so a peer that sends a frame an octet per
+ * TCP segment would make each octet cost hundreds: once more than {@link PIECES_FREE}
+ * pieces average under {@link PIECE_MIN} octets, the payload is copied into a buffer that
+ * grows by doubling (at most twice what arrived, and never past the frame's length).
+ */
+const PIECES_FREE = 16;
+const PIECE_MIN = 1024;
+/** The first size of that buffer (or the frame's length if smaller). */
+const GATHER_START = 16 * 1024;
+
 const EMPTY = new Uint8Array(0);
 
 /** The default allocator: a zero-filled `Uint8Array`. */
@@ -143,6 +155,8 @@ export class FrameParser {
   #buffer: Uint8Array | null = null;
   /** Pieces of a split frame: handed-over chunks' views, or those too large to preallocate. */
   #pieces: Uint8Array[] | null = null;
+  /** The growing buffer a split frame arriving in many small pieces is copied into (unmasked), or null. */
+  #gather: Uint8Array | null = null;
 
   constructor(options: FrameParserOptions, sink: FrameSink) {
     this.#sink = sink;
@@ -168,6 +182,20 @@ export class FrameParser {
     this.#maxPayload = limit;
   }
 
+  /**
+   * What the parser holds of a frame still arriving: how many separate pieces, and how
+   * many octets are allocated or viewed for them. @internal (tests bound these)
+   */
+  get held(): { pieces: number; octets: number } {
+    if (this.#gather !== null) return { pieces: 1, octets: this.#gather.length };
+    if (this.#buffer !== null) return { pieces: 1, octets: this.#buffer.length };
+    const pieces = this.#pieces;
+    if (pieces === null) return { pieces: 0, octets: 0 };
+    let octets = 0;
+    for (const piece of pieces) octets += piece.length;
+    return { pieces: pieces.length, octets };
+  }
+
   /** Whether the parser is between frames (no partial frame buffered). */
   get atFrameBoundary(): boolean {
     return this.#state === ParserState.Header && this.#headLength === 0;
@@ -178,6 +206,7 @@ export class FrameParser {
     this.#state = ParserState.Halted;
     this.#buffer = null;
     this.#pieces = null;
+    this.#gather = null;
   }
 
   /**
@@ -348,6 +377,8 @@ export class FrameParser {
       if (this.#masked) maskInto(src, this.#buffer, at, this.#key, at);
       else this.#buffer.set(src, at);
       piece = this.#buffer.subarray(at, at + take);
+    } else if (this.#gather !== null) {
+      piece = this.#appendGather(src);
     } else {
       if (!this.#masked || this.#rawPieces) piece = src;
       else if (this.#mutableInput) {
@@ -358,10 +389,12 @@ export class FrameParser {
         piece = this.#allocate(take);
         maskInto(src, piece, 0, this.#key, this.#received);
       }
-      this.#pieces!.push(piece);
+      this.#addPiece(piece);
     }
     this.#received += take;
     pos += take;
+    const pieces = this.#pieces;
+    if (pieces !== null && pieces.length > PIECES_FREE && this.#received < pieces.length * PIECE_MIN) this.#startGather(pieces);
     if (this.#received < this.#length) {
       // Only data frames are reported in pieces; a control frame is at most 125 octets.
       if (this.#partials && !isControlOpcode(this.#opcode) && take > 0) {
@@ -372,12 +405,59 @@ export class FrameParser {
     }
     let payload: Uint8Array;
     if (this.#buffer !== null) payload = this.#buffer;
+    else if (this.#gather !== null) payload = this.#gather;
     else payload = this.#joinPieces(this.#pieces!);
     this.#buffer = null;
     this.#pieces = null;
+    this.#gather = null;
     this.#state = ParserState.Header;
     this.#sink.frame(this.#fin, this.#rsv, this.#opcode, payload, this.#seen);
     return pos;
+  }
+
+  /** Keeps a piece; one that continues the last in the same buffer extends it instead (Deno's reads into one slab). */
+  #addPiece(piece: Uint8Array): void {
+    const pieces = this.#pieces!;
+    const n = pieces.length;
+    if (n > 0 && this.#mutableInput) {
+      const last = pieces[n - 1];
+      if (last.buffer === piece.buffer && last.byteOffset + last.length === piece.byteOffset) {
+        pieces[n - 1] = new Uint8Array(last.buffer, last.byteOffset, last.length + piece.length);
+        return;
+      }
+    }
+    pieces.push(piece);
+  }
+
+  /** Too many small pieces: copies them (unmasked) into a growing buffer that takes the rest too. */
+  #startGather(pieces: Uint8Array[]): void {
+    const received = this.#received;
+    const gather = this.#allocate(Math.min(this.#length, Math.max(received * 2, GATHER_START)));
+    let at = 0;
+    for (const piece of pieces) {
+      if (this.#rawPieces) maskInto(piece, gather, at, this.#key, at);
+      else gather.set(piece, at);
+      at += piece.length;
+    }
+    this.#gather = gather;
+    this.#pieces = null;
+    this.#rawPieces = false;
+    this.#headerBehind = false;
+  }
+
+  /** Copies (and unmasks) `src` into the growing buffer, doubling it when full; returns where it went. */
+  #appendGather(src: Uint8Array): Uint8Array {
+    const at = this.#received;
+    const end = at + src.length;
+    let gather = this.#gather!;
+    if (end > gather.length) {
+      const grown = this.#allocate(Math.min(this.#length, Math.max(gather.length * 2, end)));
+      grown.set(gather.subarray(0, at), 0);
+      gather = this.#gather = grown;
+    }
+    if (this.#masked) maskInto(src, gather, at, this.#key, at);
+    else gather.set(src, at);
+    return gather.subarray(at, end);
   }
 
   /**

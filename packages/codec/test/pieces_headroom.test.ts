@@ -247,3 +247,69 @@ describe('an echoing server connection', () => {
     });
   }
 });
+
+describe('a frame sent in tiny pieces costs about what it carries', () => {
+  /** Feeds `frame` cut into `step`-octet chunks (separate buffers, or views of one), checking what the parser holds as it goes. */
+  function dribble(frame: Uint8Array, step: number, options: { mutableInput: boolean; together?: boolean; partials?: boolean }): { got: Got[]; maxPieces: number; maxRatio: number } {
+    const { parser: p, got } = parser('server', options.mutableInput, options.partials ?? false);
+    let maxPieces = 0;
+    let maxRatio = 0;
+    for (let at = 0; at < frame.length; at += step) {
+      p.push(options.together ? frame.subarray(at, at + step) : frame.slice(at, at + step));
+      const held = p.held;
+      maxPieces = Math.max(maxPieces, held.pieces);
+      if (at > 64 * 1024) maxRatio = Math.max(maxRatio, held.octets / at);
+    }
+    return { got, maxPieces, maxRatio };
+  }
+
+  it('binary, one octet per read in separate buffers: few pieces held, the copy at most twice what arrived', () => {
+    const payload = random.bytes(300_000);
+    const r = dribble(wire('server', [Opcode.Binary, payload]), 1, { mutableInput: true });
+    expect(r.got.map((g) => g.hex)).toEqual([toHex(payload)]);
+    expect(r.maxPieces).toBeLessThanOrEqual(17);
+    expect(r.maxRatio).toBeLessThanOrEqual(2.01);
+  });
+
+  it('text, 7 octets per read: still validated and reported as it comes, and decoded right', () => {
+    const text = 'é€😀 wsflow '.repeat(10_000);
+    const payload = new TextEncoder().encode(text);
+    const r = dribble(wire('server', [Opcode.Text, payload]), 7, { mutableInput: true, partials: true });
+    expect(r.got[0].hex).toBe(toHex(payload));
+    // Every read but the last was reported before the frame was whole.
+    const reported = r.got[0].partial.reduce((a, b) => a + b, 0);
+    expect(reported).toBeGreaterThan(payload.length - 8);
+    expect(reported).toBeLessThan(payload.length);
+    expect(r.maxPieces).toBeLessThanOrEqual(17);
+  });
+
+  it('reads back to back in one buffer merge into one piece, still delivered as a view', () => {
+    const payload = random.bytes(100_000);
+    const frame = wire('server', [Opcode.Binary, payload]);
+    const r = dribble(frame, 3, { mutableInput: true, together: true });
+    expect(r.got[0].hex).toBe(toHex(payload));
+    expect(r.got[0].payload.buffer).toBe(frame.buffer);
+    expect(r.maxPieces).toBe(1);
+  });
+
+  it('without mutableInput, a frame over 1 MiB in 100-octet reads is copied into one growing buffer', () => {
+    const payload = random.bytes((1 << 20) + 5_000);
+    const r = dribble(wire('server', [Opcode.Binary, payload]), 100, { mutableInput: false });
+    expect(r.got[0].hex).toBe(toHex(payload));
+    expect(r.maxPieces).toBeLessThanOrEqual(17);
+    expect(r.maxRatio).toBeLessThanOrEqual(2.01);
+  });
+
+  it('large reads stay views; a frame whose reads turn small part way is gathered from there on', () => {
+    const payload = random.bytes(200_000);
+    const frame = wire('server', [Opcode.Binary, payload]);
+    const { parser: p, got } = parser('server', true);
+    const chunks = [frame.slice(0, 64 * 1024), frame.slice(64 * 1024, 128 * 1024)];
+    for (let at = 128 * 1024; at < frame.length; at += 10) chunks.push(frame.slice(at, at + 10));
+    p.push(chunks[0]);
+    p.push(chunks[1]);
+    expect(p.held).toEqual({ pieces: 2, octets: 128 * 1024 - 14 });
+    for (const c of chunks.slice(2)) p.push(c);
+    expect(got[0].hex).toBe(toHex(payload));
+  });
+});
