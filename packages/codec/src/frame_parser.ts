@@ -415,11 +415,14 @@ export class FrameParser {
     return pos;
   }
 
-  /** Keeps a piece; one that continues the last in the same buffer extends it instead (Deno's reads into one slab). */
+  /**
+   * Keeps a piece; one that continues the last in the same buffer extends it instead
+   * (Deno's reads into one slab), so pieces back to back end up as one view.
+   */
   #addPiece(piece: Uint8Array): void {
     const pieces = this.#pieces!;
     const n = pieces.length;
-    if (n > 0 && this.#mutableInput) {
+    if (n > 0) {
       const last = pieces[n - 1];
       if (last.buffer === piece.buffer && last.byteOffset + last.length === piece.byteOffset) {
         pieces[n - 1] = new Uint8Array(last.buffer, last.byteOffset, last.length + piece.length);
@@ -461,17 +464,16 @@ export class FrameParser {
   }
 
   /**
-   * The payload of a split frame from its pieces: a view when they lie back to back in
-   * one buffer (unmasked there if still masked), else a new buffer they are copied (and
-   * unmasked) into.
+   * The payload of a split frame from its pieces: the one view when they all lay back to
+   * back in one buffer (unmasked there if still masked), else a new buffer they are copied
+   * (and unmasked) into.
    */
   #joinPieces(pieces: Uint8Array[]): Uint8Array {
     const length = this.#length;
     const raw = this.#rawPieces;
     this.#rawPieces = false;
-    const first = pieces[0];
-    const whole = pieces.length === 1 ? first : backToBack(pieces, length);
-    if (whole !== null) {
+    if (pieces.length === 1) {
+      const whole = pieces[0];
       // Only handed-over chunks may be unmasked in place (raw pieces come from those).
       if (raw) maskInto(whole, whole, 0, this.#key, 0);
       if (this.#headerBehind && length >= HEADROOM_MIN && this.#mutableInput) markHeadroom(whole);
@@ -486,19 +488,6 @@ export class FrameParser {
     }
     return out;
   }
-}
-
-/** One view of `pieces` when each starts where the one before ends in the same buffer, else null. */
-function backToBack(pieces: readonly Uint8Array[], total: number): Uint8Array | null {
-  const first = pieces[0];
-  const buffer = first.buffer;
-  let next = first.byteOffset + first.length;
-  for (let i = 1; i < pieces.length; i++) {
-    const piece = pieces[i];
-    if (piece.buffer !== buffer || piece.byteOffset !== next) return null;
-    next += piece.length;
-  }
-  return new Uint8Array(buffer, first.byteOffset, total);
 }
 
 /** Concatenates pieces whose total length is known. */
