@@ -4,7 +4,7 @@
 // See bench/node/README.md for what each number means.
 //
 //   npx node bench/node/run.mjs [--quick] [--reps=N] [--ms=N] [--idle=N] [--only=REGEX]
-//                               [--conns=N] [--depth=X] [--wsflow=FILE] [--wsflow-b=FILE]
+//                               [--conns=N] [--depth=X] [--handshakes=N] [--wsflow=FILE] [--wsflow-b=FILE]
 //                               [--cpu-prof[=DIR]] [--json=FILE]
 //
 // Processes: this one orchestrates; each server runs in its own child (bench/node/server.mjs)
@@ -39,7 +39,8 @@ const REPS = Number(args.reps ?? (quick ? 1 : 3));
 const MEASURE_MS = Number(args.ms ?? (quick ? 1500 : 3000));
 const WARM_MS = quick ? 300 : 500;
 const IDLE_WANTED = Number(args.idle ?? (quick ? 2000 : 10000));
-const HANDSHAKES = quick ? 500 : 2000;
+// --handshakes=N: handshakes per repetition (default 2,000; more gives steadier rates).
+const HANDSHAKES = Number(args.handshakes ?? (quick ? 500 : 2000));
 const only = args.only ? new RegExp(args.only, 'i') : null;
 // --cpu-prof[=DIR]: V8 CPU profiles of both servers (default DIR: $TMPDIR/wsflow-bench-node-profiles).
 const CPU_PROF = !!args['cpu-prof'];
