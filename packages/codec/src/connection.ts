@@ -90,6 +90,13 @@ export interface ConnectionOptions extends Limits, BufferedAmountLimit {
   readableHighWaterMark?: number;
   /** Queued bytes above which `writable` waits for a drain. Default 1 MiB. */
   writableHighWaterMark?: number;
+  /**
+   * Told when one of the user's callbacks (`onmessage`, `onping`, `onpong`, `onclosing`,
+   * `onerror`, `onclose`) throws. The connection is closed with 1011 first (RFC 6455 §7.4.1:
+   * an unexpected condition) and goes on parsing what it received; nothing is rethrown into
+   * the transport's event. Servers pass their `onError` here. Default: reported on stderr.
+   */
+  onCallbackError?: (error: unknown, connection: WebSocketConnection) => void;
 }
 
 /** A message as delivered: text as a string, binary as bytes. */
@@ -149,6 +156,7 @@ interface Settings {
   readonly allocate: ((size: number) => Uint8Array) | undefined;
   readonly maxBufferedAmount: number;
   readonly bufferedAmountPolicy: BufferedAmountPolicy;
+  readonly onCallbackError: ((error: unknown, connection: WebSocketConnection) => void) | undefined;
 }
 
 /** The settings object made last, reused by the next connection made with the same values. */
@@ -163,6 +171,7 @@ function settingsOf(options: ConnectionOptions): Settings {
   const allocate = options.allocate;
   const maxBufferedAmount = options.maxBufferedAmount ?? Infinity;
   const bufferedAmountPolicy = options.bufferedAmountPolicy ?? 'close';
+  const onCallbackError = options.onCallbackError;
   if (maxBufferedAmount !== Infinity || bufferedAmountPolicy !== 'close') checkBufferedAmountLimit(options); // throws RangeError
   const last = lastSettings;
   if (
@@ -174,11 +183,12 @@ function settingsOf(options: ConnectionOptions): Settings {
     last.writableHighWaterMark === writableHighWaterMark &&
     last.allocate === allocate &&
     last.maxBufferedAmount === maxBufferedAmount &&
-    last.bufferedAmountPolicy === bufferedAmountPolicy
+    last.bufferedAmountPolicy === bufferedAmountPolicy &&
+    last.onCallbackError === onCallbackError
   ) {
     return last;
   }
-  return (lastSettings = { timers, closeTimeout, heartbeat, readableHighWaterMark, writableHighWaterMark, allocate, maxBufferedAmount, bufferedAmountPolicy });
+  return (lastSettings = { timers, closeTimeout, heartbeat, readableHighWaterMark, writableHighWaterMark, allocate, maxBufferedAmount, bufferedAmountPolicy, onCallbackError });
 }
 
 /**
@@ -211,7 +221,27 @@ let internals!: {
   deliver(c: WebSocketConnection, data: Message): void;
   closeHandshakeDone(c: WebSocketConnection): void;
   failed(c: WebSocketConnection, error: ProtocolError): void;
+  userFailed(c: WebSocketConnection, error: unknown): void;
 };
+
+/**
+ * Calls one of the user's callbacks on `c`; a throw is the user's bug, handled by the
+ * connection's error policy (close with 1011, report) instead of unwinding the parser and
+ * the transport's event.
+ */
+function callUser<A>(c: WebSocketConnection, callback: ((this: WebSocketConnection, arg: A) => void) | null, arg: A): void {
+  if (callback === null) return;
+  try {
+    callback.call(c, arg);
+  } catch (error) {
+    internals.userFailed(c, error);
+  }
+}
+
+/** Where a callback's error goes without an `onCallbackError`. */
+function reportCallbackError(error: unknown): void {
+  console.error('wsflow: a connection callback threw; the connection was closed with 1011:', error);
+}
 
 /**
  * The protocol's handler for one connection: one small object with its methods on the
@@ -237,15 +267,15 @@ class ConnectionEvents implements ProtocolHandler {
   }
 
   onPing(payload: Uint8Array): void {
-    this.#c.onping?.(payload);
+    callUser(this.#c, this.#c.onping, payload);
   }
 
   onPong(payload: Uint8Array): void {
-    this.#c.onpong?.(payload);
+    callUser(this.#c, this.#c.onpong, payload);
   }
 
   onClose(closeCode: number, reason: string): void {
-    this.#c.onclosing?.({ closeCode, reason });
+    callUser(this.#c, this.#c.onclosing, { closeCode, reason });
     internals.closeHandshakeDone(this.#c);
   }
 
@@ -276,6 +306,7 @@ export class WebSocketConnection {
       deliver: (c, data) => c.#deliver(data),
       closeHandshakeDone: (c) => c.#closeHandshakeDone(),
       failed: (c, error) => c.#failed(error),
+      userFailed: (c, error) => c.#userFailed(error),
     };
   }
 
@@ -381,7 +412,7 @@ export class WebSocketConnection {
     this.#finished = result;
     this.#clearTimers();
     if (error !== undefined && error !== null && this.#protocol.error === null) {
-      this.onerror?.(error instanceof Error ? error : new Error(String(error)));
+      callUser(this, this.onerror, error instanceof Error ? error : new Error(String(error)));
     }
     const controller = this.#readController;
     if (controller !== null) {
@@ -395,7 +426,7 @@ export class WebSocketConnection {
     this.#wakeWriters();
     const extra = this.#extra;
     if (extra !== null) extra.pending = null;
-    this.onclose?.(result);
+    callUser(this, this.onclose, result);
     if (extra !== null && extra.resolveClosed !== null) {
       extra.resolveClosed(result);
       extra.resolveClosed = null;
@@ -427,7 +458,7 @@ export class WebSocketConnection {
         queueMicrotask(() => {
           for (const message of early) {
             if (this.#readController !== null) this.#readController.enqueue(message);
-            else this.#onmessage?.(message);
+            else callUser(this, this.#onmessage, message);
           }
           this.#resumeIfPaused();
         });
@@ -523,7 +554,7 @@ export class WebSocketConnection {
         } catch (error) {
           extra.pending = null;
           extra.pendingBytes = 0;
-          this.onerror?.(error instanceof Error ? error : new Error(String(error)));
+          callUser(this, this.onerror, error instanceof Error ? error : new Error(String(error)));
           this.abort();
           return;
         }
@@ -691,7 +722,28 @@ export class WebSocketConnection {
       if ((this.#flags & PAUSED) === 0 && kept.length >= this.#settings.readableHighWaterMark) this.#pause();
       return;
     }
-    this.#onmessage?.(data);
+    const handler = this.#onmessage;
+    if (handler === null) return;
+    try {
+      handler.call(this, data);
+    } catch (error) {
+      this.#userFailed(error);
+    }
+  }
+
+  /** A user callback threw: close with 1011 (if not closing already), then report it. */
+  #userFailed(error: unknown): void {
+    if (this.#finished === null && this.#protocol.state === ProtocolState.Open) this.close({ closeCode: CloseCode.InternalError });
+    const report = this.#settings.onCallbackError;
+    if (report === undefined) {
+      reportCallbackError(error);
+      return;
+    }
+    try {
+      report(error, this);
+    } catch (failure) {
+      reportCallbackError(failure);
+    }
   }
 
   #pause(): void {
@@ -713,7 +765,7 @@ export class WebSocketConnection {
   }
 
   #failed(error: ProtocolError): void {
-    this.onerror?.(error);
+    callUser(this, this.onerror, error);
     if (this.#batch === null) this.#endTransport();
   }
 
@@ -795,7 +847,7 @@ export class WebSocketConnection {
     this.#flags |= OVERFLOWED;
     const policy = settings.bufferedAmountPolicy;
     try {
-      this.onerror?.(new BufferedAmountError(policy, buffered, max));
+      callUser(this, this.onerror, new BufferedAmountError(policy, buffered, max));
     } finally {
       if (policy === 'drop') {
         // Nothing more is written to the dropped transport (a batch being built is discarded).

@@ -61,6 +61,8 @@ export type HandshakeErrorCode =
   | 'BAD_METHOD'
   | 'BAD_HTTP_VERSION'
   | 'MISSING_HOST'
+  | 'BAD_HOST'
+  | 'BAD_TARGET'
   | 'BAD_UPGRADE'
   | 'BAD_CONNECTION'
   | 'BAD_VERSION'

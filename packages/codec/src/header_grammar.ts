@@ -313,3 +313,29 @@ export function serializeExtensionHeader(extensions: readonly ExtensionOffer[]):
     .map(({ name, params }) => [name, ...params.map(([param, value]) => (value === true ? param : `${param}=${value}`))].join('; '))
     .join(', ');
 }
+
+/**
+ * `Host = uri-host [ ":" port ]` (RFC 9110 §7.2, RFC 3986 §3.2.2): a bracketed IP literal,
+ * or a reg-name / IPv4 of unreserved, percent-encoded and sub-delim characters, then an
+ * optional decimal port. A value with `/`, `?`, `#`, `@`, whitespace or anything else
+ * outside that grammar is refused: pasted into a URL it would change its path, query or
+ * user info.
+ */
+const IP_LITERAL_HOST = /^\[[0-9A-Fa-f:.]+\](?::[0-9]{0,5})?$/;
+const REG_NAME_HOST = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})+(?::[0-9]{0,5})?$/;
+
+/**
+ * Whether `value` is a valid `Host` field value (RFC 9110 §7.2): what a server may resolve
+ * a request-target against without the result changing shape.
+ *
+ * @example
+ * ```ts
+ * isValidHost('example.com:8080'); // true
+ * isValidHost('[::1]:443');        // true
+ * isValidHost('x/admin?');         // false: a path and a query would ride in
+ * isValidHost('user@example.com'); // false: user info
+ * ```
+ */
+export function isValidHost(value: string): boolean {
+  return value.length > 0 && value.length <= 1024 && (IP_LITERAL_HOST.test(value) || REG_NAME_HOST.test(value));
+}
