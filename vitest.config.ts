@@ -11,6 +11,12 @@ export default defineConfig({
         },
       },
       { test: { name: 'node', include: ['packages/node/test/**/*.test.ts'], testTimeout: 30_000, hookTimeout: 30_000 } },
+      // The engine's behaviour through a runtime's adapter: `#shim` is @wsflow/node here
+      // (and @wsflow/deno / @wsflow/bun under scripts/test-runtimes.mjs).
+      {
+        resolve: { alias: { '#shim': new URL('./packages/node/src/index.ts', import.meta.url).pathname } },
+        test: { name: 'engine', include: ['packages/engine/test/**/*.test.ts'], testTimeout: 30_000 },
+      },
       { test: { name: 'deflate-zlib', include: ['packages/deflate-zlib/test/**/*.test.ts'] } },
       { test: { name: 'deflate-js', include: ['packages/deflate-js/test/**/*.test.ts', 'packages/deflate-js/test-node/**/*.test.ts'] } },
       { test: { name: 'websocket', include: ['packages/websocket/test/**/*.test.ts', 'packages/websocket/test-vitest/**/*.test.ts'] } },

@@ -57,9 +57,10 @@ function add(label, counts, status, seconds) {
 }
 
 // 2. Deno and Bun: the harness prints "<runtime>: N passed, N failed[, N skipped]".
-// The platform-neutral packages, the node:zlib deflate engine, plus the runtime's own shim.
+// The platform-neutral packages, the node:zlib deflate engine, the engine's behaviour suites
+// (through the runtime's shim), plus the runtime's own shim.
 for (const runtime of ['deno', 'bun']) {
-  const r = run(runtime, process.execPath, [join(root, 'scripts/test-runtimes.mjs'), runtime, `packages/{codec,websocket,deflate-zlib,deflate-js,${runtime}}`]);
+  const r = run(runtime, process.execPath, [join(root, 'scripts/test-runtimes.mjs'), runtime, `packages/{codec,engine,websocket,deflate-zlib,deflate-js,${runtime}}`]);
   const m = r.stdout.match(new RegExp(`^${runtime}: (\\d+) passed, (\\d+) failed(?:, (\\d+) skipped)?$`, 'm'));
   add(runtime, m ? { passed: +m[1], failed: +m[2], skipped: +(m[3] ?? 0) } : null, r.status, r.seconds);
 }

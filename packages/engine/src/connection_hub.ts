@@ -1,0 +1,143 @@
+/**
+ * The accepted-connection hub of a server: the set of open connections, delivery to the
+ * handler (under the error policy) or to whoever iterates the server, and the end of
+ * delivery at shutdown.
+ * @module
+ */
+import { CloseCode, type WebSocketConnection } from '@wsflow/codec';
+import { isPromiseLike } from './error_policy.ts';
+import type { PendingConnection } from './pending_connection.ts';
+import type { ErrorContext } from './server_options.ts';
+
+/** A connection a server accepted, with the request that opened it. */
+export interface AcceptedConnection<R = Request> {
+  connection: WebSocketConnection;
+  request: R;
+}
+
+interface Queued<R> {
+  accepted: AcceptedConnection<R>;
+  start(): void;
+}
+
+/**
+ * Delivers accepted connections. With a handler each goes to it (a throw or rejection
+ * closes that connection with 1011 and is reported); without one they queue for the async
+ * iterator, not reading until taken.
+ *
+ * @example
+ * ```ts
+ * const hub = new ConnectionHub(handler, report, (start) => setTimeout(start, 0));
+ * hub.deliver(pending, request, remoteAddress);
+ * ```
+ */
+export class ConnectionHub<R = Request> implements AsyncIterable<AcceptedConnection<R>> {
+  readonly #handler: ((connection: WebSocketConnection, request: R) => void | Promise<void>) | undefined;
+  readonly #report: (error: unknown, context: ErrorContext) => void;
+  readonly #later: (callback: () => void) => void;
+  readonly #connections = new Set<WebSocketConnection>();
+  readonly #queue: Queued<R>[] = [];
+  readonly #waiters: Array<(result: IteratorResult<AcceptedConnection<R>>) => void> = [];
+  #ended = false;
+
+  constructor(handler: ((connection: WebSocketConnection, request: R) => void | Promise<void>) | undefined, report: (error: unknown, context: ErrorContext) => void, later: (callback: () => void) => void) {
+    this.#handler = handler;
+    this.#report = report;
+    this.#later = later;
+  }
+
+  /** The open connections. */
+  get connections(): ReadonlySet<WebSocketConnection> {
+    return this.#connections;
+  }
+
+  /** Whether delivery ended ({@link end}). */
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  /** Hands over a connection: to the handler, or to the iteration queue. */
+  deliver(pending: PendingConnection, request: R, remoteAddress: string | undefined): void {
+    const { connection } = pending;
+    if (this.#ended) {
+      // Accepted while shutting down: say so at once.
+      this.#start(pending, remoteAddress);
+      connection.close({ closeCode: CloseCode.GoingAway });
+      return;
+    }
+    if (pending.track !== undefined) pending.track(this.#connections);
+    else {
+      this.#connections.add(connection);
+      void connection.closed.then(() => this.#connections.delete(connection));
+    }
+    const handler = this.#handler;
+    if (handler === undefined) {
+      this.#offer({ accepted: { connection, request }, start: () => this.#start(pending, remoteAddress) });
+      return;
+    }
+    let result: void | Promise<void>;
+    try {
+      result = handler(connection, request);
+    } catch (error) {
+      this.#start(pending, remoteAddress);
+      this.#failed(connection, error, remoteAddress);
+      return;
+    }
+    this.#start(pending, remoteAddress);
+    if (isPromiseLike(result)) {
+      result.then(undefined, (error: unknown) => this.#failed(connection, error, remoteAddress));
+    }
+  }
+
+  /** Ends delivery: queued connections start (to be closed by the caller), iterations end. */
+  end(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    for (const item of this.#queue.splice(0)) item.start();
+    for (const waiter of this.#waiters.splice(0)) waiter({ value: undefined, done: true });
+  }
+
+  /**
+   * The accepted connections, as they come; ends with the server. Several iterators share
+   * one queue (each connection goes to one of them). A connection starts reading in the
+   * macrotask after it is taken, so the taker can set its handlers first.
+   */
+  [Symbol.asyncIterator](): AsyncIterator<AcceptedConnection<R>> {
+    return {
+      next: (): Promise<IteratorResult<AcceptedConnection<R>>> => {
+        const item = this.#queue.shift();
+        if (item !== undefined) {
+          this.#later(item.start);
+          return Promise.resolve({ value: item.accepted, done: false });
+        }
+        if (this.#ended) return Promise.resolve({ value: undefined, done: true });
+        return new Promise((resolve) => this.#waiters.push(resolve));
+      },
+      return: (): Promise<IteratorResult<AcceptedConnection<R>>> => Promise.resolve({ value: undefined, done: true }),
+    };
+  }
+
+  #offer(item: Queued<R>): void {
+    const waiter = this.#waiters.shift();
+    if (waiter === undefined) {
+      this.#queue.push(item);
+      return;
+    }
+    waiter({ value: item.accepted, done: false });
+    this.#later(item.start);
+  }
+
+  /** Starts reading; early frames fed now run the user's callbacks under the connection's own policy. */
+  #start(pending: PendingConnection, remoteAddress: string | undefined): void {
+    try {
+      pending.start();
+    } catch (error) {
+      this.#failed(pending.connection, error, remoteAddress);
+    }
+  }
+
+  #failed(connection: WebSocketConnection, error: unknown, remoteAddress: string | undefined): void {
+    if (connection.state === 'open') connection.close({ closeCode: CloseCode.InternalError });
+    this.#report(error, { source: 'handler', remoteAddress, connection });
+  }
+}

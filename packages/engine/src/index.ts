@@ -1,0 +1,24 @@
+// @wsflow/engine: the server engine and the client engine over a socket adapter. This file only re-exports.
+export { IGNORE_RECEIVER, type EngineSocket, type RuntimeAdapter, type SocketReceiver } from './engine_socket.ts';
+export { ConnectionLostError, HeadReader, type HeadRead } from './head_reader.ts';
+export { bindConnection, type PendingConnection } from './pending_connection.ts';
+export { ANSWER_LINGER, answerAndEnd, refuseSocket } from './answer.ts';
+export { requestOf, requestUrl, type UrlScheme } from './request_url.ts';
+export {
+  DEFAULT_HANDSHAKE_TIMEOUT,
+  DEFAULT_MAX_BODY_SIZE,
+  SERVER_OPTION_NAMES,
+  checkKnownOptions,
+  checkServerOptions,
+  type AuthorizeRequest,
+  type ConnectionHandler,
+  type ErrorContext,
+  type FetchHandler,
+  type FetchInfo,
+  type RejectionInfo,
+  type ServerOptions,
+} from './server_options.ts';
+export { defaultOnError, errorReporter, isPromiseLike } from './error_policy.ts';
+export { ConnectionHub, type AcceptedConnection } from './connection_hub.ts';
+export { answerPlainRequest, type PlainHttpContext, type PlainHttpOutcome } from './plain_http.ts';
+export { ServerEngine, answerable, type ListenerInfo, type Refusal } from './server_engine.ts';

@@ -1,0 +1,64 @@
+/**
+ * Binds a WebSocket connection to a socket whose head was read, without reading yet: the
+ * user sets handlers (or takes `readable`) first, then `start()` feeds what arrived early
+ * and lets bytes flow.
+ * @module
+ */
+import { WebSocketConnection, type ConnectionOptions } from '@wsflow/codec';
+import type { EngineSocket } from './engine_socket.ts';
+import type { HeadReader } from './head_reader.ts';
+
+/** A connection bound to its socket that does not read yet. */
+export interface PendingConnection {
+  readonly connection: WebSocketConnection;
+  /** Feeds what arrived after the head and starts reading; idempotent. */
+  start(): void;
+  /**
+   * Keeps the connection in `registry` until it closes, where the binding can do it more
+   * cheaply than a `closed.then` per connection (which allocates the `closed` promise).
+   * Optional.
+   */
+  track?(registry: Set<WebSocketConnection>): void;
+}
+
+/**
+ * Makes the connection of a socket whose head `reader` read (the 101 or its request is
+ * written already, or queued before anything the connection writes).
+ * @example
+ * ```ts
+ * const pending = bindConnection(socket, options, reader);
+ * pending.connection.onmessage = (data) => pending.connection.send(data);
+ * pending.start();
+ * ```
+ */
+export function bindConnection(socket: EngineSocket, options: ConnectionOptions, reader: HeadReader<'request' | 'response'>): PendingConnection {
+  const connection = new WebSocketConnection(socket, options);
+  const buffered = reader.takeBuffered();
+  let peerEnded = reader.ended;
+  socket.receiver = {
+    receive: (chunk) => void buffered.push(chunk),
+    receiveEnd: () => {
+      peerEnded = true;
+    },
+    transportClosed: (error) => connection.transportClosed(error),
+    drain: () => connection.drain(),
+  };
+  if (reader.closed) queueMicrotask(() => connection.transportClosed(reader.closeError));
+
+  let started = false;
+  return {
+    connection,
+    start(): void {
+      if (started) return;
+      started = true;
+      if (socket.closed) return;
+      socket.receiver = connection;
+      try {
+        for (const chunk of buffered.splice(0)) connection.receive(chunk);
+        if (peerEnded) connection.receiveEnd();
+      } finally {
+        socket.release();
+      }
+    },
+  };
+}
