@@ -6,7 +6,8 @@
  */
 import { zlibEngine } from '@wsflow/deflate-zlib';
 import { connectionOptionsOf, type ConnectionOptions, type DeflateAgreement, type ConnectionSettings, type Role } from '@wsflow/codec';
-import { bunTimers } from './bun_timers.ts';
+import type { RuntimeAdapter } from '@wsflow/engine';
+import { bunTimers, nextMacrotask } from './bun_timers.ts';
 import { bunRuntime } from './bun_types.ts';
 
 export { checkTimeout, DEFAULT_HANDSHAKE_TIMEOUT, type ConnectionSettings } from '@wsflow/codec';
@@ -46,3 +47,12 @@ function allocate(size: number): Uint8Array {
 }
 
 let allocUnsafe: ((size: number) => Uint8Array) | undefined;
+
+/** What the engines need of Bun besides sockets. */
+export const bunAdapter: RuntimeAdapter = {
+  timers: bunTimers,
+  deflateEngine: zlibEngine,
+  allocate,
+  mutableInput: true,
+  later: nextMacrotask,
+};

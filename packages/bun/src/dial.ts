@@ -6,7 +6,8 @@
  * @module
  */
 import { bunRuntime, type BunSocket, type BunTlsOptions } from './bun_types.ts';
-import { BunSocketTransport, IGNORE_RECEIVER, transportHandlers } from './socket_transport.ts';
+import { IGNORE_RECEIVER } from '@wsflow/engine';
+import { BunSocketTransport, transportHandlers } from './socket_transport.ts';
 
 /** Receives each transport opened, the moment it is created. */
 export type TransportTracker = (transport: BunSocketTransport) => void;

@@ -1,21 +1,8 @@
-// @wsflow/bun: the Bun runtime shim. This file only re-exports.
-export { bunRuntime, type BunApi, type BunListener, type BunSocket, type BunSocketHandler, type BunTlsOptions, type TlsData } from './bun_types.ts';
-export { bunTimers, nextMacrotask } from './bun_timers.ts';
-export { BunSocketTransport, IGNORE_RECEIVER, transportHandlers, type TransportReceiver } from './socket_transport.ts';
-export { ConnectionLostError, HeadReader, type HeadRead } from './head_reader.ts';
-export { bindConnection, type PendingConnection } from './pending_connection.ts';
-export { checkTimeout, connectionOptions, DEFAULT_HANDSHAKE_TIMEOUT, type ConnectionSettings } from './connection_settings.ts';
-export { parseCookies } from '@wsflow/codec';
-export type { AuthorizeRequest, AuthorizeResult, RejectionInfo, UpgradeOptions, UpgradeRejection } from './upgrade_options.ts';
-export { DEFAULT_MAX_BODY_SIZE, type FetchHandler } from './http_fallback.ts';
-export { upgradeSocket, type ServerUpgradeOptions, type UpgradeContext, type UpgradedSocket } from './server_upgrade.ts';
-export { serve, type AcceptedConnection, type ConnectionHandler, type ServeOptions, type WebSocketServer } from './serve.ts';
-export { isProxyExempt, parseProxyUrl, ProxyError, type ProxyEnvironment } from '@wsflow/codec';
-export { proxyFromEnvironment } from './proxy_env.ts';
-export { authorityOf, openTunnel, type TunnelOptions } from './proxy_tunnel.ts';
-export { dial, startTls, type TransportTracker } from './dial.ts';
-export { connect, openClient, type ConnectOptions } from './connect.ts';
+// @wsflow/bun: the Bun runtime shim. This file only re-exports: the same public names as
+// @wsflow/node and @wsflow/deno.
+export { serve, type ServeOptions, type WebSocketServer } from './serve.ts';
+export { connect, type ConnectOptions } from './connect.ts';
 export { WebSocket, WebSocketError, WebSocketStream, type BinaryType, type WebSocketOptions } from './websocket.ts';
-export { CloseEventImpl, type CloseEventFields } from '@wsflow/websocket';
-export type { CloseInfo, CloseOptions, HeartbeatOptions, Message, PerMessageDeflateOptions, SendData, SendOptions, WebSocketConnection } from '@wsflow/codec';
-export { BufferedAmountError, type BufferedAmountPolicy } from '@wsflow/codec';
+export { proxyFromEnvironment } from './proxy_env.ts';
+export type { BunTlsOptions } from './bun_types.ts';
+export * from './shared_exports.ts';

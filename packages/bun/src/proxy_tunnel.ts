@@ -7,8 +7,9 @@
 import { checkConnectResponse, connectRequest, encodeUtf8, proxyEndpoint } from '@wsflow/codec';
 import type { BunTlsOptions } from './bun_types.ts';
 import { dial, type TransportTracker } from './dial.ts';
-import { HeadReader } from './head_reader.ts';
-import { IGNORE_RECEIVER, type BunSocketTransport } from './socket_transport.ts';
+import { HeadReader } from '@wsflow/engine';
+import { IGNORE_RECEIVER } from '@wsflow/engine';
+import type { BunSocketTransport } from './socket_transport.ts';
 
 export { authorityOf } from '@wsflow/codec';
 

@@ -1,48 +1,23 @@
 /**
- * `serve`: a standalone WebSocket server on `Bun.listen` (TCP, or TLS with `tls`), with the
- * opening handshake read off the raw socket by the codec.
+ * `serve`: a standalone WebSocket server on `Bun.listen` (TCP, or TLS with `tls`). Bun's
+ * part is the listener and its sockets; everything between accept and a connection is the
+ * shared server engine's.
  * @module
  */
-import {
-  CloseCode,
-  HandshakeSlots,
-  checkBufferedAmountLimit,
-  checkMaxPendingHandshakes,
-  serializeClosePayload,
-  type CloseOptions,
-  type PendingHandshakeSettings,
-  type WebSocketConnection,
-} from '@wsflow/codec';
+import { ServerEngine, checkServerOptions, type AcceptedConnection, type ServerOptions } from '@wsflow/engine';
+import type { CloseOptions, WebSocketConnection } from '@wsflow/codec';
 import { bunRuntime, type BunListener, type BunTlsOptions } from './bun_types.ts';
-import { nextMacrotask } from './bun_timers.ts';
-import { checkTimeout, DEFAULT_HANDSHAKE_TIMEOUT } from './connection_settings.ts';
-import type { PendingConnection } from './pending_connection.ts';
-import { upgradeSocket, type ServerUpgradeOptions, type UpgradedSocket } from './server_upgrade.ts';
+import { bunAdapter } from './connection_settings.ts';
 import { BunSocketTransport, transportHandlers } from './socket_transport.ts';
 
-/** A connection the server accepted, with the request that opened it. */
-export interface AcceptedConnection {
-  connection: WebSocketConnection;
-  request: Request;
-}
-
-/**
- * Handles each accepted connection. Set handlers or take `readable` synchronously (the
- * connection starts reading when this returns). A throw or a rejected promise closes the
- * connection with 1011 and is rethrown (uncaught, as for any event listener).
- */
-export type ConnectionHandler = (connection: WebSocketConnection, request: Request) => void | Promise<void>;
-
-/** Options of {@link serve}. */
-export interface ServeOptions extends ServerUpgradeOptions, PendingHandshakeSettings {
+/** Options of {@link serve}: the shared {@link ServerOptions}, and where to listen. */
+export interface ServeOptions extends ServerOptions {
   /** The TCP port; default 0, a free port chosen by the OS (read it from `port`). */
   port?: number;
   /** The address to listen on. Default `127.0.0.1` (loopback only: pass `0.0.0.0` or `::` to expose). */
   host?: string;
   /** TLS settings (`key`, `cert`, …) to serve `wss://`. Default: none, plain `ws://`. */
   tls?: BunTlsOptions;
-  /** Called with each accepted connection. Without it, iterate the server. */
-  handler?: ConnectionHandler;
 }
 
 /** A listening WebSocket server. */
@@ -67,29 +42,16 @@ export interface WebSocketServer extends AsyncIterable<AcceptedConnection> {
   close(options?: CloseOptions): Promise<void>;
 }
 
-interface Queued {
-  accepted: AcceptedConnection;
-  start(): void;
-}
-
-function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
-  return typeof value === 'object' && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
-}
-
-function rethrowLater(error: unknown): void {
-  queueMicrotask(() => {
-    throw error;
-  });
-}
+/** The options only `serve` has, beside the shared server options. */
+const LISTEN_OPTIONS = ['port', 'host', 'tls'];
 
 /**
- * Starts a WebSocket server on `Bun.listen` and resolves once it listens. Accepted connections go to `handler`, or to
- * whoever iterates the server. Plain HTTP requests go to the `fetch` fallback when given,
- * else get 426 Upgrade Required. The handshake timeout covers the TLS handshake, reading the
- * request head and the `authorize` hook.
+ * Starts a WebSocket server and resolves once it listens. Accepted connections go to
+ * `handler`, or to whoever iterates the server; plain HTTP requests to `fetch` (default
+ * 426). The handshake timeout covers reading the request head, the `authorize` hook and
+ * the 101.
  *
- * @throws RangeError for an invalid `handshakeTimeout`, `maxPendingHandshakes`,
- *   `maxBufferedAmount` or `bufferedAmountPolicy`; Bun's error when it cannot listen (rejects)
+ * @throws TypeError naming an unknown or invalid option; RangeError for an out-of-range one
  * @example
  * ```ts
  * const server = await serve({
@@ -97,37 +59,26 @@ function rethrowLater(error: unknown): void {
  *   handler: (conn) => {
  *     conn.onmessage = (data) => conn.send(data);
  *   },
+ *   fetch: () => new Response('try a WebSocket client\n'),
  * });
  * console.log(`listening on ${server.url}`);
- * // or: for await (const { connection, request } of server) { … }
  * await server.close();
  * ```
  */
+// deno-lint-ignore require-await
 export async function serve(options: ServeOptions = {}): Promise<WebSocketServer> {
-  checkTimeout('handshakeTimeout', options.handshakeTimeout, DEFAULT_HANDSHAKE_TIMEOUT);
-  checkMaxPendingHandshakes(options.maxPendingHandshakes);
-  checkBufferedAmountLimit(options);
-  return new ListeningServer({ ...options });
+  const checked = checkServerOptions('serve', options, LISTEN_OPTIONS, bunAdapter.deflateEngine);
+  return new ListeningServer(checked);
 }
 
 class ListeningServer implements WebSocketServer {
   readonly listener: BunListener;
   readonly url: string;
-  readonly #options: ServeOptions;
-  readonly #connections = new Set<WebSocketConnection>();
-  readonly #queue: Queued[] = [];
-  readonly #waiters: Array<(result: IteratorResult<AcceptedConnection>) => void> = [];
-  readonly #shutdown = new AbortController();
-  /** Sockets from accept until their 101 (or refusal, or drop), oldest first, under `maxPendingHandshakes`. */
-  readonly #pending: HandshakeSlots;
-  readonly #secure: boolean;
-  readonly #authority: string;
+  readonly #engine: ServerEngine;
   #closing: Promise<void> | null = null;
 
   constructor(options: ServeOptions) {
-    this.#options = options;
-    this.#pending = new HandshakeSlots(checkMaxPendingHandshakes(options.maxPendingHandshakes));
-    this.#secure = options.tls !== undefined;
+    let engine: ServerEngine | undefined;
     this.listener = bunRuntime().listen<BunSocketTransport>({
       hostname: options.host ?? '127.0.0.1',
       port: options.port ?? 0,
@@ -135,19 +86,13 @@ class ListeningServer implements WebSocketServer {
       allowHalfOpen: true,
       socket: {
         ...transportHandlers,
-        open: (socket) => {
-          const transport = new BunSocketTransport(socket);
-          this.#accept(transport).catch((error: unknown) => {
-            // A bug, not a peer's doing: drop the socket and let it be seen.
-            transport.destroy();
-            rethrowLater(error);
-          });
-        },
+        open: (socket) => engine!.accept(new BunSocketTransport(socket)),
       },
     });
     const host = this.listener.hostname.includes(':') ? `[${this.listener.hostname}]` : this.listener.hostname;
-    this.#authority = `${host}:${this.listener.port}`;
-    this.url = `${this.#secure ? 'wss' : 'ws'}://${this.#authority}${options.path ?? '/'}`;
+    const authority = `${host}:${this.listener.port}`;
+    this.#engine = engine = new ServerEngine(options, bunAdapter, { secure: options.tls !== undefined, authority });
+    this.url = engine.urlFor(authority);
   }
 
   get hostname(): string {
@@ -159,112 +104,26 @@ class ListeningServer implements WebSocketServer {
   }
 
   get connections(): ReadonlySet<WebSocketConnection> {
-    return this.#connections;
+    return this.#engine.connections;
   }
 
   get pendingHandshakes(): number {
-    return this.#pending.size;
-  }
-
-  async #accept(transport: BunSocketTransport): Promise<void> {
-    // Counted until the handshake is decided; past the cap the oldest pending one is dropped.
-    const evicted = new AbortController();
-    const slot = this.#pending.admit(() => evicted.abort('EVICTED'));
-    let upgraded: UpgradedSocket | null;
-    try {
-      upgraded = await upgradeSocket(transport, this.#options, {
-        secure: this.#secure,
-        authority: this.#authority,
-        signal: this.#shutdown.signal,
-        drop: evicted.signal,
-      });
-    } finally {
-      slot.release();
-    }
-    if (upgraded === null) return;
-    const { connection } = upgraded;
-    if (this.#closing !== null) {
-      // Accepted while shutting down: say so at once.
-      upgraded.start();
-      connection.close({ closeCode: CloseCode.GoingAway });
-      return;
-    }
-    this.#connections.add(connection);
-    void connection.closed.then(() => this.#connections.delete(connection));
-    const handler = this.#options.handler;
-    if (handler !== undefined) this.#run(handler, upgraded);
-    else this.#deliver({ accepted: { connection, request: upgraded.request }, start: upgraded.start });
-  }
-
-  #run(handler: ConnectionHandler, upgraded: UpgradedSocket): void {
-    const { connection } = upgraded;
-    let result: void | Promise<void>;
-    try {
-      result = handler(connection, upgraded.request);
-    } catch (error) {
-      startSafely(upgraded);
-      connection.close({ closeCode: CloseCode.InternalError });
-      rethrowLater(error);
-      return;
-    }
-    startSafely(upgraded);
-    if (isPromiseLike(result)) {
-      void result.then(undefined, (error: unknown) => {
-        connection.close({ closeCode: CloseCode.InternalError });
-        rethrowLater(error);
-      });
-    }
-  }
-
-  #deliver(item: Queued): void {
-    const waiter = this.#waiters.shift();
-    if (waiter === undefined) {
-      this.#queue.push(item);
-      return;
-    }
-    waiter({ value: item.accepted, done: false });
-    nextMacrotask(item.start);
+    return this.#engine.pendingHandshakes;
   }
 
   [Symbol.asyncIterator](): AsyncIterator<AcceptedConnection> {
-    return {
-      next: (): Promise<IteratorResult<AcceptedConnection>> => {
-        const item = this.#queue.shift();
-        if (item !== undefined) {
-          nextMacrotask(item.start);
-          return Promise.resolve({ value: item.accepted, done: false });
-        }
-        if (this.#closing !== null) return Promise.resolve({ value: undefined, done: true });
-        return new Promise((resolve) => this.#waiters.push(resolve));
-      },
-      return: (): Promise<IteratorResult<AcceptedConnection>> => Promise.resolve({ value: undefined, done: true }),
-    };
+    return this.#engine[Symbol.asyncIterator]();
   }
 
   close(options: CloseOptions = {}): Promise<void> {
     if (this.#closing !== null) return this.#closing;
-    const closeCode = options.closeCode ?? CloseCode.GoingAway;
-    const reason = options.reason ?? '';
-    serializeClosePayload(closeCode, reason); // throws before anything was closed
+    const closed = this.#engine.close(options); // throws first for a bad close code
     this.listener.stop(false);
-    const open = [...this.#connections];
-    this.#shutdown.abort();
-    for (const item of this.#queue.splice(0)) item.start();
-    for (const waiter of this.#waiters.splice(0)) waiter({ value: undefined, done: true });
-    for (const connection of open) connection.close({ closeCode, reason });
-    this.#closing = Promise.all(open.map((connection) => connection.closed)).then(() => {
-      // Sockets still lingering (refused, or answered by the fetch fallback) go too.
+    const closing = closed.then(() => {
+      // Sockets still lingering (refused, or answered by fetch) go too.
       this.listener.stop(true);
     });
-    return this.#closing;
-  }
-}
-
-/** Starts a pending connection; a throw from a message handler fed early frames is reported, not lost. */
-function startSafely(pending: PendingConnection): void {
-  try {
-    pending.start();
-  } catch (error) {
-    rethrowLater(error);
+    this.#closing = closing;
+    return closing;
   }
 }

@@ -4,31 +4,10 @@
  * transport keeps the rest in order, counts it in `bufferedAmount` and writes it on `drain`.
  * @module
  */
-import type { ByteTransport } from '@wsflow/codec';
+import { IGNORE_RECEIVER, type EngineSocket, type SocketReceiver } from '@wsflow/engine';
 import type { BunSocket, BunSocketHandler } from './bun_types.ts';
 
-/**
- * Who a transport hands its socket's events to: a {@link WebSocketConnection} (whose
- * methods have exactly these names), or a handshake reader before it exists.
- */
-export interface TransportReceiver {
-  /** Bytes arrived (a fresh buffer, the receiver's to keep). */
-  receive(chunk: Uint8Array): void;
-  /** The peer sent FIN. */
-  receiveEnd(): void;
-  /** The socket is closed, with the error that closed it if any. */
-  transportClosed(error?: unknown): void;
-  /** Everything queued was handed to the kernel. */
-  drain(): void;
-}
 
-/** A receiver that drops everything: for sockets being refused or handed over. */
-export const IGNORE_RECEIVER: TransportReceiver = {
-  receive: () => {},
-  receiveEnd: () => {},
-  transportClosed: () => {},
-  drain: () => {},
-};
 
 /** Queued chunks smaller than this are merged into one write when the queue is flushed. */
 const MERGE_BELOW = 16 * 1024;
@@ -61,9 +40,9 @@ type WriteState = 'open' | 'ending' | 'ended' | 'closed';
  * transport.receiver = conn;
  * ```
  */
-export class BunSocketTransport implements ByteTransport {
+export class BunSocketTransport implements EngineSocket {
   /** Where socket events go; swap it when the connection takes over from a handshake. */
-  receiver: TransportReceiver = IGNORE_RECEIVER;
+  receiver: SocketReceiver = IGNORE_RECEIVER;
   /** Told once of a TLS handshake's outcome (`null` when it succeeded). */
   onSecure: ((error: Error | null) => void) | null = null;
 

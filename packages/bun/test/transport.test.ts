@@ -2,7 +2,9 @@
 // counted, flushed on drain (small chunks merged), end() only after the queue is out, and
 // the two reasons to pause reading.
 import { describe, expect, test } from 'vitest';
-import { BunSocketTransport, type BunSocket, type TransportReceiver } from '../src/index.ts';
+import type { SocketReceiver as TransportReceiver } from '@wsflow/engine';
+import type { BunSocket } from '../src/bun_types.ts';
+import { BunSocketTransport } from '../src/socket_transport.ts';
 
 /** A socket that takes at most `capacity` bytes per write and records what it did. */
 class FakeSocket {

@@ -1,6 +1,6 @@
 // The parts of Bun's API the tests use beyond the shim's own (bun-types is not installed):
 // the native server (`Bun.serve` with `websocket` handlers), `Bun.spawnSync` and `Bun.spawn`.
-import { bunRuntime, type BunApi } from '../../src/index.ts';
+import { bunRuntime, type BunApi } from '../../src/bun_types.ts';
 
 /** A native server-side WebSocket of `Bun.serve`. */
 export interface NativeServerWebSocket {

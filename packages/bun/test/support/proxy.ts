@@ -1,6 +1,6 @@
 // A small HTTP CONNECT proxy on Bun.listen for the proxy tests: optional Basic credentials
 // (407 without them), a log of the tunnels asked for, and byte piping both ways.
-import type { BunListener, BunSocket } from '../../src/index.ts';
+import type { BunListener, BunSocket } from '../../src/bun_types.ts';
 import { Bun } from './bun_test_api.ts';
 
 interface Leg {

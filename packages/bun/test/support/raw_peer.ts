@@ -2,7 +2,7 @@
 // wants — handshakes, fragmented or broken frames — and read the server's frames back.
 import { FrameParser, makeFrame, Opcode, serializeFrame, type Frame, type FrameSink } from '@wsflow/codec';
 import { Bun } from './bun_test_api.ts';
-import type { BunSocket } from '../../src/index.ts';
+import type { BunSocket } from '../../src/bun_types.ts';
 import { within } from './wait.ts';
 
 export { Opcode };
