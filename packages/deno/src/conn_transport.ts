@@ -5,7 +5,7 @@
  * no WHATWG stream hop on either path.
  * @module
  */
-import type { ByteTransport, WebSocketConnection } from '@wsflow/codec';
+import { IGNORE_RECEIVER, type EngineSocket, type SocketReceiver } from '@wsflow/engine';
 
 /**
  * Smallest read buffer: an idle conn keeps a read pending on its buffer, so this also
@@ -57,10 +57,13 @@ function isClosedError(error: unknown): boolean {
  * transport.start(bytesAfterTheHead);
  * ```
  */
-export class ConnTransport implements ByteTransport {
+export class ConnTransport implements EngineSocket {
   /** The conn read and written. */
   readonly conn: Deno.Conn;
-  #connection: WebSocketConnection | null = null;
+  /** Where reads, the end, the close and drains go (the engine swaps it as the socket's role changes). */
+  receiver: SocketReceiver = IGNORE_RECEIVER;
+  #attached = false;
+  #held = false;
 
   #queue: Uint8Array[] = [];
   #queued = 0;
@@ -86,9 +89,20 @@ export class ConnTransport implements ByteTransport {
   }
 
   /** Connects the transport to the connection it feeds (once, before {@link start}). */
-  attach(connection: WebSocketConnection): void {
-    if (this.#connection !== null) throw new TypeError('ConnTransport is already attached');
-    this.#connection = connection;
+  attach(receiver: SocketReceiver): void {
+    if (this.#attached) throw new TypeError('ConnTransport is already attached');
+    this.#attached = true;
+    this.receiver = receiver;
+  }
+
+  /** The peer's IP address. */
+  get remoteAddress(): string | undefined {
+    try {
+      const addr = this.conn.remoteAddr;
+      return addr.transport === 'tcp' || addr.transport === 'udp' ? addr.hostname : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /** Whether the conn is closed (by either side, or after an error). */
@@ -106,7 +120,7 @@ export class ConnTransport implements ByteTransport {
    * conn until it ends. Idempotent.
    */
   start(initial: Uint8Array = EMPTY): void {
-    if (this.#started || this.#connection === null) return;
+    if (this.#started) return;
     this.#started = true;
     if (this.#closed) return;
     if (initial.length > 0 && !this.#deliver(initial)) return;
@@ -152,6 +166,22 @@ export class ConnTransport implements ByteTransport {
 
   resume(): void {
     this.#paused = false;
+    this.#wakeUp();
+  }
+
+  /** Stops reading while the engine decides (see `EngineSocket.hold`). */
+  hold(): void {
+    this.#held = true;
+  }
+
+  /** Lifts {@link hold}. */
+  release(): void {
+    this.#held = false;
+    this.#wakeUp();
+  }
+
+  #wakeUp(): void {
+    if (this.#paused || this.#held) return;
     const wake = this.#wake;
     this.#wake = null;
     wake?.();
@@ -162,7 +192,7 @@ export class ConnTransport implements ByteTransport {
   async #readLoop(): Promise<void> {
     const conn = this.conn;
     while (!this.#closed) {
-      if (this.#paused) {
+      if (this.#paused || this.#held) {
         await new Promise<void>((resolve) => (this.#wake = resolve));
         continue;
       }
@@ -185,7 +215,7 @@ export class ConnTransport implements ByteTransport {
       if (this.#closed) return;
       if (n === null) {
         this.#readDone = true;
-        this.#connection!.receiveEnd();
+        this.receiver.receiveEnd();
         this.#finishIfDone();
         return;
       }
@@ -205,7 +235,7 @@ export class ConnTransport implements ByteTransport {
    */
   #deliver(chunk: Uint8Array): boolean {
     try {
-      this.#connection!.receive(chunk);
+      this.receiver.receive(chunk);
     } catch (error) {
       reportUncaught(error);
     }
@@ -222,7 +252,7 @@ export class ConnTransport implements ByteTransport {
         let at = 0;
         while (at < data.length) at += await conn.write(at === 0 ? data : data.subarray(at));
         this.#inFlight = 0;
-        if (this.#queue.length === 0) this.#connection?.drain();
+        if (this.#queue.length === 0) this.receiver.drain();
       }
     } catch (error) {
       this.#inFlight = 0;
@@ -293,8 +323,11 @@ export class ConnTransport implements ByteTransport {
     } catch {
       /* already closed */
     }
-    this.resume();
-    this.#connection?.transportClosed(error);
+    this.#paused = this.#held = false;
+    const wake = this.#wake;
+    this.#wake = null;
+    wake?.();
+    this.receiver.transportClosed(error);
   }
 }
 

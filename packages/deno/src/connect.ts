@@ -8,7 +8,7 @@ import { buildClientRequest, clientDeflateOffers, clientNegotiatedExtensions, re
 import { bindConn, type PendingConnection } from './conn_connection.ts';
 import { checkTimeout, connectionOptions, DEFAULT_HANDSHAKE_TIMEOUT, defaultDeflateEngine, type ConnectionSettings } from './connection_settings.ts';
 import { denoTimers } from './deno_timers.ts';
-import { writeAll } from './http_answer.ts';
+import { writeAll } from './write_all.ts';
 import { proxyFromEnvironment } from './proxy_env.ts';
 import { openTunnel } from './proxy_tunnel.ts';
 import { readHead } from './read_head.ts';

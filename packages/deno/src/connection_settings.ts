@@ -6,6 +6,7 @@
  */
 import { zlibEngine } from '@wsflow/deflate-zlib';
 import { connectionOptionsOf, type ConnectionOptions, type DeflateAgreement, type ConnectionSettings, type Role } from '@wsflow/codec';
+import type { RuntimeAdapter } from '@wsflow/engine';
 import { denoTimers } from './deno_timers.ts';
 
 export { checkTimeout, DEFAULT_HANDSHAKE_TIMEOUT, type ConnectionSettings } from '@wsflow/codec';
@@ -31,3 +32,11 @@ export function connectionOptions(
 ): ConnectionOptions {
   return connectionOptionsOf(settings, { role, protocol, extensions, timers: denoTimers, mutableInput: true, deflateEngine: zlibEngine, deflateAgreement });
 }
+
+/** What the engines need of Deno besides sockets. */
+export const denoAdapter: RuntimeAdapter = {
+  timers: denoTimers,
+  deflateEngine: zlibEngine,
+  mutableInput: true,
+  later: (callback) => void setTimeout(callback, 0),
+};

@@ -1,22 +1,7 @@
-// @wsflow/deno: the Deno runtime shim. This file only re-exports.
-export { denoTimers, unrefTimeout } from './deno_timers.ts';
-export { ConnTransport } from './conn_transport.ts';
-export { bindConn, setNoDelay, type PendingConnection } from './conn_connection.ts';
-export { checkTimeout, connectionOptions, DEFAULT_HANDSHAKE_TIMEOUT, type ConnectionSettings } from './connection_settings.ts';
-export { HeadIncompleteError, readHead, type HeadAndRest } from './read_head.ts';
-export { headersOfHead, requestOfHead, urlOfHead } from './request_of.ts';
-export { ANSWER_LINGER, rejectConn, sendAndClose, writeAll } from './http_answer.ts';
-export { parseCookies, serializeResponse as responseBytes } from '@wsflow/codec';
-export type { AuthorizeRequest, AuthorizeResult, RejectionInfo, UpgradeOptions, UpgradeRejection } from './upgrade_options.ts';
-export { upgradeConn, type AcceptedUpgradeConn, type UpgradeContext } from './server_upgrade.ts';
-export { answerPlainRequest, DEFAULT_MAX_BODY_SIZE, type FallbackInfo, type FetchFallback, type PlainRequestContext } from './http_fallback.ts';
-export { AcceptedQueue, type AcceptedConnection, type ConnectionHandler } from './accepted_queue.ts';
-export { serve, type ServeOptions, type WebSocketServer } from './serve.ts';
-export { isProxyExempt, parseProxyUrl, ProxyError, type ProxyEnvironment } from '@wsflow/codec';
-export { denoProxyEnvironment, proxyFromEnvironment } from './proxy_env.ts';
-export { authorityOf, openTunnel, type ConnTracker, type TunnelOptions } from './proxy_tunnel.ts';
-export { connect, openClient, type ConnectOptions } from './connect.ts';
+// @wsflow/deno: the Deno runtime shim. This file only re-exports: the same public names as
+// @wsflow/node and @wsflow/bun.
+export { serve, type DenoTlsOptions, type ServeOptions, type WebSocketServer } from './serve.ts';
+export { connect, type ConnectOptions } from './connect.ts';
 export { WebSocket, WebSocketError, WebSocketStream, type BinaryType, type WebSocketOptions } from './websocket.ts';
-export { CloseEventImpl, type CloseEventFields } from '@wsflow/websocket';
-export type { CloseInfo, CloseOptions, HeartbeatOptions, Message, PerMessageDeflateOptions, SendData, SendOptions, WebSocketConnection } from '@wsflow/codec';
-export { BufferedAmountError, type BufferedAmountPolicy } from '@wsflow/codec';
+export { proxyFromEnvironment } from './proxy_env.ts';
+export * from './shared_exports.ts';

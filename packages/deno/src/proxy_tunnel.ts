@@ -5,7 +5,7 @@
  * @module
  */
 import { checkConnectResponse, connectRequest, proxyEndpoint } from '@wsflow/codec';
-import { writeAll } from './http_answer.ts';
+import { writeAll } from './write_all.ts';
 import { readHead } from './read_head.ts';
 
 export { authorityOf } from '@wsflow/codec';

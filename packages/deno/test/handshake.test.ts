@@ -252,13 +252,13 @@ describe('refusals', () => {
 describe('the fetch-style fallback', () => {
   it('answers plain requests with the Response, and still upgrades WebSocket requests', async () => {
     const server = await serve({
-      fallback: async (request, info) => {
+      fetch: async (request, info) => {
         const url = new URL(request.url);
         if (url.pathname === '/echo') {
           return new Response(await request.text(), { status: 201, headers: { 'X-Method': request.method, 'Set-Cookie': 'a=1' } });
         }
         if (url.pathname === '/fail') throw new Error('intentional failure');
-        return new Response(`hello from ${info.remoteAddr.transport} at ${url.pathname}`);
+        return new Response(`hello from ${info.remoteAddress} at ${url.pathname}`);
       },
       handler: (conn) => {
         conn.onmessage = (data) => conn.send(data);
@@ -267,7 +267,7 @@ describe('the fetch-style fallback', () => {
     try {
       const plain = await fetch(`http://127.0.0.1:${server.port}/page`);
       expect(plain.status).toBe(200);
-      expect(await plain.text()).toBe('hello from tcp at /page');
+      expect(await plain.text()).toBe('hello from 127.0.0.1 at /page');
 
       const posted = await fetch(`http://127.0.0.1:${server.port}/echo`, { method: 'POST', body: 'the body', headers: { 'Content-Length': '8' } });
       expect(posted.status).toBe(201);
@@ -281,7 +281,7 @@ describe('the fetch-style fallback', () => {
       expect(head.endsWith('\r\n\r\n')).toBe(true);
 
       const raw = await exchange(server.port, 'GET /page HTTP/1.1\r\nHost: a\r\n\r\n');
-      expect(raw).toContain('Content-Length: 23\r\n');
+      expect(raw).toContain("Content-Length: 29\r\n");
       expect(raw).toContain('Connection: close\r\n');
 
       // The failure is logged with console.error, as Deno.serve does: capture it here.
@@ -309,7 +309,7 @@ describe('the fetch-style fallback', () => {
   });
 
   it('refuses a body over maxBodySize with 413', async () => {
-    const server = await serve({ maxBodySize: 10, fallback: () => new Response('ok') });
+    const server = await serve({ maxBodySize: 10, fetch: () => new Response('ok') });
     try {
       const answer = await exchange(server.port, 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\n0123456789a');
       expect(answer).toMatch(/^HTTP\/1\.1 413 /);

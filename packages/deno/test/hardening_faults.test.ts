@@ -176,7 +176,7 @@ describe('TLS errors', () => {
   });
 
   it('plain TCP to a wss:// server: the client is rejected with an error, the server keeps serving', async () => {
-    const { server } = await start({ cert: certs.cert, key: certs.key });
+    const { server } = await start({ tls: { cert: certs.cert, key: certs.key } });
     const error = await connect(`ws://127.0.0.1:${server.port}/`, { proxy: false, handshakeTimeout: 5000 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Error);
     await stillServes(server.url, { caCerts: [certs.ca] });
@@ -184,7 +184,7 @@ describe('TLS errors', () => {
   });
 
   it('a client that does not trust the certificate is rejected with the TLS error', async () => {
-    const { server } = await start({ cert: certs.cert, key: certs.key });
+    const { server } = await start({ tls: { cert: certs.cert, key: certs.key } });
     const error = await connect(`wss://localhost:${server.port}/`, { proxy: false, handshakeTimeout: 5000 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Error);
     expect(String((error as Error).message)).toMatch(/certificate|UnknownIssuer/i);
@@ -198,7 +198,7 @@ describe('TLS errors', () => {
   // its slot is released, and the server keeps serving.
   it('a TLS handshake aborted midway, or never started, is dropped on time; the server keeps serving', async () => {
     const rejected: RejectionInfo[] = [];
-    const { server } = await start({ cert: certs.cert, key: certs.key, handshakeTimeout: 1000, onReject: (info) => rejected.push(info) });
+    const { server } = await start({ tls: { cert: certs.cert, key: certs.key }, handshakeTimeout: 1000, onReject: (info) => rejected.push(info) });
     const aborted = await Deno.connect({ hostname: '127.0.0.1', port: server.port });
     // A ClientHello record header announcing 512 octets, then a few of them, then the end.
     await send(aborted, new Uint8Array([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03]));

@@ -105,8 +105,7 @@ describe('CONNECT proxies', () => {
   it('starts TLS inside the tunnel for wss://', { timeout: 30_000 }, async () => {
     const certs = await makeCertificates();
     const secure = await serve({
-      cert: certs.cert,
-      key: certs.key,
+      tls: { cert: certs.cert, key: certs.key },
       handler: (conn) => {
         conn.onmessage = (data) => conn.send(data);
       },

@@ -12,12 +12,11 @@ describe('wss://', () => {
   beforeAll(async () => {
     certs = await makeCertificates();
     server = await serve({
-      cert: certs.cert,
-      key: certs.key,
+      tls: { cert: certs.cert, key: certs.key },
       handler: (conn) => {
         conn.onmessage = (data) => conn.send(data);
       },
-      fallback: (request) => new Response(`plain over TLS: ${new URL(request.url).protocol}`),
+      fetch: (request) => new Response(`plain over TLS: ${new URL(request.url).protocol}`),
     });
   });
 

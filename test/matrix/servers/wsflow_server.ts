@@ -98,7 +98,7 @@ export async function startWsflowServers(
       void conn.closed.then(({ closeCode, reason, wasClean }) => session.closed({ code: closeCode, reason, wasClean }));
     },
   };
-  const tlsOptions = runtime === 'deno' ? { cert: tls.cert, key: tls.key } : { tls: { cert: tls.cert, key: tls.key } };
+  const tlsOptions = { tls: { cert: tls.cert, key: tls.key } };
   const [plain, secure] = await Promise.all([shim.serve(options), shim.serve({ ...options, ...tlsOptions })]);
   return {
     port: plain.port,
