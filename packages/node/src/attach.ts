@@ -49,8 +49,8 @@ export class AttachedEndpoint extends WebSocketEndpoint {
   /** The server it is attached to. */
   readonly server: UpgradableServer;
 
-  constructor(server: UpgradableServer, options: EndpointOptions = {}) {
-    super(options);
+  constructor(server: UpgradableServer, options: EndpointOptions = {}, where = 'attach', extra: readonly string[] = [], without?: readonly string[]) {
+    super(options, where, extra, without);
     this.server = server;
     let dispatcher = dispatchers.get(server);
     if (dispatcher === undefined) {

@@ -6,10 +6,10 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { ConnectionHub, checkServerOptions, errorReporter, type ErrorContext } from '@wsflow/engine';
 import {
   CloseCode,
   HandshakeSlots,
-  checkBufferedAmountLimit,
   checkMaxPendingHandshakes,
   serializeClosePayload,
   type CloseOptions,
@@ -17,10 +17,9 @@ import {
   type PendingHandshakeSettings,
   type WebSocketConnection,
 } from '@wsflow/codec';
-import { checkTimeout, DEFAULT_HANDSHAKE_TIMEOUT } from './connection_settings.ts';
 import { requestPath, upgradeSocket } from './server_upgrade.ts';
 import { trackConnection, type PendingConnection } from './socket_connection.ts';
-import type { UpgradeOptions } from './upgrade_options.ts';
+import type { RejectionInfo, UpgradeOptions } from './upgrade_options.ts';
 
 /** A connection an endpoint accepted, with the request that opened it. */
 export interface AcceptedConnection {
@@ -31,7 +30,7 @@ export interface AcceptedConnection {
 /**
  * Handles each accepted connection. Set handlers or take `readable` synchronously (the
  * connection starts reading when this returns). A throw or a rejected promise closes the
- * connection with 1011 and is rethrown (so Node reports it, as for any listener).
+ * connection with 1011 and goes to `onError`; the server carries on.
  */
 export type ConnectionHandler = (connection: WebSocketConnection, request: IncomingMessage) => void | Promise<void>;
 
@@ -44,12 +43,16 @@ export type ConnectionHandler = (connection: WebSocketConnection, request: Incom
 export interface EndpointOptions extends UpgradeOptions, PendingHandshakeSettings {
   /** Called with each accepted connection. Without it, iterate the endpoint. */
   handler?: ConnectionHandler;
+  /**
+   * Told of every error thrown by user code: the handler, `onReject`, or a connection's
+   * own callbacks (`onmessage`, `onclose`, …). The connection concerned is closed with 1011
+   * first; every other connection carries on. Default: report on stderr with the peer's address.
+   */
+  onError?: (error: unknown, context: ErrorContext) => void;
 }
 
-interface Queued {
-  accepted: AcceptedConnection;
-  start(): void;
-}
+/** The names of {@link EndpointOptions}, for the unknown-option check. */
+export const ENDPOINT_OPTION_NAMES: readonly string[] = [];
 
 /** A socket counted as a pending handshake (see {@link WebSocketEndpoint.admitPendingSocket}). */
 interface PendingSocket {
@@ -80,9 +83,6 @@ function releasePending(held: PendingSocket): void {
   (held.socket as Holder)[kPending] = undefined;
 }
 
-function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
-  return typeof value === 'object' && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
-}
 
 /**
  * Accepts WebSocket connections from `upgrade` events with one set of options.
@@ -105,9 +105,13 @@ function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
 export class WebSocketEndpoint implements AsyncIterable<AcceptedConnection> {
   /** The options this endpoint was made with. */
   readonly options: Readonly<EndpointOptions>;
-  readonly #connections = new Set<WebSocketConnection>();
-  readonly #queue: Queued[] = [];
-  readonly #waiters: Array<(result: IteratorResult<AcceptedConnection>) => void> = [];
+  readonly #hub: ConnectionHub<IncomingMessage>;
+  /** Peers' addresses, for reports about a connection's callbacks. */
+  readonly #peers = new WeakMap<WebSocketConnection, string>();
+  readonly #onCallbackError = (error: unknown, connection: WebSocketConnection): void =>
+    this.report(error, { source: 'connection', remoteAddress: this.#peers.get(connection), connection });
+  /** Where user code's errors go (`onError`). */
+  readonly report: (error: unknown, context: ErrorContext) => void;
   readonly #shutdown = new AbortController();
   /** Sockets whose handshake is under way, oldest first, under `maxPendingHandshakes`. */
   readonly #pending: HandshakeSlots;
@@ -117,11 +121,23 @@ export class WebSocketEndpoint implements AsyncIterable<AcceptedConnection> {
    * @throws RangeError for an invalid `handshakeTimeout`, `maxPendingHandshakes`,
    *   `maxBufferedAmount` or `bufferedAmountPolicy`
    */
-  constructor(options: EndpointOptions = {}) {
-    checkTimeout('handshakeTimeout', options.handshakeTimeout, DEFAULT_HANDSHAKE_TIMEOUT);
-    checkBufferedAmountLimit(options);
+  constructor(options: EndpointOptions = {}, where = 'WebSocketEndpoint', extra: readonly string[] = [], without: readonly string[] = ['fetch', 'maxBodySize']) {
+    this.options = checkServerOptions(where, options, extra, undefined, without);
     this.#pending = new HandshakeSlots(checkMaxPendingHandshakes(options.maxPendingHandshakes));
-    this.options = { ...options };
+    this.report = errorReporter(options);
+    this.#hub = new ConnectionHub<IncomingMessage>(options.handler, this.report, setImmediate);
+  }
+
+  /**
+   * Tells `onReject` of a refusal; a throw from it goes to `onError`.
+   * @internal for `serve`'s plain-HTTP answers
+   */
+  rejected(info: RejectionInfo): void {
+    try {
+      this.options.onReject?.(info);
+    } catch (error) {
+      this.report(error, { source: 'onReject', remoteAddress: info.request?.socket?.remoteAddress });
+    }
   }
 
   /** Handshakes under way now (see {@link EndpointOptions.maxPendingHandshakes}). */
@@ -161,7 +177,7 @@ export class WebSocketEndpoint implements AsyncIterable<AcceptedConnection> {
 
   /** The open connections (handshake done, not yet closed). */
   get connections(): ReadonlySet<WebSocketConnection> {
-    return this.#connections;
+    return this.#hub.connections;
   }
 
   /** Whether {@link close} was called. */
@@ -187,52 +203,15 @@ export class WebSocketEndpoint implements AsyncIterable<AcceptedConnection> {
       onReject === undefined ? this.options : { ...this.options, onReject: (info) => onReject(held.evicted && info.status === 0 ? { ...info, code: 'EVICTED' } : info) };
     let pending: PendingConnection | null;
     try {
-      pending = await upgradeSocket(request, socket, head, options, { signal: this.#shutdown.signal });
+      pending = await upgradeSocket(request, socket, head, options, { signal: this.#shutdown.signal, report: this.report, onCallbackError: this.#onCallbackError });
     } finally {
       releasePending(held);
     }
     if (pending === null) return null;
-    const { connection } = pending;
-    if (this.#closing !== null) {
-      // Accepted while shutting down: say so at once.
-      pending.start();
-      connection.close({ closeCode: CloseCode.GoingAway });
-      return connection;
-    }
-    trackConnection(socket, connection, this.#connections);
-    const handler = this.options.handler;
-    if (handler !== undefined) this.#run(handler, pending, request);
-    else this.#deliver({ accepted: { connection, request }, start: pending.start });
-    return connection;
-  }
-
-  #run(handler: ConnectionHandler, pending: PendingConnection, request: IncomingMessage): void {
-    const { connection } = pending;
-    let result: void | Promise<void>;
-    try {
-      result = handler(connection, request);
-    } catch (error) {
-      pending.start();
-      connection.close({ closeCode: CloseCode.InternalError });
-      throw error;
-    }
-    pending.start();
-    if (isPromiseLike(result)) {
-      void result.then(undefined, (error: unknown) => {
-        connection.close({ closeCode: CloseCode.InternalError });
-        throw error;
-      });
-    }
-  }
-
-  #deliver(item: Queued): void {
-    const waiter = this.#waiters.shift();
-    if (waiter === undefined) {
-      this.#queue.push(item);
-      return;
-    }
-    waiter({ value: item.accepted, done: false });
-    setImmediate(item.start);
+    const remoteAddress = (socket as { remoteAddress?: string }).remoteAddress;
+    if (remoteAddress !== undefined) this.#peers.set(pending.connection, remoteAddress);
+    this.#hub.deliver(pending, request, remoteAddress);
+    return pending.connection;
   }
 
   /**
@@ -240,18 +219,7 @@ export class WebSocketEndpoint implements AsyncIterable<AcceptedConnection> {
    * iterators share one queue (each connection goes to one of them).
    */
   [Symbol.asyncIterator](): AsyncIterator<AcceptedConnection> {
-    return {
-      next: (): Promise<IteratorResult<AcceptedConnection>> => {
-        const item = this.#queue.shift();
-        if (item !== undefined) {
-          setImmediate(item.start);
-          return Promise.resolve({ value: item.accepted, done: false });
-        }
-        if (this.#closing !== null) return Promise.resolve({ value: undefined, done: true });
-        return new Promise((resolve) => this.#waiters.push(resolve));
-      },
-      return: (): Promise<IteratorResult<AcceptedConnection>> => Promise.resolve({ value: undefined, done: true }),
-    };
+    return this.#hub[Symbol.asyncIterator]();
   }
 
   /**
@@ -265,10 +233,9 @@ export class WebSocketEndpoint implements AsyncIterable<AcceptedConnection> {
     const closeCode = options.closeCode ?? CloseCode.GoingAway;
     const reason = options.reason ?? '';
     serializeClosePayload(closeCode, reason); // throws before anything was closed
-    const open = [...this.#connections];
+    const open = [...this.#hub.connections];
     this.#shutdown.abort();
-    for (const item of this.#queue.splice(0)) item.start();
-    for (const waiter of this.#waiters.splice(0)) waiter({ value: undefined, done: true });
+    this.#hub.end();
     for (const connection of open) connection.close({ closeCode, reason });
     this.#closing = Promise.all(open.map((connection) => connection.closed)).then(() => undefined);
     return this.#closing;

@@ -3,13 +3,14 @@
  * `node:https`) listener.
  * @module
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ServerOptions as HttpsServerOptions } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { CloseOptions, WebSocketConnection } from '@wsflow/codec';
 import { AttachedEndpoint, type UpgradableServer } from './attach.ts';
 import { checkTimeout, DEFAULT_HANDSHAKE_TIMEOUT } from './connection_settings.ts';
 import type { AcceptedConnection, EndpointOptions } from './endpoint.ts';
+import { plainHttpListener } from './plain_http.ts';
+import type { FetchHandler } from '@wsflow/engine';
 
 /** Options of {@link serve}. */
 export interface ServeOptions extends EndpointOptions {
@@ -22,6 +23,13 @@ export interface ServeOptions extends EndpointOptions {
    * Default: none, plain `ws://`.
    */
   tls?: HttpsServerOptions;
+  /**
+   * Answers plain HTTP requests (not WebSocket upgrades), like a `Deno.serve`/`Bun.serve`
+   * handler, with a WHATWG `Request` (body read first, at most `maxBodySize`). Default: 426.
+   */
+  fetch?: FetchHandler;
+  /** The largest request body read for `fetch`, in bytes (413 above). Default 1 MiB. */
+  maxBodySize?: number;
 }
 
 /** A listening standalone WebSocket server. */
@@ -67,18 +75,6 @@ async function loadHttps(): Promise<typeof import('node:https')> {
   return import('node:https');
 }
 
-/** Answers plain HTTP requests: this server only speaks WebSocket (RFC 6455 §4.2.2 item 4, 426). */
-function upgradeRequired(_request: IncomingMessage, response: ServerResponse): void {
-  const body = 'This server speaks WebSocket only\n';
-  response.writeHead(426, {
-    Connection: 'Upgrade',
-    Upgrade: 'websocket',
-    'Sec-WebSocket-Version': '13',
-    'Content-Type': 'text/plain; charset=utf-8',
-    'Content-Length': Buffer.byteLength(body),
-  });
-  response.end(body);
-}
 
 /**
  * Starts a standalone WebSocket server and resolves once it listens. Accepted connections
@@ -109,11 +105,23 @@ export async function serve(options: ServeOptions = {}): Promise<WebSocketServer
     requestTimeout: handshakeTimeout,
     connectionsCheckingInterval: Math.min(30_000, Math.max(1000, Math.floor(handshakeTimeout / 2))),
   };
+  let endpoint: AttachedEndpoint | undefined;
+  const plain = plainHttpListener({
+    fetch: options.fetch,
+    maxBodySize: options.maxBodySize,
+    secure: tls !== undefined,
+    authority: () => {
+      const address = server.address() as AddressInfo;
+      return `${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+    },
+    report: (error, context) => endpoint!.report(error, context),
+    reject: (status, code, request, error) => endpoint!.rejected({ status, code, error, request }),
+  });
   const server: UpgradableServer =
     tls === undefined
-      ? (await loadHttp()).createServer(timeouts, upgradeRequired)
-      : (await loadHttps()).createServer({ ...tls, ...timeouts, handshakeTimeout: Math.min(tls.handshakeTimeout ?? handshakeTimeout, handshakeTimeout) }, upgradeRequired);
-  const endpoint = new AttachedEndpoint(server, options);
+      ? (await loadHttp()).createServer(timeouts, plain)
+      : (await loadHttps()).createServer({ ...tls, ...timeouts, handshakeTimeout: Math.min(tls.handshakeTimeout ?? handshakeTimeout, handshakeTimeout) }, plain);
+  endpoint = new AttachedEndpoint(server, options, 'serve', ['port', 'host', 'tls'], []);
   countPendingHandshakes(server, endpoint, tls !== undefined);
   try {
     await new Promise<void>((resolve, reject) => {

@@ -9,18 +9,23 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
+import { answerable, requestUrl, type ErrorContext } from '@wsflow/engine';
 import {
+  HandshakeError,
   decideUpgrade,
   headersOf,
   parseCookies,
   rejectionBytes,
   targetPath,
   type HeaderFieldsInit,
+  type RequestHead,
+  type WebSocketConnection,
   type UpgradeRefusal,
   type UpgradeSubject,
 } from '@wsflow/codec';
 import { connectionOptions, defaultDeflateEngine } from './connection_settings.ts';
 import { nodeTimers } from './node_timers.ts';
+import { headOfRequest } from './plain_http.ts';
 import { bindSocket, type PendingConnection } from './socket_connection.ts';
 import type { UpgradeOptions } from './upgrade_options.ts';
 
@@ -42,24 +47,22 @@ function* fieldLines(raw: readonly string[]): Generator<[string, string]> {
   for (let i = 0; i + 1 < raw.length; i += 2) yield [raw[i], raw[i + 1]];
 }
 
-function urlOf(request: IncomingMessage, secure: boolean): URL {
-  const scheme = secure ? 'wss' : 'ws';
-  try {
-    return new URL(request.url ?? '/', `${scheme}://${request.headers.host ?? 'localhost'}`);
-  } catch {
-    return new URL(request.url ?? '/', `${scheme}://localhost`);
-  }
+/** The listener's own `host:port`, for a request without `Host`. */
+function authorityOf(socket: Duplex): string {
+  const local = socket as { localAddress?: string; localPort?: number };
+  const address = local.localAddress ?? 'localhost';
+  return `${address.includes(':') ? `[${address}]` : address}:${local.localPort ?? 0}`;
 }
 
 /** Node's request as the codec sees it; repeated fields stay repeated (joined). */
-function subjectOf(request: IncomingMessage, socket: Duplex): UpgradeSubject<IncomingMessage> {
+function subjectOf(request: IncomingMessage, socket: Duplex, url: URL): UpgradeSubject<IncomingMessage> {
   const distinct = request.headersDistinct;
   return {
     head: { method: request.method ?? '', version: `HTTP/${request.httpVersion}`, headers: { get: (name) => distinct[name]?.join(', ') } },
     target: request.url ?? '/',
     request: () => request,
     describe: () => ({
-      url: urlOf(request, (socket as Partial<TLSSocket>).encrypted === true),
+      url,
       headers: headersOf(fieldLines(request.rawHeaders)),
       cookies: parseCookies(distinct.cookie),
       remoteAddress: (socket as { remoteAddress?: string }).remoteAddress ?? request.socket?.remoteAddress,
@@ -83,6 +86,10 @@ export function rejectSocket(socket: Duplex, status: number, headers?: HeaderFie
 export interface UpgradeControl {
   /** Aborting drops the socket if its handshake is still under way. */
   signal?: AbortSignal;
+  /** Where errors of user code go (`onError`): a throwing `onReject`, a connection's callbacks. */
+  report?: (error: unknown, context: ErrorContext) => void;
+  /** Passed to the connection: told when one of its callbacks throws. */
+  onCallbackError?: (error: unknown, connection: WebSocketConnection) => void;
 }
 
 /**
@@ -104,7 +111,14 @@ export async function upgradeSocket(
   };
   socket.on('error', onError);
 
-  const decision = await decideUpgrade(subjectOf(request, socket), options, {
+  let url: URL;
+  try {
+    url = requestUrl(headOfRequest(request), (socket as Partial<TLSSocket>).encrypted === true ? 'wss' : 'ws', authorityOf(socket));
+  } catch (error) {
+    const e = error as HandshakeError;
+    return refuse({ status: e.status, code: e.code, error: e, body: e.message });
+  }
+  const decision = await decideUpgrade(subjectOf(request, socket, url), options, {
     timers: nodeTimers,
     signal: control.signal,
     sha1: nodeSha1,
@@ -121,17 +135,24 @@ export async function upgradeSocket(
   if (!decision.accepted) return refuse(decision);
 
   socket.write(decision.response, 'latin1');
-  const pending = bindSocket(socket, connectionOptions(options, 'server', decision.negotiated.protocol, decision.extensions), head);
+  const connectionSettings = connectionOptions(options, 'server', decision.negotiated.protocol, decision.extensions);
+  if (control.onCallbackError !== undefined) connectionSettings.onCallbackError = control.onCallbackError;
+  const pending = bindSocket(socket, connectionSettings, head);
   socket.off('error', onError);
   return pending;
 
-  function refuse({ status, code, error, headers, body }: UpgradeRefusal): null {
+  function refuse(given: Omit<UpgradeRefusal, 'accepted'>): null {
+    const { status, code, error, headers, body } = answerable(given);
     if (status > 0) rejectSocket(socket, status, headers, body);
     else {
       socket.on('error', noop);
       socket.destroy();
     }
-    options.onReject?.({ status, code, error: error ?? (status === 0 ? socketError : undefined), request });
+    try {
+      options.onReject?.({ status, code, error: error ?? (status === 0 ? socketError : undefined), request });
+    } catch (failure) {
+      (control.report ?? console.error)(failure, { source: 'onReject', remoteAddress: request.socket?.remoteAddress });
+    }
     return null;
   }
 }

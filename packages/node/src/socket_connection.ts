@@ -15,6 +15,8 @@ import { SocketTransport } from './socket_transport.ts';
 /** A connection bound to its socket that does not read yet, so its user can set handlers first. */
 export interface PendingConnection {
   readonly connection: WebSocketConnection;
+  /** Keeps the connection in `registry` until it closes, without a promise per connection. */
+  track(registry: Set<WebSocketConnection>): void;
   /** Feeds the bytes that arrived with the handshake, then reads the socket. Idempotent. */
   start(): void;
 }
@@ -116,6 +118,7 @@ export function bindSocket(socket: Duplex, options: ConnectionOptions, head: Uin
   let started = false;
   return {
     connection,
+    track: (registry) => trackConnection(socket, connection, registry),
     start(): void {
       if (started) return;
       started = true;
