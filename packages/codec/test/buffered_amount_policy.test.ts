@@ -203,12 +203,14 @@ describe("policy 'close'", () => {
     expect(opcodes.at(-1)).toBe(Opcode.Close);
   });
 
-  it('applies once, even if onerror throws', () => {
-    const { connection, transport } = open({ maxBufferedAmount: 100 });
+  it('applies once, even if onerror throws (the throw is reported, not rethrown from send)', () => {
+    const reported: unknown[] = [];
+    const { connection, transport } = open({ maxBufferedAmount: 100, onCallbackError: (error) => void reported.push(error) });
     connection.onerror = () => {
       throw new Error('a handler bug');
     };
-    expect(() => connection.send(kib(1))).toThrow('a handler bug');
+    expect(() => connection.send(kib(1))).not.toThrow();
+    expect(reported.map((e) => (e as Error).message)).toEqual(['a handler bug']);
     expect(connection.state).toBe('closing');
     transport.read();
     expect(transport.frames().filter((f) => f.opcode === Opcode.Close)).toHaveLength(1);
