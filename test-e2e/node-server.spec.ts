@@ -7,14 +7,14 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect, test } from '@playwright/test';
-import { attach, type AttachedEndpoint, type RejectionInfo } from '../packages/node/src/index.ts';
+import { attach, type AttachedEndpoint, type NodeRejectionInfo } from '../packages/node/src/index.ts';
 
 const PAGE = '<!doctype html><meta charset="utf-8"><title>wsflow node e2e</title><p>wsflow node e2e</p>';
 
 let server: Server;
 let origin: string;
 const endpoints: AttachedEndpoint[] = [];
-const rejections: RejectionInfo[] = [];
+const rejections: NodeRejectionInfo[] = [];
 
 test.beforeAll(async () => {
   server = createServer((_, response) => {
@@ -23,7 +23,7 @@ test.beforeAll(async () => {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const onReject = (info: RejectionInfo): void => void rejections.push(info);
+  const onReject = (info: NodeRejectionInfo): void => void rejections.push(info);
   endpoints.push(
     attach(server, {
       path: '/ws',

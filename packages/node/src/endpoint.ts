@@ -19,10 +19,10 @@ import {
 } from '@wsflow/codec';
 import { requestPath, upgradeSocket } from './server_upgrade.ts';
 import { trackConnection, type PendingConnection } from './socket_connection.ts';
-import type { RejectionInfo, UpgradeOptions } from './upgrade_options.ts';
+import type { UpgradeOptions } from './upgrade_options.ts';
 
 /** A connection an endpoint accepted, with the request that opened it. */
-export interface AcceptedConnection {
+export interface NodeAcceptedConnection {
   connection: WebSocketConnection;
   request: IncomingMessage;
 }
@@ -32,7 +32,7 @@ export interface AcceptedConnection {
  * connection starts reading when this returns). A throw or a rejected promise closes the
  * connection with 1011 and goes to `onError`; the server carries on.
  */
-export type ConnectionHandler = (connection: WebSocketConnection, request: IncomingMessage) => void | Promise<void>;
+export type NodeConnectionHandler = (connection: WebSocketConnection, request: IncomingMessage) => void | Promise<void>;
 
 /**
  * Options of a {@link WebSocketEndpoint}. `maxPendingHandshakes` counts, with `serve`, every
@@ -42,7 +42,7 @@ export type ConnectionHandler = (connection: WebSocketConnection, request: Incom
  */
 export interface EndpointOptions extends UpgradeOptions, PendingHandshakeSettings {
   /** Called with each accepted connection. Without it, iterate the endpoint. */
-  handler?: ConnectionHandler;
+  handler?: NodeConnectionHandler;
   /**
    * Told of every error thrown by user code: the handler, `onReject`, or a connection's
    * own callbacks (`onmessage`, `onclose`, …). The connection concerned is closed with 1011
@@ -102,7 +102,7 @@ function releasePending(held: PendingSocket): void {
  * }
  * ```
  */
-export class WebSocketEndpoint implements AsyncIterable<AcceptedConnection> {
+export class WebSocketEndpoint implements AsyncIterable<NodeAcceptedConnection> {
   /** The options this endpoint was made with. */
   readonly options: Readonly<EndpointOptions>;
   readonly #hub: ConnectionHub<IncomingMessage>;
@@ -128,18 +128,6 @@ export class WebSocketEndpoint implements AsyncIterable<AcceptedConnection> {
     this.#hub = new ConnectionHub<IncomingMessage>(options.handler, this.report, setImmediate);
   }
 
-  /**
-   * Tells `onReject` of a refusal; a throw from it goes to `onError`.
-   * @internal for `serve`'s plain-HTTP answers
-   */
-  rejected(info: RejectionInfo): void {
-    try {
-      this.options.onReject?.(info);
-    } catch (error) {
-      this.report(error, { source: 'onReject', remoteAddress: info.request?.socket?.remoteAddress });
-    }
-  }
-
   /** Handshakes under way now (see {@link EndpointOptions.maxPendingHandshakes}). */
   get pendingHandshakes(): number {
     return this.#pending.size;
@@ -161,18 +149,6 @@ export class WebSocketEndpoint implements AsyncIterable<AcceptedConnection> {
     });
     holder[kPending] = held;
     socket.once('close', releaseOnClose);
-  }
-
-  /**
-   * Moves a pending socket's slot to the socket its upgrade will come on: the TLS socket
-   * over the raw TCP socket admitted on accept. Eviction then destroys the TLS socket.
-   * @internal for `serve`
-   */
-  adoptPendingSocket(raw: Duplex, socket: Duplex): void {
-    const held = (raw as Holder)[kPending];
-    if (held === undefined || held.slot.released) return;
-    held.socket = socket;
-    (socket as Holder)[kPending] = held;
   }
 
   /** The open connections (handshake done, not yet closed). */
@@ -218,7 +194,7 @@ export class WebSocketEndpoint implements AsyncIterable<AcceptedConnection> {
    * The accepted connections, as they come; ends when the endpoint closes. Several
    * iterators share one queue (each connection goes to one of them).
    */
-  [Symbol.asyncIterator](): AsyncIterator<AcceptedConnection> {
+  [Symbol.asyncIterator](): AsyncIterator<NodeAcceptedConnection> {
     return this.#hub[Symbol.asyncIterator]();
   }
 

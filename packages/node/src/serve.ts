@@ -1,43 +1,33 @@
 /**
- * `serve`: a standalone WebSocket server on its own `node:http` (or, with `tls`,
- * `node:https`) listener.
+ * `serve`: a standalone WebSocket server on its own `node:net` listener (TLS, with `tls`,
+ * through `node:tls` on each accepted socket). Node's part is the listener and its
+ * sockets; everything between accept and a connection is the shared server engine's.
  * @module
  */
-import type { ServerOptions as HttpsServerOptions } from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
+import type { SecureContextOptions, TlsOptions } from 'node:tls';
+import { ServerEngine, checkServerOptions, type AcceptedConnection, type ServerOptions } from '@wsflow/engine';
 import type { CloseOptions, WebSocketConnection } from '@wsflow/codec';
-import { AttachedEndpoint, type UpgradableServer } from './attach.ts';
-import { checkTimeout, DEFAULT_HANDSHAKE_TIMEOUT } from './connection_settings.ts';
-import type { AcceptedConnection, EndpointOptions } from './endpoint.ts';
-import { plainHttpListener } from './plain_http.ts';
-import type { FetchHandler } from '@wsflow/engine';
+import { nodeAdapter } from './connection_settings.ts';
+import { NodeEngineSocket } from './node_socket.ts';
 
-/** Options of {@link serve}. */
-export interface ServeOptions extends EndpointOptions {
+/** TLS settings of {@link serve}: `node:tls` secure-context options (`key`, `cert`, `ca`, …) and server options. */
+export type NodeTlsOptions = SecureContextOptions & Pick<TlsOptions, 'requestCert' | 'rejectUnauthorized' | 'ALPNProtocols' | 'SNICallback'>;
+
+/** Options of {@link serve}: the shared {@link ServerOptions}, and where to listen. */
+export interface ServeOptions extends ServerOptions {
   /** The TCP port; default 0, a free port chosen by the OS (read it from `port`). */
   port?: number;
   /** The address to listen on. Default `127.0.0.1` (loopback only: pass `0.0.0.0` or `::` to expose). */
   host?: string;
-  /**
-   * TLS settings (`key`, `cert`, `ca`, …) to serve `wss://` through `node:https`.
-   * Default: none, plain `ws://`.
-   */
-  tls?: HttpsServerOptions;
-  /**
-   * Answers plain HTTP requests (not WebSocket upgrades), like a `Deno.serve`/`Bun.serve`
-   * handler, with a WHATWG `Request` (body read first, at most `maxBodySize`). Default: 426.
-   */
-  fetch?: FetchHandler;
-  /** The largest request body read for `fetch`, in bytes (413 above). Default 1 MiB. */
-  maxBodySize?: number;
+  /** TLS settings (`key`, `cert`, …) to serve `wss://`. Default: none, plain `ws://`. */
+  tls?: NodeTlsOptions;
 }
 
-/** A listening standalone WebSocket server. */
+/** A listening WebSocket server. */
 export interface WebSocketServer extends AsyncIterable<AcceptedConnection> {
-  /** The underlying `http.Server` or `https.Server`. */
-  readonly server: UpgradableServer;
-  /** The endpoint taking its upgrades. */
-  readonly endpoint: AttachedEndpoint;
+  /** The underlying `net.Server`. */
+  readonly listener: NetServer;
   /** The address listened on. */
   readonly address: AddressInfo;
   /** The port listened on. */
@@ -46,42 +36,41 @@ export interface WebSocketServer extends AsyncIterable<AcceptedConnection> {
   readonly url: string;
   /** The open connections. */
   readonly connections: ReadonlySet<WebSocketConnection>;
-  /** Sockets accepted whose handshake is under way (at most `maxPendingHandshakes`). */
+  /** Sockets accepted whose handshake (TLS included) is under way (at most `maxPendingHandshakes`). */
   readonly pendingHandshakes: number;
   /**
-   * Stops listening, closes every connection gracefully (default 1001) and resolves once
-   * all sockets are closed.
+   * Stops listening, drops handshakes under way, closes every connection gracefully
+   * (default 1001) and resolves once all are closed (each within its `closeTimeout`).
+   * @throws RangeError for a close code that may not be sent (before closing anything)
    */
   close(options?: CloseOptions): Promise<void>;
 }
 
+/** The options only `serve` has, beside the shared server options. */
+const LISTEN_OPTIONS = ['port', 'host', 'tls'];
+
+type Builtin = <T>(id: string) => T;
+
 /**
- * `node:http`, loaded when a server starts rather than imported: an ES
- * import of `node:http` reads every export, and its lazy ones (`WebSocket`, `MessageEvent`, …)
- * load undici and with it http2, zlib, worker_threads and web streams — over a megabyte of
- * heap that a WebSocket server never uses, yet every full garbage collection walks.
- * `process.getBuiltinModule` (Node 20.16+) loads a module without reading its exports.
+ * A built-in module, loaded without reading all its exports (`process.getBuiltinModule`,
+ * Node 20.16+): an ES import of `node:tls` or `node:net` is cheap, but this keeps the shim's
+ * module graph free of them until a server starts.
  */
-async function loadHttp(): Promise<typeof import('node:http')> {
-  const getBuiltin = (process as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule;
-  if (typeof getBuiltin === 'function') return getBuiltin('node:http') as typeof import('node:http');
-  return import('node:http');
+async function builtin<T>(id: string): Promise<T> {
+  const getBuiltin = (process as { getBuiltinModule?: Builtin }).getBuiltinModule;
+  if (typeof getBuiltin === 'function') return getBuiltin<T>(id);
+  return (await import(id)) as T;
 }
 
-/** `node:https`, loaded like {@link loadHttp}, only for a `wss://` server. */
-async function loadHttps(): Promise<typeof import('node:https')> {
-  const getBuiltin = (process as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule;
-  if (typeof getBuiltin === 'function') return getBuiltin('node:https') as typeof import('node:https');
-  return import('node:https');
-}
-
+const noop = (): void => {};
 
 /**
  * Starts a standalone WebSocket server and resolves once it listens. Accepted connections
- * go to `handler`, or to whoever iterates the server. Plain HTTP requests get 426.
- * The handshake timeout covers both Node's reading of the request head and the
- * `authorize` hook.
+ * go to `handler`, or to whoever iterates the server; plain HTTP requests to `fetch`
+ * (default 426). The handshake timeout covers the TLS handshake, reading the request head,
+ * the `authorize` hook and the 101.
  *
+ * @throws TypeError naming an unknown or invalid option; RangeError for an out-of-range one
  * @example
  * ```ts
  * const server = await serve({
@@ -96,95 +85,55 @@ async function loadHttps(): Promise<typeof import('node:https')> {
  * ```
  */
 export async function serve(options: ServeOptions = {}): Promise<WebSocketServer> {
-  const { port = 0, host = '127.0.0.1', tls } = options;
-  const handshakeTimeout = checkTimeout('handshakeTimeout', options.handshakeTimeout, DEFAULT_HANDSHAKE_TIMEOUT);
-  // Node checks these every connectionsCheckingInterval: a slow request head is the raw
-  // phase of the handshake, so it gets the same budget.
-  const timeouts = {
-    headersTimeout: handshakeTimeout,
-    requestTimeout: handshakeTimeout,
-    connectionsCheckingInterval: Math.min(30_000, Math.max(1000, Math.floor(handshakeTimeout / 2))),
-  };
-  let endpoint: AttachedEndpoint | undefined;
-  const plain = plainHttpListener({
-    fetch: options.fetch,
-    maxBodySize: options.maxBodySize,
-    secure: tls !== undefined,
-    authority: () => {
-      const address = server.address() as AddressInfo;
-      return `${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
-    },
-    report: (error, context) => endpoint!.report(error, context),
-    reject: (status, code, request, error) => endpoint!.rejected({ status, code, error, request }),
-  });
-  const server: UpgradableServer =
-    tls === undefined
-      ? (await loadHttp()).createServer(timeouts, plain)
-      : (await loadHttps()).createServer({ ...tls, ...timeouts, handshakeTimeout: Math.min(tls.handshakeTimeout ?? handshakeTimeout, handshakeTimeout) }, plain);
-  endpoint = new AttachedEndpoint(server, options, 'serve', ['port', 'host', 'tls'], []);
-  countPendingHandshakes(server, endpoint, tls !== undefined);
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-  } catch (error) {
-    endpoint.detach();
-    throw error;
-  }
-  return new ListeningServer(server, endpoint, tls !== undefined);
-}
-
-/**
- * Counts every socket the server accepts as a pending handshake (`maxPendingHandshakes`):
- * from TCP accept (so the TLS handshake and the request head are covered) until the 101 or
- * its close. Under TLS the upgrade comes on the TLS socket: it takes over the raw socket's
- * slot, found by the peer's address and port (both sockets report the same ones).
- */
-function countPendingHandshakes(server: UpgradableServer, endpoint: AttachedEndpoint, secure: boolean): void {
-  if (!secure) {
-    server.on('connection', (socket: Socket) => endpoint.admitPendingSocket(socket));
-    return;
-  }
-  // Raw sockets in their TLS handshake, by peer address and port.
-  const handshaking = new Map<string, { raw: Socket; forget: () => void }>();
-  const keyOf = (socket: Socket): string => `${socket.remoteAddress}|${socket.remotePort}`;
-  server.on('connection', (raw: Socket) => {
-    endpoint.admitPendingSocket(raw);
-    if (raw.remotePort === undefined) return; // gone already
-    const key = keyOf(raw);
-    const forget = (): void => {
-      if (handshaking.get(key)?.raw === raw) handshaking.delete(key);
+  const checked = checkServerOptions('serve', options, LISTEN_OPTIONS, nodeAdapter.deflateEngine);
+  const { port = 0, host = '127.0.0.1', tls } = checked;
+  const net = await builtin<typeof import('node:net')>('node:net');
+  let wrap: (raw: Socket) => Socket = (raw) => raw;
+  if (tls !== undefined) {
+    const tlsModule = await builtin<typeof import('node:tls')>('node:tls');
+    const secureContext = tlsModule.createSecureContext(tls);
+    const { requestCert, rejectUnauthorized, ALPNProtocols, SNICallback } = tls;
+    wrap = (raw) => {
+      raw.on('error', noop); // reported through the TLS socket
+      return new tlsModule.TLSSocket(raw, { isServer: true, secureContext, requestCert, rejectUnauthorized, ALPNProtocols, SNICallback });
     };
-    handshaking.set(key, { raw, forget });
-    raw.once('close', forget);
+  }
+  const sockets = new Set<Socket>();
+  let engine: ServerEngine | undefined;
+  const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (raw) => {
+    sockets.add(raw);
+    raw.once('close', () => sockets.delete(raw));
+    engine!.accept(new NodeEngineSocket(wrap(raw)));
   });
-  server.on('secureConnection', (socket: Socket) => {
-    const key = keyOf(socket);
-    const entry = handshaking.get(key);
-    if (entry === undefined) return;
-    handshaking.delete(key);
-    entry.raw.off('close', entry.forget);
-    endpoint.adoptPendingSocket(entry.raw, socket);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
+  // Past listen, an accept failure (out of file descriptors) is Node's to retry; never a crash.
+  server.on('error', (error) => console.error('wsflow: the listener failed:', error));
+  const address = server.address() as AddressInfo;
+  const authority = `${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  engine = new ServerEngine(checked, nodeAdapter, { secure: tls !== undefined, authority });
+  return new ListeningServer(server, address, engine, sockets, engine.urlFor(authority));
 }
 
 class ListeningServer implements WebSocketServer {
-  readonly server: UpgradableServer;
-  readonly endpoint: AttachedEndpoint;
+  readonly listener: NetServer;
   readonly address: AddressInfo;
   readonly url: string;
+  readonly #engine: ServerEngine;
+  readonly #sockets: Set<Socket>;
   #closing: Promise<void> | null = null;
 
-  constructor(server: UpgradableServer, endpoint: AttachedEndpoint, secure: boolean) {
-    this.server = server;
-    this.endpoint = endpoint;
-    this.address = server.address() as AddressInfo;
-    const host = this.address.family === 'IPv6' ? `[${this.address.address}]` : this.address.address;
-    this.url = `${secure ? 'wss' : 'ws'}://${host}:${this.address.port}${endpoint.options.path ?? '/'}`;
+  constructor(listener: NetServer, address: AddressInfo, engine: ServerEngine, sockets: Set<Socket>, url: string) {
+    this.listener = listener;
+    this.address = address;
+    this.#engine = engine;
+    this.#sockets = sockets;
+    this.url = url;
   }
 
   get port(): number {
@@ -192,26 +141,27 @@ class ListeningServer implements WebSocketServer {
   }
 
   get connections(): ReadonlySet<WebSocketConnection> {
-    return this.endpoint.connections;
+    return this.#engine.connections;
   }
 
   get pendingHandshakes(): number {
-    return this.endpoint.pendingHandshakes;
+    return this.#engine.pendingHandshakes;
   }
 
   [Symbol.asyncIterator](): AsyncIterator<AcceptedConnection> {
-    return this.endpoint[Symbol.asyncIterator]();
+    return this.#engine[Symbol.asyncIterator]();
   }
 
-  close(options?: CloseOptions): Promise<void> {
+  close(options: CloseOptions = {}): Promise<void> {
     if (this.#closing !== null) return this.#closing;
-    const server = this.server;
-    const closed = this.endpoint.close(options); // throws first for a bad close code
-    const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-    this.#closing = closed.then(async () => {
-      server.closeAllConnections();
+    const closed = this.#engine.close(options); // throws first for a bad close code
+    const stopped = new Promise<void>((resolve) => this.listener.close(() => resolve()));
+    const closing = closed.then(async () => {
+      // Sockets still lingering (refused, or answered by fetch) go too.
+      for (const socket of this.#sockets) socket.destroy();
       await stopped;
     });
-    return this.#closing;
+    this.#closing = closing;
+    return closing;
   }
 }

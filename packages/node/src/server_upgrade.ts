@@ -25,7 +25,7 @@ import {
 } from '@wsflow/codec';
 import { connectionOptions, defaultDeflateEngine } from './connection_settings.ts';
 import { nodeTimers } from './node_timers.ts';
-import { headOfRequest } from './plain_http.ts';
+import { headOfRequest } from './request_head.ts';
 import { bindSocket, type PendingConnection } from './socket_connection.ts';
 import type { UpgradeOptions } from './upgrade_options.ts';
 

@@ -1,34 +1,17 @@
 /**
- * What a server-side upgrade can be told (path, subprotocols, origins, an async
- * authorization hook, limits and timers), shared by `handleUpgrade`, `attach` and `serve`:
- * the codec's options, with Node's `IncomingMessage` as the request the hooks see.
+ * The upgrade options of Node's extras (`attach`, `handleUpgrade`, `WebSocketEndpoint`),
+ * whose hooks get Node's own `IncomingMessage` from the host `node:http` server. `serve`
+ * takes the shared options, with a WHATWG `Request`, as on every runtime.
  * @module
  */
 import type { IncomingMessage } from 'node:http';
 import type * as codec from '@wsflow/codec';
 
-export type { AuthorizeResult, UpgradeRejection } from '@wsflow/codec';
+/** What the upgrade hook of `attach`/`handleUpgrade` sees of a request. */
+export type NodeAuthorizeRequest = codec.AuthorizeRequest<IncomingMessage>;
 
-/** What the {@link UpgradeOptions.authorize} hook sees of an upgrade request; `request` is Node's own. */
-export type AuthorizeRequest = codec.AuthorizeRequest<IncomingMessage>;
+/** Why `attach`/`handleUpgrade` refused or dropped an upgrade. */
+export type NodeRejectionInfo = codec.RejectionInfo<IncomingMessage>;
 
-/** Why a server refused or dropped an upgrade, as passed to {@link UpgradeOptions.onReject}. */
-export type RejectionInfo = codec.RejectionInfo<IncomingMessage>;
-
-/**
- * Options of a server-side upgrade. A request for another `path` is refused with 400 by
- * `handleUpgrade`, left to other `upgrade` listeners by `attach`.
- *
- * @example
- * ```ts
- * const options: UpgradeOptions = {
- *   path: '/chat',
- *   handleProtocols: (offered) => (offered.includes('chat.v2') ? 'chat.v2' : null),
- *   allowedOrigins: ['https://app.example.com'],
- *   authorize: async ({ cookies }) => ((await sessions.has(cookies.sid)) ? undefined : { status: 401 }),
- *   maxMessage: 1 << 20,
- *   heartbeat: { interval: 30_000 },
- * };
- * ```
- */
+/** The upgrade options of `attach`, `handleUpgrade` and `WebSocketEndpoint`. */
 export type UpgradeOptions = codec.UpgradeOptions<IncomingMessage>;

@@ -213,7 +213,7 @@ function ourServer(peerName: string, driver: ClientDriver): Pairing {
   const events = new PeerEvents();
   const accepted = new Deferreds<{ conn: WebSocketConnection; inbox: Inbox }>();
   const rejections = new Deferreds<RejectionInfo>();
-  const idOf = (request: IncomingMessage): string => new URL(request.url ?? '/', 'ws://x').searchParams.get('id') ?? '?';
+  const idOf = (request: Request | undefined): string => new URL(request?.url ?? '/', 'ws://x').searchParams.get('id') ?? '?';
   const options: ServeOptions = {
     maxPayload: LIMIT,
     maxMessage: LIMIT,
