@@ -11,9 +11,11 @@ const external = Object.keys({ ...pkg.dependencies, ...pkg.peerDependencies });
 const platform = pkg.wsflowPlatform ?? 'neutral';
 
 rmSync('dist', { recursive: true, force: true });
+// `wsflowEntries` in package.json names further entry points (subpath exports), e.g. "public".
+const entries = ['index', ...(pkg.wsflowEntries ?? [])];
 await build({
-  entryPoints: ['src/index.ts'],
-  outfile: 'dist/index.js',
+  entryPoints: Object.fromEntries(entries.map((name) => [name, `src/${name}.ts`])),
+  outdir: 'dist',
   bundle: true,
   format: 'esm',
   platform,

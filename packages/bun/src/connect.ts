@@ -1,42 +1,23 @@
 /**
- * `connect`: the client side of a WebSocket over Bun's TCP/TLS (`Bun.connect`), directly or
- * through an HTTP proxy tunnel. The 101 head is read off the raw socket with the codec's parser.
+ * `connect`: a WebSocket client on `Bun.connect`. Bun's part is dialing (TCP, the proxy's
+ * `CONNECT` tunnel, TLS); the handshake and the connection are the shared client engine's.
  * @module
  */
-import { buildClientRequest, clientDeflateOffers, clientNegotiatedExtensions, resolveDeflate, encodeUtf8, HandshakeDeadline, isIpLiteral, parseProxyUrl, validateServerResponse, type HeaderFieldsInit, type WebSocketConnection } from '@wsflow/codec';
+import { openClient, type ClientAdapter, type ClientOptions, type PendingConnection } from '@wsflow/engine';
+import { isIpLiteral, type WebSocketConnection } from '@wsflow/codec';
 import type { BunTlsOptions, TlsData } from './bun_types.ts';
-import { bunTimers, nextMacrotask } from './bun_timers.ts';
-import { checkTimeout, connectionOptions, DEFAULT_HANDSHAKE_TIMEOUT, defaultDeflateEngine, type ConnectionSettings } from './connection_settings.ts';
+import { nextMacrotask } from './bun_timers.ts';
+import { bunAdapter } from './connection_settings.ts';
 import { dial, startTls } from './dial.ts';
-import { HeadReader, bindConnection, type PendingConnection } from '@wsflow/engine';
 import { proxyFromEnvironment } from './proxy_env.ts';
 import { openTunnel } from './proxy_tunnel.ts';
 import type { BunSocketTransport } from './socket_transport.ts';
 
-/**
- * Options of {@link connect}.
- *
- * @example
- * ```ts
- * const options: ConnectOptions = {
- *   protocols: ['chat.v2', 'chat.v1'],
- *   headers: { Authorization: `Bearer ${token}` },
- *   ca: Bun.file('ca.pem'),
- *   proxy: 'http://user:secret@proxy.internal:3128',
- *   handshakeTimeout: 5000,
- * };
- * ```
- */
-export interface ConnectOptions extends ConnectionSettings {
-  /** Subprotocols to offer, in order of preference. Default none. */
-  protocols?: string | readonly string[];
-  /** Extra request header fields (not the handshake's own). */
-  headers?: HeaderFieldsInit;
-  /** The `Origin` to send, as a browser would. Default none. */
-  origin?: string;
+/** Options of {@link connect}: the shared {@link ClientOptions}, and TLS. */
+export interface ConnectOptions extends ClientOptions {
   /** Trusted CA certificates for `wss:` (e.g. a self-signed server's). Default: Bun's bundled roots. */
   ca?: TlsData | TlsData[];
-  /** A client certificate for `wss:`. */
+  /** A client certificate for `wss:`, with `key`. */
   cert?: TlsData | TlsData[];
   /** The client certificate's private key. */
   key?: TlsData | TlsData[];
@@ -44,105 +25,81 @@ export interface ConnectOptions extends ConnectionSettings {
   rejectUnauthorized?: boolean;
   /** The TLS SNI name (and the name the certificate must match). Default the URL's host (none for an IP address). */
   servername?: string;
-  /** Any other TLS options of `Bun.connect` for `wss:`. */
+  /** Any other TLS options of `Bun.connect` for `wss:`; the ones above win. */
   tls?: BunTlsOptions;
-  /**
-   * An HTTP proxy to tunnel through with `CONNECT`: `http://[user:pass@]host:port` (Basic
-   * credentials) or `https://…`. `false` connects directly. Default: from the environment
-   * (`HTTPS_PROXY` for `wss:`, `HTTP_PROXY` for `ws:`, minus `NO_PROXY`; see
-   * {@link proxyFromEnvironment}).
-   */
-  proxy?: string | URL | false;
   /** TLS settings for the connection to an `https:` proxy (not the target). */
   proxyTls?: BunTlsOptions;
-  /** Aborts the opening handshake (the promise rejects with the signal's reason). */
-  signal?: AbortSignal;
-  /** The largest 101 response head accepted, in bytes. Default 16 KiB. */
-  maxHeadSize?: number;
 }
 
-function tlsOptionsOf(options: ConnectOptions, hostname: string): BunTlsOptions {
+/** Bun's own options of {@link connect}, beside the shared ones. */
+const TLS_OPTIONS = ['ca', 'cert', 'key', 'rejectUnauthorized', 'servername', 'tls', 'proxyTls'];
+
+interface BunDialTls {
+  target: BunTlsOptions;
+  servername: string | undefined;
+  proxy: BunTlsOptions | undefined;
+}
+
+const bunClientAdapter: ClientAdapter<BunDialTls> = {
+  ...bunAdapter,
+  proxyFromEnvironment: (url) => proxyFromEnvironment(url),
+  async dial(target, tls, track) {
+    const trackTransport = (transport: BunSocketTransport): void => track(() => transport.destroy());
+    const { host, port } = target;
+    let secure: BunTlsOptions | undefined;
+    if (target.secure) {
+      secure = { ...tls.target };
+      const serverName = tls.servername ?? secure.serverName ?? (isIpLiteral(host) ? undefined : host);
+      if (serverName !== undefined) secure.serverName = serverName;
+    }
+    let transport: BunSocketTransport;
+    if (target.proxy !== null) {
+      const tunnel = await openTunnel(target.proxy, host, port, { track: trackTransport, proxyTls: tls.proxy });
+      transport = secure === undefined ? tunnel : await startTls(tunnel, secure, trackTransport);
+    } else {
+      transport = await dial(host, port, secure, trackTransport);
+    }
+    target.signal.throwIfAborted();
+    transport.hold();
+    return transport;
+  },
+};
+
+function tlsOf(options: ConnectOptions): BunDialTls {
   const picked: BunTlsOptions = { ...options.tls };
   if (options.ca !== undefined) picked.ca = options.ca;
   if (options.cert !== undefined) picked.cert = options.cert;
   if (options.key !== undefined) picked.key = options.key;
   if (options.rejectUnauthorized !== undefined) picked.rejectUnauthorized = options.rejectUnauthorized;
-  const serverName = options.servername ?? picked.serverName ?? (isIpLiteral(hostname) ? undefined : hostname);
-  if (serverName !== undefined) picked.serverName = serverName;
-  return picked;
+  return { target: picked, servername: options.servername, proxy: options.proxyTls };
 }
 
 /**
- * Opens a client connection that does not read yet (see {@link PendingConnection}).
- * {@link connect} and the {@link WebSocket} class are built on it.
- * @example
- * ```ts
- * const { connection, start } = await openClient('ws://127.0.0.1:8080/');
- * connection.onmessage = (data) => console.log(data);
- * start();
- * ```
+ * Runs the client handshake and resolves with the connection, not reading yet (for the
+ * WHATWG facade, which subscribes before reading starts).
+ * @internal
  */
-export async function openClient(url: string | URL, options: ConnectOptions = {}): Promise<PendingConnection> {
-  const deflate = resolveDeflate(options.perMessageDeflate, defaultDeflateEngine);
-  const client = buildClientRequest({
-    url,
-    protocols: options.protocols,
-    headers: options.headers,
-    origin: options.origin,
-    extensions: clientDeflateOffers(deflate),
-  });
-  const timeout = checkTimeout('handshakeTimeout', options.handshakeTimeout, DEFAULT_HANDSHAKE_TIMEOUT);
-  const proxy =
-    options.proxy === false ? null : options.proxy !== undefined ? parseProxyUrl(options.proxy) : proxyFromEnvironment(client.url);
-  options.signal?.throwIfAborted();
-
-  // The timeout or the caller's abort stops the handshake and drops every transport opened for it.
-  const deadline = HandshakeDeadline.forClient(timeout, bunTimers, options.signal);
-  return deadline.guard(
-    (transport: BunSocketTransport) => transport.destroy(),
-    async (track) => {
-      const tls = client.secure ? tlsOptionsOf(options, client.hostname) : undefined;
-      let transport: BunSocketTransport;
-      if (proxy !== null) {
-        const tunnel = await openTunnel(proxy, client.hostname, client.port, { track, proxyTls: options.proxyTls });
-        transport = tls === undefined ? tunnel : await startTls(tunnel, tls, track);
-      } else {
-        transport = await dial(client.hostname, client.port, tls, track);
-      }
-      deadline.signal.throwIfAborted();
-      const reader = new HeadReader(transport, 'response', { maxHeadSize: options.maxHeadSize });
-      transport.write(encodeUtf8(client.request));
-      const { head } = await reader.head;
-      const { protocol, extensions } = await validateServerResponse(head, client);
-      const negotiated = clientNegotiatedExtensions(extensions, client.extensions);
-      deadline.signal.throwIfAborted();
-      return bindConnection(transport, connectionOptions(options, 'client', protocol, negotiated.header, negotiated.deflate), reader);
-    },
-  );
+export function openBunClient(url: string | URL, options: ConnectOptions = {}): Promise<PendingConnection> {
+  return openClient(url, options, bunClientAdapter, tlsOf(options), 'connect', TLS_OPTIONS);
 }
 
 /**
- * Opens a WebSocket connection: `ws://host[:port]/path?query` (port 80 by default) or
- * `wss://` (443) over TLS, through an HTTP proxy when one is configured. Resolves once the
- * server accepted the handshake; the connection starts reading on the next macrotask, so
- * set `onmessage` (or take `readable`) right after `await`.
+ * Opens a WebSocket connection (`ws://` or `wss://`), through an HTTP proxy when one is
+ * given or set in the environment. Resolves once the server's 101 is checked.
  *
- * @throws {SyntaxError} for a URL that is not `ws:`/`wss:` or has a fragment.
- * @throws {TypeError} for invalid protocols, headers or proxy URL.
- * @throws {HandshakeError} when the server refused (`BAD_STATUS`, its `status` is the HTTP
- *   status) or answered wrongly; {@link ProxyError} when the proxy refused the tunnel;
- *   a `TimeoutError` `DOMException` after `handshakeTimeout`; Bun's socket or TLS error
- *   (`ECONNREFUSED`, a certificate that does not verify).
+ * @throws (rejects) the codec's `HandshakeError` for a refused or invalid handshake,
+ *   `ProxyError`, the dial's or TLS's error, a `TimeoutError` after `handshakeTimeout`, the
+ *   `signal`'s reason; TypeError naming an unknown option
  * @example
  * ```ts
- * const conn = await connect('wss://echo.example.com/', { protocols: 'chat' });
+ * const conn = await connect('ws://127.0.0.1:8080/', { protocols: ['chat'] });
  * conn.onmessage = (data) => console.log(data);
  * conn.send('hello');
- * const { closeCode } = await conn.closed;
  * ```
  */
 export async function connect(url: string | URL, options: ConnectOptions = {}): Promise<WebSocketConnection> {
-  const pending = await openClient(url, options);
+  const pending = await openBunClient(url, options);
+  // Reading starts after the caller's `await` resumed, so handlers set right after it see everything.
   nextMacrotask(pending.start);
   return pending.connection;
 }

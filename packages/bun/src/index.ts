@@ -5,4 +5,5 @@ export { connect, type ConnectOptions } from './connect.ts';
 export { WebSocket, WebSocketError, WebSocketStream, type BinaryType, type WebSocketOptions } from './websocket.ts';
 export { proxyFromEnvironment } from './proxy_env.ts';
 export type { BunTlsOptions } from './bun_types.ts';
-export * from './shared_exports.ts';
+export * from '@wsflow/engine/public';
+export { CloseEventImpl, type CloseEventFields } from '@wsflow/websocket';

@@ -5,7 +5,7 @@
  * @module
  */
 import { createWebSocketClass, createWebSocketStreamClass, type Dialer } from '@wsflow/websocket';
-import { openClient, type ConnectOptions } from './connect.ts';
+import { openBunClient as openClient, type ConnectOptions } from './connect.ts';
 
 /**
  * Bun-only options a `WebSocket` accepts as its second argument's object form (headers,

@@ -1,59 +1,46 @@
 /**
- * `connect`: the client side of a WebSocket over `Deno.connect`/`Deno.connectTls`,
- * directly or through an HTTP proxy tunnel. The 101 head is read off the raw conn with the
- * codec's parser; the bytes after it go to the connection first.
+ * `connect`: a WebSocket client on `Deno.connect`/`Deno.connectTls`/`Deno.startTls`.
+ * Deno's part is dialing (TCP, the proxy's `CONNECT` tunnel, TLS); the handshake and the
+ * connection are the shared client engine's.
  * @module
  */
-import { buildClientRequest, clientDeflateOffers, clientNegotiatedExtensions, resolveDeflate, HandshakeDeadline, parseProxyUrl, validateServerResponse, type HeaderFieldsInit, type WebSocketConnection } from '@wsflow/codec';
-import { bindConn, type PendingConnection } from './conn_connection.ts';
-import { checkTimeout, connectionOptions, DEFAULT_HANDSHAKE_TIMEOUT, defaultDeflateEngine, type ConnectionSettings } from './connection_settings.ts';
-import { denoTimers } from './deno_timers.ts';
-import { writeAll } from './write_all.ts';
+import { openClient, type ClientAdapter, type ClientOptions, type PendingConnection } from '@wsflow/engine';
+import type { WebSocketConnection } from '@wsflow/codec';
+import { setNoDelay } from './conn_settings.ts';
+import { ConnTransport } from './conn_transport.ts';
+import { denoAdapter } from './connection_settings.ts';
 import { proxyFromEnvironment } from './proxy_env.ts';
 import { openTunnel } from './proxy_tunnel.ts';
-import { readHead } from './read_head.ts';
 
-/**
- * Options of {@link connect}: those of `@wsflow/node`'s `connect`, with Deno's TLS settings
- * (PEM strings) in place of Node's.
- *
- * @example
- * ```ts
- * const options: ConnectOptions = {
- *   protocols: ['chat.v2', 'chat.v1'],
- *   headers: { Authorization: `Bearer ${token}` },
- *   caCerts: [await Deno.readTextFile('ca.pem')],
- *   proxy: 'http://user:secret@proxy.internal:3128',
- *   handshakeTimeout: 5000,
- * };
- * ```
- */
-export interface ConnectOptions extends ConnectionSettings {
-  /** Subprotocols to offer, in order of preference. Default none. */
-  protocols?: string | readonly string[];
-  /** Extra request header fields (not the handshake's own). */
-  headers?: HeaderFieldsInit;
-  /** The `Origin` to send, as a browser would. Default none. */
-  origin?: string;
-  /** Extra trusted CA certificates (PEM) for `wss:`, e.g. a self-signed server's. Default: the system's roots. */
-  caCerts?: string[];
-  /** A client certificate chain (PEM) for `wss:` (direct connections only); needs `key`. */
+/** TLS settings of an `https:` proxy. */
+export interface DenoProxyTlsOptions {
+  /** Certificate authorities to trust for the proxy (PEM). */
+  ca?: string | readonly string[];
+}
+
+/** Options of {@link connect}: the shared {@link ClientOptions}, and TLS. */
+export interface ConnectOptions extends ClientOptions {
+  /** Certificate authorities to trust for `wss://` (PEM), beside Deno's defaults. */
+  ca?: string | readonly string[];
+  /** A client certificate (PEM), with `key`. */
   cert?: string;
   /** The client certificate's private key (PEM). */
   key?: string;
-  /**
-   * An HTTP proxy to tunnel through with `CONNECT`: `http://[user:pass@]host:port` (Basic
-   * credentials) or `https://…` (for `ws:` targets: Deno cannot start TLS inside TLS).
-   * `false` connects directly. Default: from the environment (`HTTPS_PROXY` for `wss:`,
-   * `HTTP_PROXY` for `ws:`, minus `NO_PROXY`; read only with `--allow-env`).
-   */
-  proxy?: string | URL | false;
-  /** Extra trusted CA certificates (PEM) for an `https:` proxy (not the target). */
-  proxyCaCerts?: string[];
-  /** Aborts the opening handshake (the promise rejects with the signal's reason). */
-  signal?: AbortSignal;
-  /** The largest 101 response head accepted, in bytes. Default 16 KiB. */
-  maxHeadSize?: number;
+  /** TLS settings for an `https:` proxy. */
+  proxyTls?: DenoProxyTlsOptions;
+}
+
+/** Deno's own options of {@link connect}, beside the shared ones. */
+const TLS_OPTIONS = ['ca', 'cert', 'key', 'proxyTls'];
+
+interface DenoDialTls {
+  caCerts: string[] | undefined;
+  clientCert: { cert: string; key: string } | undefined;
+  proxyCaCerts: string[] | undefined;
+}
+
+function list(value: string | readonly string[] | undefined): string[] | undefined {
+  return value === undefined ? undefined : typeof value === 'string' ? [value] : [...value];
 }
 
 function closeQuietly(conn: Deno.Conn): void {
@@ -64,91 +51,74 @@ function closeQuietly(conn: Deno.Conn): void {
   }
 }
 
-/**
- * Opens a client connection that does not read yet (see {@link PendingConnection}).
- * {@link connect} and the {@link WebSocket} class are built on it.
- * @example
- * ```ts
- * const { connection, start } = await openClient('ws://127.0.0.1:8080/');
- * connection.onmessage = (data) => console.log(data);
- * start();
- * ```
- */
-export async function openClient(url: string | URL, options: ConnectOptions = {}): Promise<PendingConnection> {
-  const deflate = resolveDeflate(options.perMessageDeflate, defaultDeflateEngine);
-  const client = buildClientRequest({
-    url,
-    protocols: options.protocols,
-    headers: options.headers,
-    origin: options.origin,
-    extensions: clientDeflateOffers(deflate),
-  });
-  const timeout = checkTimeout('handshakeTimeout', options.handshakeTimeout, DEFAULT_HANDSHAKE_TIMEOUT);
-  const proxy =
-    options.proxy === false ? null : options.proxy !== undefined ? parseProxyUrl(options.proxy) : proxyFromEnvironment(client.url);
-  if ((options.cert === undefined) !== (options.key === undefined)) throw new TypeError('cert and key go together');
-  if (proxy !== null && client.secure && proxy.protocol === 'https:') {
-    throw new TypeError('A wss: connection through an https: proxy needs TLS inside TLS, which Deno cannot start; use an http: proxy');
-  }
-  options.signal?.throwIfAborted();
-
-  // The timeout or the caller's abort stops the handshake: it aborts a dial under way
-  // (its signal) and closes every conn opened for it.
-  const deadline = HandshakeDeadline.forClient(timeout, denoTimers, options.signal);
-  return deadline.guard(closeQuietly, async (track) => {
-    const { hostname, port } = client;
+const denoClientAdapter: ClientAdapter<DenoDialTls> = {
+  ...denoAdapter,
+  proxyFromEnvironment: (url) => proxyFromEnvironment(url),
+  async dial(target, tls, track) {
+    const { host: hostname, port, proxy, signal } = target;
+    if (proxy !== null && target.secure && proxy.protocol === 'https:') {
+      throw new TypeError('A wss: connection through an https: proxy needs TLS inside TLS, which Deno cannot start; use an http: proxy');
+    }
+    const trackConn = (conn: Deno.Conn): void => track(() => closeQuietly(conn));
     let conn: Deno.Conn;
     if (proxy !== null) {
-      const tunnel = await openTunnel(proxy, hostname, port, { track, proxyCaCerts: options.proxyCaCerts, signal: deadline.signal });
-      if (client.secure) {
-        conn = await Deno.startTls(tunnel as Deno.TcpConn, { hostname, caCerts: options.caCerts });
-        track(conn);
+      const tunnel = await openTunnel(proxy, hostname, port, { track: trackConn, proxyCaCerts: tls.proxyCaCerts, signal });
+      if (target.secure) {
+        conn = await Deno.startTls(tunnel as Deno.TcpConn, { hostname, caCerts: tls.caCerts });
+        trackConn(conn);
       } else conn = tunnel;
-    } else if (client.secure) {
-      const tls = options.cert !== undefined && options.key !== undefined ? { cert: options.cert, key: options.key } : {};
-      conn = await Deno.connectTls({ hostname, port, caCerts: options.caCerts, ...tls });
-      track(conn);
+    } else if (target.secure) {
+      conn = await Deno.connectTls({ hostname, port, caCerts: tls.caCerts, ...tls.clientCert });
+      trackConn(conn);
     } else {
-      conn = await Deno.connect({ hostname, port, signal: deadline.signal });
-      track(conn);
+      conn = await Deno.connect({ hostname, port, signal });
+      trackConn(conn);
     }
     // Surface certificate errors as such, before anything is written.
-    if (client.secure) await (conn as Deno.TlsConn).handshake();
-    await writeAll(conn, new TextEncoder().encode(client.request));
-    const { head, rest } = await readHead(conn, 'response', { maxHeadSize: options.maxHeadSize });
-    const { protocol, extensions } = await validateServerResponse(head, client);
-    const negotiated = clientNegotiatedExtensions(extensions, client.extensions);
-    deadline.signal.throwIfAborted();
-    return bindConn(conn, connectionOptions(options, 'client', protocol, negotiated.header, negotiated.deflate), rest);
-  });
+    if (target.secure) await (conn as Deno.TlsConn).handshake();
+    setNoDelay(conn);
+    const socket = new ConnTransport(conn);
+    socket.hold();
+    socket.start();
+    return socket;
+  },
+};
+
+function tlsOf(options: ConnectOptions): DenoDialTls {
+  if ((options.cert === undefined) !== (options.key === undefined)) throw new TypeError('connect: options "cert" and "key" go together');
+  return {
+    caCerts: list(options.ca),
+    clientCert: options.cert !== undefined && options.key !== undefined ? { cert: options.cert, key: options.key } : undefined,
+    proxyCaCerts: list(options.proxyTls?.ca),
+  };
 }
 
 /**
- * Opens a WebSocket connection: `ws://host[:port]/path?query` (port 80 by default) or
- * `wss://` (443) over TLS, through an HTTP proxy when one is configured. Resolves once the
- * server accepted the handshake; the connection starts reading on the next macrotask, so
- * set `onmessage` (or take `readable`) right after `await` (messages are kept until then).
+ * Runs the client handshake and resolves with the connection, not reading yet (for the
+ * WHATWG facade, which subscribes before reading starts).
+ * @internal
+ */
+export function openDenoClient(url: string | URL, options: ConnectOptions = {}): Promise<PendingConnection> {
+  return openClient(url, options, denoClientAdapter, tlsOf(options), 'connect', TLS_OPTIONS);
+}
+
+/**
+ * Opens a WebSocket connection (`ws://` or `wss://`), through an HTTP proxy when one is
+ * given or set in the environment. Resolves once the server's 101 is checked.
  *
- * Needs `--allow-net` (and `--allow-env` for proxy variables to be honoured).
- *
- * @throws {SyntaxError} for a URL that is not `ws:`/`wss:` or has a fragment.
- * @throws {TypeError} for invalid protocols, headers or proxy URL.
- * @throws {HandshakeError} when the server refused (`BAD_STATUS`, its `status` is the HTTP
- *   status) or answered wrongly; {@link ProxyError} when the proxy refused the tunnel;
- *   a `TimeoutError` `DOMException` after `handshakeTimeout`; Deno's errors for the
- *   network (`ConnectionRefused`) and TLS (`InvalidData` for a certificate it does not trust).
+ * @throws (rejects) the codec's `HandshakeError` for a refused or invalid handshake,
+ *   `ProxyError`, the dial's or TLS's error, a `TimeoutError` after `handshakeTimeout`, the
+ *   `signal`'s reason; TypeError naming an unknown option
  * @example
  * ```ts
- * const conn = await connect('wss://echo.example.com/', { protocols: 'chat' });
+ * const conn = await connect('ws://127.0.0.1:8080/', { protocols: ['chat'] });
  * conn.onmessage = (data) => console.log(data);
  * conn.send('hello');
- * const { closeCode } = await conn.closed;
  * ```
  */
 export async function connect(url: string | URL, options: ConnectOptions = {}): Promise<WebSocketConnection> {
-  const pending = await openClient(url, options);
-  // Reading starts after the caller's `await` resumed, so handlers set right after it
-  // (`onping`, `onpong`, `onclose` too, which are not kept for later) see everything.
+  const pending = await openDenoClient(url, options);
+  // Reading starts after the caller's `await` resumed, so handlers set right after it see everything.
   setTimeout(pending.start, 0);
   return pending.connection;
 }

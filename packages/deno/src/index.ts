@@ -4,4 +4,5 @@ export { serve, type DenoTlsOptions, type ServeOptions, type WebSocketServer } f
 export { connect, type ConnectOptions } from './connect.ts';
 export { WebSocket, WebSocketError, WebSocketStream, type BinaryType, type WebSocketOptions } from './websocket.ts';
 export { proxyFromEnvironment } from './proxy_env.ts';
-export * from './shared_exports.ts';
+export * from '@wsflow/engine/public';
+export { CloseEventImpl, type CloseEventFields } from '@wsflow/websocket';

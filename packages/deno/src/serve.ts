@@ -6,7 +6,7 @@
  */
 import { ServerEngine, checkServerOptions, type AcceptedConnection, type ServerOptions } from '@wsflow/engine';
 import type { CloseOptions, WebSocketConnection } from '@wsflow/codec';
-import { setNoDelay } from './conn_connection.ts';
+import { setNoDelay } from './conn_settings.ts';
 import { ConnTransport } from './conn_transport.ts';
 import { denoAdapter } from './connection_settings.ts';
 import { unrefTimeout } from './deno_timers.ts';

@@ -5,11 +5,11 @@
  * @module
  */
 import { createWebSocketClass, createWebSocketStreamClass, type Dialer } from '@wsflow/websocket';
-import { openClient, type ConnectOptions } from './connect.ts';
+import { openDenoClient as openClient, type ConnectOptions } from './connect.ts';
 
 /**
  * Deno-only options a `WebSocket` accepts as its second argument's object form (headers,
- * `caCerts`, proxy, limits), `protocols` included.
+ * `ca`, proxy, limits), `protocols` included.
  */
 export interface WebSocketOptions extends Omit<ConnectOptions, 'signal'> {}
 
@@ -19,7 +19,7 @@ const dialer: Dialer = ({ url, protocols, signal, origin, init }) =>
 
 /**
  * The WHATWG `WebSocket` over `Deno.connect`/`Deno.connectTls`. The second argument may
- * also be an object `{ protocols, headers, caCerts, proxy, perMessageDeflate, … }` (see {@link WebSocketOptions}).
+ * also be an object `{ protocols, headers, ca, proxy, perMessageDeflate, … }` (see {@link WebSocketOptions}).
  * Like a browser's, it offers permessage-deflate unless `perMessageDeflate: false` is given.
  *
  * @example

@@ -179,7 +179,7 @@ describe('TLS errors', () => {
     const { server } = await start({ tls: { cert: certs.cert, key: certs.key } });
     const error = await connect(`ws://127.0.0.1:${server.port}/`, { proxy: false, handshakeTimeout: 5000 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Error);
-    await stillServes(server.url, { caCerts: [certs.ca] });
+    await stillServes(server.url, { ca: [certs.ca] });
     await until(() => server.pendingHandshakes === 0, 5000, 'released');
   });
 
@@ -188,7 +188,7 @@ describe('TLS errors', () => {
     const error = await connect(`wss://localhost:${server.port}/`, { proxy: false, handshakeTimeout: 5000 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Error);
     expect(String((error as Error).message)).toMatch(/certificate|UnknownIssuer/i);
-    await stillServes(server.url, { caCerts: [certs.ca] });
+    await stillServes(server.url, { ca: [certs.ca] });
     await until(() => server.pendingHandshakes === 0, 5000, 'released');
   });
 
@@ -209,7 +209,7 @@ describe('TLS errors', () => {
     cleanups.push(() => closeQuietly(silent));
     const started = Date.now();
     await until(() => server.pendingHandshakes === 1, 5000, 'the silent one counted');
-    await stillServes(server.url, { caCerts: [certs.ca] });
+    await stillServes(server.url, { ca: [certs.ca] });
     await until(() => rejected.some((r) => r.code === 'TIMEOUT'), 5000, 'the silent one dropped');
     expect(Date.now() - started).toBeGreaterThanOrEqual(900);
     expect(rejected.find((r) => r.code === 'TIMEOUT')).toMatchObject({ status: 0 });

@@ -112,7 +112,7 @@ describe('CONNECT proxies', () => {
     });
     const proxy = startProxy();
     try {
-      expect(await echoOnce(`wss://localhost:${secure.port}/`, { proxy: proxy.url, caCerts: [certs.ca] })).toBe('through the tunnel');
+      expect(await echoOnce(`wss://localhost:${secure.port}/`, { proxy: proxy.url, ca: [certs.ca] })).toBe('through the tunnel');
       expect(proxy.requests[0]).toMatch(/^CONNECT localhost:\d+ HTTP\/1\.1/);
     } finally {
       await proxy.close();

@@ -29,7 +29,7 @@ describe('wss://', () => {
   });
 
   it('echoes between our server and our client over TLS, trusting the test CA', async () => {
-    const conn = await connect(`wss://localhost:${server.port}/`, { caCerts: [certs.ca], proxy: false });
+    const conn = await connect(`wss://localhost:${server.port}/`, { ca: [certs.ca], proxy: false });
     const big = ramp(300_000);
     const got: unknown[] = [];
     const done = new Promise<void>((resolve) => {
@@ -48,7 +48,7 @@ describe('wss://', () => {
   });
 
   it('connects by IP address when the certificate names it', async () => {
-    const conn = await connect(server.url, { caCerts: [certs.ca], proxy: false });
+    const conn = await connect(server.url, { ca: [certs.ca], proxy: false });
     conn.close();
     expect((await conn.closed).wasClean).toBe(true);
   });
@@ -74,7 +74,7 @@ describe('wss://', () => {
       return response;
     });
     try {
-      const conn = await connect(`wss://localhost:${native.addr.port}/`, { caCerts: [certs.ca], proxy: false });
+      const conn = await connect(`wss://localhost:${native.addr.port}/`, { ca: [certs.ca], proxy: false });
       const echoed = new Promise((resolve) => (conn.onmessage = resolve));
       conn.send('through rustls both ways');
       expect(await echoed).toBe('through rustls both ways');

@@ -19,8 +19,8 @@ export class ConnectionLostError extends Error {
   /** Bytes received before the end (0: the peer sent nothing, as a port probe does). */
   readonly bytesReceived: number;
 
-  constructor(bytesReceived: number, options?: ErrorOptions) {
-    super('The connection closed before a complete HTTP head arrived', options);
+  constructor(bytesReceived: number, kind: 'request' | 'response' = 'request', options?: ErrorOptions) {
+    super(`The connection closed before a complete ${kind} head arrived`, options);
     this.name = 'ConnectionLostError';
     this.bytesReceived = bytesReceived;
   }
@@ -45,6 +45,7 @@ export class HeadReader<K extends HttpHeadKind> implements SocketReceiver {
 
   readonly #socket: EngineSocket;
   readonly #parser: HttpHeadParser<K>;
+  readonly #kind: K;
   #resolve!: (read: HeadRead<K>) => void;
   #reject!: (error: unknown) => void;
   #resolveGone!: () => void;
@@ -58,6 +59,7 @@ export class HeadReader<K extends HttpHeadKind> implements SocketReceiver {
 
   constructor(socket: EngineSocket, kind: K, options: HttpHeadOptions = {}) {
     this.#socket = socket;
+    this.#kind = kind;
     this.#parser = new HttpHeadParser(kind, options);
     this.head = new Promise((resolve, reject) => {
       this.#resolve = resolve;
@@ -150,6 +152,6 @@ export class HeadReader<K extends HttpHeadKind> implements SocketReceiver {
   #lost(error?: unknown): void {
     if (this.#failed) return;
     this.#failed = true;
-    this.#reject(new ConnectionLostError(this.#received, error === undefined ? undefined : { cause: error }));
+    this.#reject(new ConnectionLostError(this.#received, this.#kind, error === undefined ? undefined : { cause: error }));
   }
 }

@@ -5,6 +5,8 @@
  */
 import { zlibEngine } from '@wsflow/deflate-zlib';
 import { connectionOptionsOf, type ConnectionOptions, type DeflateAgreement, type ConnectionSettings, type Role } from '@wsflow/codec';
+import { createHash } from 'node:crypto';
+import type { RuntimeAdapter } from '@wsflow/engine';
 import { nodeTimers } from './node_timers.ts';
 
 export { checkTimeout, DEFAULT_HANDSHAKE_TIMEOUT, type ConnectionSettings } from '@wsflow/codec';
@@ -30,3 +32,16 @@ export function connectionOptions(
 ): ConnectionOptions {
   return connectionOptionsOf(settings, { role, protocol, extensions, timers: nodeTimers, mutableInput: true, deflateEngine: zlibEngine, deflateAgreement });
 }
+
+/** Unzeroed allocation: every byte of the codec's buffers is written before use. */
+const allocate = (size: number): Uint8Array => Buffer.allocUnsafe(size);
+
+/** What the engines need of Node besides sockets. */
+export const nodeAdapter: RuntimeAdapter = {
+  timers: nodeTimers,
+  deflateEngine: zlibEngine,
+  sha1: (data) => createHash('sha1').update(data).digest(),
+  allocate,
+  mutableInput: true,
+  later: setImmediate,
+};

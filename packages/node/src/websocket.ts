@@ -5,7 +5,7 @@
  * @module
  */
 import { createWebSocketClass, createWebSocketStreamClass, type Dialer } from '@wsflow/websocket';
-import { openClient, type ConnectOptions } from './connect.ts';
+import { openNodeClient as openClient, type ConnectOptions } from './connect.ts';
 
 /** Options a Node `WebSocket` accepts as its second argument's object form (headers, TLS, proxy, limits). */
 export interface WebSocketOptions extends Omit<ConnectOptions, 'signal' | 'protocols'> {}

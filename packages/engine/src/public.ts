@@ -1,8 +1,9 @@
-// The names every runtime shim exports alike, from the shared packages. This file only re-exports.
+// The names every runtime shim exports alike (`export * from '@wsflow/engine/public'`): the
+// shared server types and the codec's names a user of serve/connect meets. Internals of the
+// engine (ServerEngine, HeadReader, …) are not among them. This file only re-exports.
 export {
   DEFAULT_HANDSHAKE_TIMEOUT,
   DEFAULT_MAX_BODY_SIZE,
-  type AcceptedConnection,
   type AuthorizeRequest,
   type ConnectionHandler,
   type ErrorContext,
@@ -10,7 +11,9 @@ export {
   type FetchInfo,
   type RejectionInfo,
   type ServerOptions,
-} from '@wsflow/engine';
+} from './server_options.ts';
+export type { AcceptedConnection } from './connection_hub.ts';
+export type { ClientOptions } from './client_engine.ts';
 export { BufferedAmountError, ProxyError, isProxyExempt, parseCookies, parseProxyUrl } from '@wsflow/codec';
 export type {
   AuthorizeResult,
@@ -27,4 +30,3 @@ export type {
   UpgradeRejection,
   WebSocketConnection,
 } from '@wsflow/codec';
-export { CloseEventImpl, type CloseEventFields } from '@wsflow/websocket';
