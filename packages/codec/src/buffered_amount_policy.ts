@@ -6,26 +6,43 @@
  * @module
  */
 import { CloseCode, type Role } from './constants.ts';
-
-const MiB = 1024 * 1024;
+import { DEFAULT_LIMITS } from './limits.ts';
 
 /**
- * The default `maxBufferedAmount` of each role. RFC 6455 §10.4 leaves such limits to
- * implementations; these are wsflow's:
- * - `server`: 32 MiB. Bun's server stops taking sends once 16 MiB are queued (its
- *   `backpressureLimit`), so a Bun server still accepts one more message of up to its
- *   16 MiB `maxPayloadLength` there: at most 32 MiB are queued. wsflow checks after the
- *   send, so 32 MiB is that same room: 16 MiB of backlog plus one message of the default
- *   `maxMessage` (16 MiB), so an echo of the largest message a server accepts by default
- *   never trips it. It is 32 times the `writable` high-water mark (1 MiB): a sender that
- *   honours backpressure never comes near it.
- * - `client`: no limit, so that a client (and the WHATWG `WebSocket` facade, whose `send`
- *   never fails for buffering) keeps the WHATWG meaning of `send` and `bufferedAmount`.
+ * What the default `maxBufferedAmount` of a server is made of (RFC 6455 §10.4 leaves such
+ * limits to implementations). Bun's server stops taking sends once 16 MiB are queued (its
+ * `backpressureLimit`), but takes one more message when under it, so up to 16 MiB plus one
+ * message are queued there. wsflow checks after the send, so the same room is 16 MiB of
+ * backlog plus one message as large as the largest the connection accepts (`maxMessage`):
+ * an echo server never trips it by echoing. With the default `maxMessage` (16 MiB) that is
+ * 32 MiB, 32 times the `writable` high-water mark (1 MiB): a sender that honours
+ * backpressure never comes near it.
  */
-export const DEFAULT_MAX_BUFFERED_AMOUNT = {
-  server: 32 * MiB,
-  client: Infinity,
-} as const satisfies Record<Role, number>;
+export const SERVER_BUFFERED_AMOUNT = {
+  /** Bytes of backlog on top of one largest message: Bun's `backpressureLimit`, 16 MiB. */
+  backlog: 16 * 1024 * 1024,
+} as const;
+
+/**
+ * The `maxBufferedAmount` a connection gets when none is given:
+ * - a server: {@link SERVER_BUFFERED_AMOUNT}'s 16 MiB of backlog plus `maxMessage` (32 MiB
+ *   with the default 16 MiB; a `maxMessage` of `Infinity` counts as the default 16 MiB), so
+ *   a peer that never reads cannot make it hold more;
+ * - a client: no limit (`Infinity`), so that a client, and the WHATWG `WebSocket` facade
+ *   whose `send` never fails for buffering, keep the WHATWG meaning of `send`.
+ *
+ * @example
+ * ```ts
+ * defaultMaxBufferedAmount('server');           // 33554432 (32 MiB)
+ * defaultMaxBufferedAmount('server', 64 << 20); // 83886080 (80 MiB: the echo tool's)
+ * defaultMaxBufferedAmount('client');           // Infinity
+ * ```
+ */
+export function defaultMaxBufferedAmount(role: Role, maxMessage: number = DEFAULT_LIMITS.maxMessage): number {
+  if (role !== 'server') return Infinity;
+  const message = typeof maxMessage === 'number' && Number.isFinite(maxMessage) && maxMessage > 0 ? maxMessage : DEFAULT_LIMITS.maxMessage;
+  return SERVER_BUFFERED_AMOUNT.backlog + message;
+}
 
 /**
  * What a connection does when a send makes its `bufferedAmount` exceed `maxBufferedAmount`:
@@ -44,8 +61,9 @@ export interface BufferedAmountLimit {
    * send, fragment and Ping, after each batch of automatic replies (Pongs) and of sends made
    * while handling received frames, and once sends queued behind a `Blob` went out (so the
    * Close never overtakes accepted data). A positive integer, or `Infinity` (no limit).
-   * Default ({@link DEFAULT_MAX_BUFFERED_AMOUNT}): 32 MiB for a server, so that a peer that
-   * never reads cannot hold more; no limit for a client. The `writable` stream's
+   * Default ({@link defaultMaxBufferedAmount}): for a server 16 MiB plus `maxMessage`
+   * (32 MiB with the default `maxMessage`), so that a peer that never reads cannot make it
+   * hold more; no limit for a client. The `writable` stream's
    * backpressure and `bufferedAmount` remain the tools of a well-behaved sender.
    */
   maxBufferedAmount?: number;
@@ -61,7 +79,7 @@ export interface ResolvedBufferedAmountLimit {
 
 /**
  * Checks the write-buffer limit options and fills in their defaults for `role` (default
- * `'client'`: no limit; `'server'`: {@link DEFAULT_MAX_BUFFERED_AMOUNT}).
+ * `'client'`: no limit; `'server'`: {@link defaultMaxBufferedAmount} of `options.maxMessage`).
  * @throws {RangeError} for a `maxBufferedAmount` that is not a positive integer or
  *   `Infinity`, or a `bufferedAmountPolicy` other than `'close'` and `'drop'`
  * @example
@@ -71,8 +89,8 @@ export interface ResolvedBufferedAmountLimit {
  * checkBufferedAmountLimit({ bufferedAmountPolicy: 'ignore' as never }); // throws RangeError
  * ```
  */
-export function checkBufferedAmountLimit(options: BufferedAmountLimit, role: Role = 'client'): ResolvedBufferedAmountLimit {
-  const max = options.maxBufferedAmount ?? DEFAULT_MAX_BUFFERED_AMOUNT[role];
+export function checkBufferedAmountLimit(options: BufferedAmountLimit & { maxMessage?: number }, role: Role = 'client'): ResolvedBufferedAmountLimit {
+  const max = options.maxBufferedAmount ?? defaultMaxBufferedAmount(role, options.maxMessage);
   if (!(max === Infinity || (typeof max === 'number' && Number.isInteger(max) && max > 0))) {
     throw new RangeError(`maxBufferedAmount must be a positive integer or Infinity, got ${String(max)}`);
   }

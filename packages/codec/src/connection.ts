@@ -9,7 +9,7 @@
  * here imports a runtime API.
  * @module
  */
-import { BufferedAmountError, checkBufferedAmountLimit, DEFAULT_MAX_BUFFERED_AMOUNT, type BufferedAmountLimit, type BufferedAmountPolicy } from './buffered_amount_policy.ts';
+import { BufferedAmountError, checkBufferedAmountLimit, defaultMaxBufferedAmount, type BufferedAmountLimit, type BufferedAmountPolicy } from './buffered_amount_policy.ts';
 import { CloseCode, type Role } from './constants.ts';
 import type { ProtocolError } from './errors.ts';
 import type { Limits } from './limits.ts';
@@ -161,7 +161,7 @@ function settingsOf(options: ConnectionOptions): Settings {
   const readableHighWaterMark = options.readableHighWaterMark ?? 16;
   const writableHighWaterMark = options.writableHighWaterMark ?? 1024 * 1024;
   const allocate = options.allocate;
-  const maxBufferedAmount = options.maxBufferedAmount ?? (options.role === 'server' ? DEFAULT_MAX_BUFFERED_AMOUNT.server : DEFAULT_MAX_BUFFERED_AMOUNT.client);
+  const maxBufferedAmount = options.maxBufferedAmount ?? defaultMaxBufferedAmount(options.role, options.maxMessage);
   const bufferedAmountPolicy = options.bufferedAmountPolicy ?? 'close';
   if (options.maxBufferedAmount !== undefined || options.bufferedAmountPolicy !== undefined) checkBufferedAmountLimit(options); // throws RangeError
   const last = lastSettings;

@@ -4,7 +4,7 @@
 // close timeout drops a peer that still does not read; 'drop' destroys the transport at
 // once (1006); either way the user hears of it through onerror with the close code.
 import { describe, expect, it } from 'vitest';
-import { BufferedAmountError, checkBufferedAmountLimit, DEFAULT_MAX_BUFFERED_AMOUNT } from '../src/buffered_amount_policy.ts';
+import { BufferedAmountError, checkBufferedAmountLimit, defaultMaxBufferedAmount } from '../src/buffered_amount_policy.ts';
 import { WebSocketConnection, type ByteTransport, type CloseInfo, type ConnectionOptions } from '../src/connection.ts';
 import { Opcode } from '../src/constants.ts';
 import { connectionOptionsOf } from '../src/shim_settings.ts';
@@ -72,9 +72,17 @@ const kib = (n: number): Uint8Array => new Uint8Array(n * 1024).fill(0x61);
 const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
 describe('the limit options', () => {
-  it('default to 32 MiB for a server, no limit for a client, and the close policy', () => {
-    expect(DEFAULT_MAX_BUFFERED_AMOUNT).toEqual({ server: 32 * 1024 * 1024, client: Infinity });
-    expect(checkBufferedAmountLimit({}, 'server')).toEqual({ maxBufferedAmount: 32 * 1024 * 1024, bufferedAmountPolicy: 'close' });
+  it('default to 16 MiB plus maxMessage for a server (32 MiB), no limit for a client, and the close policy', () => {
+    const MiB = 1024 * 1024;
+    expect(defaultMaxBufferedAmount('server')).toBe(32 * MiB);
+    // The echo tool's 64 MiB messages: an echo of the largest still fits on 16 MiB of backlog.
+    expect(defaultMaxBufferedAmount('server', 64 * MiB)).toBe(80 * MiB);
+    // No message limit: the default message size's room, never no limit.
+    expect(defaultMaxBufferedAmount('server', Infinity)).toBe(32 * MiB);
+    expect(defaultMaxBufferedAmount('client')).toBe(Infinity);
+    expect(defaultMaxBufferedAmount('client', MiB)).toBe(Infinity);
+    expect(checkBufferedAmountLimit({}, 'server')).toEqual({ maxBufferedAmount: 32 * MiB, bufferedAmountPolicy: 'close' });
+    expect(checkBufferedAmountLimit({ maxMessage: MiB }, 'server')).toEqual({ maxBufferedAmount: 17 * MiB, bufferedAmountPolicy: 'close' });
     expect(checkBufferedAmountLimit({}, 'client')).toEqual({ maxBufferedAmount: Infinity, bufferedAmountPolicy: 'close' });
     expect(checkBufferedAmountLimit({})).toEqual({ maxBufferedAmount: Infinity, bufferedAmountPolicy: 'close' });
     expect(checkBufferedAmountLimit({ maxBufferedAmount: 4096, bufferedAmountPolicy: 'drop' })).toEqual({ maxBufferedAmount: 4096, bufferedAmountPolicy: 'drop' });
@@ -129,6 +137,16 @@ describe('the default limit', () => {
     expect(connection.bufferedAmount).toBeLessThanOrEqual(32 * MiB);
     expect(errors).toEqual([]);
     expect(connection.state).toBe('open');
+  });
+
+  it('a server with a smaller maxMessage closes sooner: 16 MiB plus its 1 MiB', () => {
+    const { connection, errors } = open({ maxMessage: MiB });
+    const chunk = kib(64);
+    let accepted = 0;
+    while (accepted < 64 * MiB && connection.send(chunk)) accepted += chunk.length;
+    expect((errors[0] as BufferedAmountError).maxBufferedAmount).toBe(17 * MiB);
+    expect((errors[0] as BufferedAmountError).closeCode).toBe(1008);
+    expect(accepted).toBe(17 * MiB);
   });
 
   it('a client has no default limit: send keeps its WHATWG meaning past 32 MiB', () => {
