@@ -118,7 +118,12 @@ export interface SendOptions {
 /** Options of {@link WebSocketConnection.close}, as in `WebSocketStream`. */
 export interface CloseOptions {
   closeCode?: number;
-  reason?: string;
+  /**
+   * The reason: a string, or its UTF-8 octets as a `Uint8Array`, sent as they are (checked
+   * to be UTF-8, RFC 6455 §5.5.1). At most 123 octets. Anything else is a TypeError, never
+   * turned into text (the WHATWG facade's WebIDL conversion happens in the facade).
+   */
+  reason?: string | Uint8Array;
 }
 
 /** Writes larger than this in one batch are handed over as a list rather than concatenated. */
@@ -550,6 +555,12 @@ export class WebSocketConnection {
    * Starts the closing handshake (RFC 6455 §7.1.2). With no code the Close frame has no
    * payload. The transport is dropped if the peer does not finish within `closeTimeout`.
    * @throws RangeError for a code that may not be sent or a reason over 123 UTF-8 octets
+   * @throws TypeError for a reason that is neither a string nor a `Uint8Array` of UTF-8
+   * @example
+   * ```ts
+   * conn.close({ closeCode: 4000, reason: 'bye' });
+   * conn.close({ closeCode: 4000, reason: new TextEncoder().encode('bye') }); // the same Close frame
+   * ```
    */
   close(options: CloseOptions = {}): void {
     if (this.#finished !== null) return;
