@@ -2,6 +2,9 @@
  * The echo server that conformance suites test a server with (Autobahn|Testsuite's
  * `fuzzingclient` mode): every text message comes back as text, every binary message as
  * binary, up to 64 MiB ({@link AUTOBAHN_LIMITS}), with permessage-deflate negotiated when offered.
+ * A client that sends without reading the echoes is closed with 1008 once 80 MiB are queued
+ * for it: the servers' default write-buffer limit, 16 MiB plus `maxMessage`, so that an echo
+ * of the largest message always fits (see `defaultMaxBufferedAmount` in `@wsflow/codec`).
  *
  * ```sh
  * npm run echo -- --runtime node --port 9001 [--host 127.0.0.1]
@@ -50,6 +53,7 @@ export function startEchoServer(runtime: RuntimeShim, options: EchoServerOptions
     // permessage-deflate (RFC 7692) with the defaults, for Autobahn's compression cases (12.x, 13.x):
     // the shim accepts the first valid offer; inflated messages are held to the same 64 MiB.
     perMessageDeflate: true,
+    // No maxBufferedAmount: the servers' safe default applies (16 MiB + 64 MiB = 80 MiB, close with 1008).
     handler: (connection) => {
       // Strings are sent as text and bytes as binary: the message keeps its type.
       connection.onmessage = (data) => {

@@ -5,7 +5,44 @@
  * at once, and tells its user with a {@link BufferedAmountError}.
  * @module
  */
-import { CloseCode } from './constants.ts';
+import { CloseCode, type Role } from './constants.ts';
+import { DEFAULT_LIMITS } from './limits.ts';
+
+/**
+ * What the default `maxBufferedAmount` of a server is made of (RFC 6455 §10.4 leaves such
+ * limits to implementations). Bun's server stops taking sends once 16 MiB are queued (its
+ * `backpressureLimit`), but takes one more message when under it, so up to 16 MiB plus one
+ * message are queued there. wsflow checks after the send, so the same room is 16 MiB of
+ * backlog plus one message as large as the largest the connection accepts (`maxMessage`):
+ * an echo server never trips it by echoing. With the default `maxMessage` (16 MiB) that is
+ * 32 MiB, 32 times the `writable` high-water mark (1 MiB): a sender that honours
+ * backpressure never comes near it.
+ */
+export const SERVER_BUFFERED_AMOUNT = {
+  /** Bytes of backlog on top of one largest message: Bun's `backpressureLimit`, 16 MiB. */
+  backlog: 16 * 1024 * 1024,
+} as const;
+
+/**
+ * The `maxBufferedAmount` a connection gets when none is given:
+ * - a server: {@link SERVER_BUFFERED_AMOUNT}'s 16 MiB of backlog plus `maxMessage` (32 MiB
+ *   with the default 16 MiB; a `maxMessage` of `Infinity` counts as the default 16 MiB), so
+ *   a peer that never reads cannot make it hold more;
+ * - a client: no limit (`Infinity`), so that a client, and the WHATWG `WebSocket` facade
+ *   whose `send` never fails for buffering, keep the WHATWG meaning of `send`.
+ *
+ * @example
+ * ```ts
+ * defaultMaxBufferedAmount('server');           // 33554432 (32 MiB)
+ * defaultMaxBufferedAmount('server', 64 << 20); // 83886080 (80 MiB: the echo tool's)
+ * defaultMaxBufferedAmount('client');           // Infinity
+ * ```
+ */
+export function defaultMaxBufferedAmount(role: Role, maxMessage: number = DEFAULT_LIMITS.maxMessage): number {
+  if (role !== 'server') return Infinity;
+  const message = typeof maxMessage === 'number' && Number.isFinite(maxMessage) && maxMessage > 0 ? maxMessage : DEFAULT_LIMITS.maxMessage;
+  return SERVER_BUFFERED_AMOUNT.backlog + message;
+}
 
 /**
  * What a connection does when a send makes its `bufferedAmount` exceed `maxBufferedAmount`:
@@ -23,9 +60,11 @@ export interface BufferedAmountLimit {
    * above which the connection applies {@link bufferedAmountPolicy}. Checked after each
    * send, fragment and Ping, after each batch of automatic replies (Pongs) and of sends made
    * while handling received frames, and once sends queued behind a `Blob` went out (so the
-   * Close never overtakes accepted data). A positive integer, or
-   * `Infinity`. Default: `Infinity`, no limit (the `writable` stream's backpressure and
-   * `bufferedAmount` are the tools of a well-behaved sender).
+   * Close never overtakes accepted data). A positive integer, or `Infinity` (no limit).
+   * Default ({@link defaultMaxBufferedAmount}): for a server 16 MiB plus `maxMessage`
+   * (32 MiB with the default `maxMessage`), so that a peer that never reads cannot make it
+   * hold more; no limit for a client. The `writable` stream's
+   * backpressure and `bufferedAmount` remain the tools of a well-behaved sender.
    */
   maxBufferedAmount?: number;
   /** What to do past `maxBufferedAmount`: `'close'` (1008, the default) or `'drop'` (1006). */
@@ -39,17 +78,19 @@ export interface ResolvedBufferedAmountLimit {
 }
 
 /**
- * Checks the write-buffer limit options and fills in their defaults.
+ * Checks the write-buffer limit options and fills in their defaults for `role` (default
+ * `'client'`: no limit; `'server'`: {@link defaultMaxBufferedAmount} of `options.maxMessage`).
  * @throws {RangeError} for a `maxBufferedAmount` that is not a positive integer or
  *   `Infinity`, or a `bufferedAmountPolicy` other than `'close'` and `'drop'`
  * @example
  * ```ts
  * checkBufferedAmountLimit({ maxBufferedAmount: 8 << 20 }); // { maxBufferedAmount: 8388608, bufferedAmountPolicy: 'close' }
+ * checkBufferedAmountLimit({}, 'server'); // { maxBufferedAmount: 33554432, bufferedAmountPolicy: 'close' }
  * checkBufferedAmountLimit({ bufferedAmountPolicy: 'ignore' as never }); // throws RangeError
  * ```
  */
-export function checkBufferedAmountLimit(options: BufferedAmountLimit): ResolvedBufferedAmountLimit {
-  const max = options.maxBufferedAmount ?? Infinity;
+export function checkBufferedAmountLimit(options: BufferedAmountLimit & { maxMessage?: number }, role: Role = 'client'): ResolvedBufferedAmountLimit {
+  const max = options.maxBufferedAmount ?? defaultMaxBufferedAmount(role, options.maxMessage);
   if (!(max === Infinity || (typeof max === 'number' && Number.isInteger(max) && max > 0))) {
     throw new RangeError(`maxBufferedAmount must be a positive integer or Infinity, got ${String(max)}`);
   }

@@ -5,7 +5,7 @@
  */
 import { CloseCode, MAX_CLOSE_REASON } from './constants.ts';
 import { ProtocolError } from './errors.ts';
-import { decodeUtf8, encodeUtf8 } from './utf8.ts';
+import { decodeUtf8, encodeUtf8, isValidUtf8 } from './utf8.ts';
 
 /** A parsed Close payload. `code` is 1005 when the frame carried no status code. */
 export interface ClosePayload {
@@ -46,22 +46,40 @@ export function parseClosePayload(payload: Uint8Array): ClosePayload {
 }
 
 /**
+ * The reason of a Close to send as UTF-8 octets. A string is encoded; a `Uint8Array` is
+ * taken as the octets themselves (RFC 6455 §5.5.1: the reason is UTF-8 data), once checked.
+ * @throws TypeError for a `Uint8Array` that is not UTF-8, or a reason that is neither
+ */
+export function closeReasonOctets(reason: string | Uint8Array): Uint8Array {
+  if (typeof reason === 'string') return encodeUtf8(reason);
+  if (reason instanceof Uint8Array) {
+    if (!isValidUtf8(reason)) throw new TypeError('a close reason given as bytes must be UTF-8 (RFC 6455 §5.5.1)');
+    return reason;
+  }
+  throw new TypeError(`a close reason must be a string or a Uint8Array of UTF-8, not ${reason === null ? 'null' : typeof reason}`);
+}
+
+/**
  * Serializes a Close payload to send. With no code the payload is empty (RFC 6455 §5.5.1).
+ * The reason is a string, or its UTF-8 octets as a `Uint8Array` (sent as they are).
  * @throws RangeError for a code that may not be sent, TypeError for a reason without a code,
+ *   TypeError for a reason that is neither a string nor a `Uint8Array` of UTF-8,
  *   RangeError for a reason over 123 UTF-8 bytes
  *
  * @example
  * ```ts
- * serializeClosePayload(1000, 'bye'); // 03 e8 62 79 65
+ * serializeClosePayload(1000, 'bye');                          // 03 e8 62 79 65
+ * serializeClosePayload(1000, new Uint8Array([0x62, 0x79, 0x65])); // 03 e8 62 79 65
+ * serializeClosePayload(1000, new Uint8Array([0xff]));         // throws TypeError
  * ```
  */
-export function serializeClosePayload(code?: number, reason = ''): Uint8Array {
+export function serializeClosePayload(code?: number, reason: string | Uint8Array = ''): Uint8Array {
+  const text = closeReasonOctets(reason);
   if (code === undefined) {
-    if (reason !== '') throw new TypeError('a close reason needs a close code');
+    if (text.length !== 0) throw new TypeError('a close reason needs a close code');
     return new Uint8Array(0);
   }
   if (!isValidCloseCode(code)) throw new RangeError(`close code ${code} may not be sent`);
-  const text = encodeUtf8(reason);
   if (text.length > MAX_CLOSE_REASON) {
     throw new RangeError(`close reason is ${text.length} UTF-8 bytes; at most ${MAX_CLOSE_REASON} fit a control frame`);
   }

@@ -9,7 +9,7 @@
  * here imports a runtime API.
  * @module
  */
-import { BufferedAmountError, checkBufferedAmountLimit, type BufferedAmountLimit, type BufferedAmountPolicy } from './buffered_amount_policy.ts';
+import { BufferedAmountError, checkBufferedAmountLimit, defaultMaxBufferedAmount, type BufferedAmountLimit, type BufferedAmountPolicy } from './buffered_amount_policy.ts';
 import { CloseCode, type Role } from './constants.ts';
 import type { ProtocolError } from './errors.ts';
 import type { Limits } from './limits.ts';
@@ -125,7 +125,12 @@ export interface SendOptions {
 /** Options of {@link WebSocketConnection.close}, as in `WebSocketStream`. */
 export interface CloseOptions {
   closeCode?: number;
-  reason?: string;
+  /**
+   * The reason: a string, or its UTF-8 octets as a `Uint8Array`, sent as they are (checked
+   * to be UTF-8, RFC 6455 §5.5.1). At most 123 octets. Anything else is a TypeError, never
+   * turned into text (the WHATWG facade's WebIDL conversion happens in the facade).
+   */
+  reason?: string | Uint8Array;
 }
 
 /** Writes larger than this in one batch are handed over as a list rather than concatenated. */
@@ -169,10 +174,10 @@ function settingsOf(options: ConnectionOptions): Settings {
   const readableHighWaterMark = options.readableHighWaterMark ?? 16;
   const writableHighWaterMark = options.writableHighWaterMark ?? 1024 * 1024;
   const allocate = options.allocate;
-  const maxBufferedAmount = options.maxBufferedAmount ?? Infinity;
+  const maxBufferedAmount = options.maxBufferedAmount ?? defaultMaxBufferedAmount(options.role, options.maxMessage);
   const bufferedAmountPolicy = options.bufferedAmountPolicy ?? 'close';
   const onCallbackError = options.onCallbackError;
-  if (maxBufferedAmount !== Infinity || bufferedAmountPolicy !== 'close') checkBufferedAmountLimit(options); // throws RangeError
+  if (options.maxBufferedAmount !== undefined || options.bufferedAmountPolicy !== undefined) checkBufferedAmountLimit(options); // throws RangeError
   const last = lastSettings;
   if (
     last !== null &&
@@ -581,6 +586,12 @@ export class WebSocketConnection {
    * Starts the closing handshake (RFC 6455 §7.1.2). With no code the Close frame has no
    * payload. The transport is dropped if the peer does not finish within `closeTimeout`.
    * @throws RangeError for a code that may not be sent or a reason over 123 UTF-8 octets
+   * @throws TypeError for a reason that is neither a string nor a `Uint8Array` of UTF-8
+   * @example
+   * ```ts
+   * conn.close({ closeCode: 4000, reason: 'bye' });
+   * conn.close({ closeCode: 4000, reason: new TextEncoder().encode('bye') }); // the same Close frame
+   * ```
    */
   close(options: CloseOptions = {}): void {
     if (this.#finished !== null) return;

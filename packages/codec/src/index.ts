@@ -108,7 +108,7 @@ export { isProxyExempt, parseProxyUrl, proxyFromEnvironment, type ProxyEnvironme
 export { DEFAULT_HANDSHAKE_TIMEOUT, checkTimeout, connectionOptionsOf, type ConnectionInit, type ConnectionSettings } from './shim_settings.ts';
 export { HandshakeDeadline, type DeadlineOutcome, type HandshakeDeadlineOptions } from './handshake_deadline.ts';
 export { DEFAULT_MAX_PENDING_HANDSHAKES, HandshakeSlots, checkMaxPendingHandshakes, type HandshakeSlot, type PendingHandshakeSettings } from './handshake_slots.ts';
-export { BufferedAmountError, checkBufferedAmountLimit, type BufferedAmountLimit, type BufferedAmountPolicy, type ResolvedBufferedAmountLimit } from './buffered_amount_policy.ts';
+export { BufferedAmountError, checkBufferedAmountLimit, defaultMaxBufferedAmount, SERVER_BUFFERED_AMOUNT, type BufferedAmountLimit, type BufferedAmountPolicy, type ResolvedBufferedAmountLimit } from './buffered_amount_policy.ts';
 export { fieldValues, headersOf } from './field_lines.ts';
 export {
   UPGRADE_REQUIRED,

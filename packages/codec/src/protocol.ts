@@ -366,14 +366,16 @@ export class WebSocketProtocol implements FrameSink {
    * Starts the closing handshake (RFC 6455 §7.1.2). With no code the Close frame has no
    * payload. Does nothing if a Close was already sent or received (the arguments are then
    * not checked).
-   * @throws RangeError for a code that may not be sent or a reason over 123 UTF-8 octets
+   * The reason is a string or its UTF-8 octets (a `Uint8Array`).
+   * @throws RangeError for a code that may not be sent or a reason over 123 UTF-8 octets;
+   *   TypeError for a reason that is neither a string nor a `Uint8Array` of UTF-8
    */
-  close(code?: number, reason = ''): void {
+  close(code?: number, reason: string | Uint8Array = ''): void {
     // Closing already started: nothing to do, whatever the arguments.
     if (this.#closeSent !== null || this.#closeReceived !== null || this.#error !== null) return;
     const payload = serializeClosePayload(code, reason);
     writeFrameTo(this.#handler, this.#keys, true, 0, Opcode.Close, payload, this.#allocate);
-    this.#closeSent = { code: code ?? CloseCode.NoStatusReceived, reason };
+    this.#closeSent = { code: code ?? CloseCode.NoStatusReceived, reason: typeof reason === 'string' ? reason : decodeUtf8(reason) };
     this.#state = ProtocolState.Closing;
   }
 

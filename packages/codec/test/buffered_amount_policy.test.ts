@@ -4,7 +4,7 @@
 // close timeout drops a peer that still does not read; 'drop' destroys the transport at
 // once (1006); either way the user hears of it through onerror with the close code.
 import { describe, expect, it } from 'vitest';
-import { BufferedAmountError, checkBufferedAmountLimit } from '../src/buffered_amount_policy.ts';
+import { BufferedAmountError, checkBufferedAmountLimit, defaultMaxBufferedAmount } from '../src/buffered_amount_policy.ts';
 import { WebSocketConnection, type ByteTransport, type CloseInfo, type ConnectionOptions } from '../src/connection.ts';
 import { Opcode } from '../src/constants.ts';
 import { connectionOptionsOf } from '../src/shim_settings.ts';
@@ -72,7 +72,18 @@ const kib = (n: number): Uint8Array => new Uint8Array(n * 1024).fill(0x61);
 const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
 describe('the limit options', () => {
-  it('default to no limit and the close policy', () => {
+  it('default to 16 MiB plus maxMessage for a server (32 MiB), no limit for a client, and the close policy', () => {
+    const MiB = 1024 * 1024;
+    expect(defaultMaxBufferedAmount('server')).toBe(32 * MiB);
+    // The echo tool's 64 MiB messages: an echo of the largest still fits on 16 MiB of backlog.
+    expect(defaultMaxBufferedAmount('server', 64 * MiB)).toBe(80 * MiB);
+    // No message limit: the default message size's room, never no limit.
+    expect(defaultMaxBufferedAmount('server', Infinity)).toBe(32 * MiB);
+    expect(defaultMaxBufferedAmount('client')).toBe(Infinity);
+    expect(defaultMaxBufferedAmount('client', MiB)).toBe(Infinity);
+    expect(checkBufferedAmountLimit({}, 'server')).toEqual({ maxBufferedAmount: 32 * MiB, bufferedAmountPolicy: 'close' });
+    expect(checkBufferedAmountLimit({ maxMessage: MiB }, 'server')).toEqual({ maxBufferedAmount: 17 * MiB, bufferedAmountPolicy: 'close' });
+    expect(checkBufferedAmountLimit({}, 'client')).toEqual({ maxBufferedAmount: Infinity, bufferedAmountPolicy: 'close' });
     expect(checkBufferedAmountLimit({})).toEqual({ maxBufferedAmount: Infinity, bufferedAmountPolicy: 'close' });
     expect(checkBufferedAmountLimit({ maxBufferedAmount: 4096, bufferedAmountPolicy: 'drop' })).toEqual({ maxBufferedAmount: 4096, bufferedAmountPolicy: 'drop' });
   });
@@ -93,9 +104,68 @@ describe('the limit options', () => {
   });
 });
 
+describe('the default limit', () => {
+  const MiB = 1024 * 1024;
+
+  it('a server whose peer never reads is closed with 1008 once 32 MiB are queued, and holds no more', () => {
+    const { connection, errors, transport } = open({});
+    const chunk = kib(64);
+    let accepted = 0;
+    // Asked for 128 MiB; the sends stop being accepted once closing started.
+    while (accepted < 128 * MiB && connection.send(chunk)) accepted += chunk.length;
+    expect(errors).toHaveLength(1);
+    const error = errors[0] as BufferedAmountError;
+    expect(error).toBeInstanceOf(BufferedAmountError);
+    expect(error.closeCode).toBe(1008);
+    expect(error.maxBufferedAmount).toBe(32 * MiB);
+    // The send that crossed the limit is the last one accepted: the 512th message of 64 KiB,
+    // whose 10-octet headers (64-bit length: 65 536 > 65 535) put 32 MiB + 5 KiB in the queue.
+    expect(accepted).toBe(32 * MiB);
+    expect(error.bufferedAmount).toBe(512 * (65536 + 10));
+    expect(connection.state).toBe('closing');
+    expect(transport.destroyed).toBe(false);
+    // The Close 1008 is queued behind the accepted data.
+    const last = transport.queued[transport.queued.length - 1];
+    expect(toHex(last.subarray(0, 4))).toBe('88 12 03 f0'); // FIN+Close, 18 octets: 1008 and "peer not reading"
+  });
+
+  it('a server connection with the default limit buffers 32 MiB without complaint (the limit is not lower)', () => {
+    const { connection, errors } = open({});
+    const chunk = kib(64);
+    // 511 messages of 64 KiB with 10-octet headers: 32 MiB - 59 KiB queued, under the limit.
+    for (let i = 0; i < 511; i++) expect(connection.send(chunk)).toBe(true);
+    expect(connection.bufferedAmount).toBeLessThanOrEqual(32 * MiB);
+    expect(errors).toEqual([]);
+    expect(connection.state).toBe('open');
+  });
+
+  it('a server with a smaller maxMessage closes sooner: 16 MiB plus its 1 MiB', () => {
+    const { connection, errors } = open({ maxMessage: MiB });
+    const chunk = kib(64);
+    let accepted = 0;
+    while (accepted < 64 * MiB && connection.send(chunk)) accepted += chunk.length;
+    expect((errors[0] as BufferedAmountError).maxBufferedAmount).toBe(17 * MiB);
+    expect((errors[0] as BufferedAmountError).closeCode).toBe(1008);
+    expect(accepted).toBe(17 * MiB);
+  });
+
+  it('a client has no default limit: send keeps its WHATWG meaning past 32 MiB', () => {
+    const transport = new SlowPeerTransport();
+    const connection = new WebSocketConnection(transport, { role: 'client', timers: manualTimers() });
+    const errors: Error[] = [];
+    connection.onerror = (error) => errors.push(error);
+    const chunk = kib(64);
+    for (let i = 0; i < 40 * 16; i++) expect(connection.send(chunk)).toBe(true);
+    expect(connection.bufferedAmount).toBeGreaterThan(40 * MiB);
+    expect(errors).toEqual([]);
+    expect(connection.state).toBe('open');
+    expect(transport.destroyed).toBe(false);
+  });
+});
+
 describe('without a limit', () => {
   it('a server buffers whatever it is asked to send to a peer that does not read', () => {
-    const { connection, errors, transport } = open({});
+    const { connection, errors, transport } = open({ maxBufferedAmount: Infinity });
     for (let i = 0; i < 64; i++) expect(connection.send(kib(64))).toBe(true);
     expect(connection.bufferedAmount).toBeGreaterThan(4 * 1024 * 1024);
     expect(errors).toEqual([]);

@@ -3,6 +3,7 @@
 // reported once the transport is gone.
 import { describe, expect, it } from 'vitest';
 import { Opcode } from '../src/constants.ts';
+import { WebSocketConnection } from '../src/connection.ts';
 import { WebSocketProtocol } from '../src/protocol.ts';
 import { closeWritten, concatBytes, feedAllWays, framesWritten, hex, outcome, peerBytes, recorder, ROLES, utf8 } from './helpers.ts';
 
@@ -266,4 +267,68 @@ describe('closeInfo and receiveEof', () => {
       expect(run.protocol.state).toBe('closed');
     });
   }
+});
+
+// The wsflow API takes a Close reason as a string or as its UTF-8 octets: bytes go on the
+// wire as they are (never as the text "104,105"), once checked to be UTF-8 and to fit.
+describe('a close reason given as bytes', () => {
+  for (const role of ROLES) {
+    it(`${role} close() with a Uint8Array reason sends those octets`, () => {
+      const run = recorder({ role });
+      run.protocol.close(4000, new Uint8Array([0x68, 0x69])); // "hi", not "104,105"
+      expect(closeWritten(role, run)).toEqual({ code: 4000, reason: 'hi' });
+      expect(run.protocol.closeSent).toEqual({ code: 4000, reason: 'hi' });
+    });
+
+    it(`${role} close() with a multi-byte UTF-8 reason of exactly 123 octets sends it; 124 is a RangeError`, () => {
+      const fits = utf8('\u20ac'.repeat(41)); // 41 × 3 = 123 octets
+      const over = utf8(`${'\u20ac'.repeat(41)}x`);
+      const refused = recorder({ role });
+      expect(() => refused.protocol.close(1000, over)).toThrow(RangeError);
+      expect(refused.writes).toEqual([]);
+      const run = recorder({ role });
+      run.protocol.close(1000, fits);
+      expect(closeWritten(role, run)).toEqual({ code: 1000, reason: '\u20ac'.repeat(41) });
+    });
+
+    it(`${role} close() refuses bytes that are not UTF-8 with a TypeError and writes nothing`, () => {
+      const run = recorder({ role });
+      for (const bytes of [
+        hex('ff'), // never valid in UTF-8
+        hex('c3'), // a two-octet sequence cut short
+        hex('ed a0 80'), // an encoded surrogate (U+D800)
+        hex('c0 af'), // an overlong "/"
+      ]) {
+        expect(() => run.protocol.close(1000, bytes)).toThrow(TypeError);
+      }
+      expect(run.writes).toEqual([]);
+      expect(run.protocol.state).toBe('open');
+    });
+
+    it(`${role} close() refuses a reason that is neither a string nor a Uint8Array with a TypeError`, () => {
+      const run = recorder({ role });
+      for (const reason of [42, null, {}, [0x68, 0x69], new Uint16Array([0x68]), new ArrayBuffer(2)]) {
+        expect(() => run.protocol.close(1000, reason as unknown as string)).toThrow(TypeError);
+      }
+      expect(run.writes).toEqual([]);
+    });
+
+    it(`${role} close() with bytes but no code is a TypeError, with no bytes it sends an empty Close`, () => {
+      const run = recorder({ role });
+      expect(() => run.protocol.close(undefined, utf8('why'))).toThrow(TypeError);
+      run.protocol.close(undefined, new Uint8Array(0));
+      expect(run.protocol.closeSent).toEqual({ code: 1005, reason: '' });
+    });
+  }
+
+  it('WebSocketConnection.close({ closeCode, reason }) takes the bytes too', () => {
+    const writes: Uint8Array[] = [];
+    const transport = { write: (b: Uint8Array) => void writes.push(b.slice()), end() {}, destroy() {}, pause() {}, resume() {}, bufferedAmount: 0 };
+    const conn = new WebSocketConnection(transport, { role: 'server' });
+    expect(() => conn.close({ closeCode: 4000, reason: hex('ff fe') })).toThrow(TypeError);
+    expect(conn.state).toBe('open');
+    conn.close({ closeCode: 4000, reason: utf8('bye') });
+    // 88 05: FIN + Close, 5 octets; 0f a0 = 4000; "bye".
+    expect(writes.map((w) => Array.from(w, (b) => b.toString(16).padStart(2, '0')).join(' '))).toEqual(['88 05 0f a0 62 79 65']);
+  });
 });

@@ -6,8 +6,8 @@
  */
 import { proxyFromEnvironment as fromEnvironment, type ProxyEnvironment } from '@wsflow/codec';
 
-/** The variables proxy selection reads, in both spellings (lower case wins, as in curl). */
-const PROXY_VARIABLES = ['https_proxy', 'HTTPS_PROXY', 'http_proxy', 'HTTP_PROXY', 'no_proxy', 'NO_PROXY'] as const;
+/** The variables proxy selection reads, in both spellings (lower case wins, as in curl), and REQUEST_METHOD (CGI: HTTP_PROXY is then ignored). */
+const PROXY_VARIABLES = ['https_proxy', 'HTTPS_PROXY', 'http_proxy', 'HTTP_PROXY', 'no_proxy', 'NO_PROXY', 'REQUEST_METHOD'] as const;
 
 /**
  * The proxy variables of Deno's environment that this process may read; one it may not

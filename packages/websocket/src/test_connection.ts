@@ -222,11 +222,12 @@ export class TestConnection {
    * Starts the closing handshake; without a code the Close frame has no payload (the client
    * then reports 1005). Resolves when the connection is closed.
    * @throws RangeError for a code that may not be sent (1005, 1006, 1015, < 1000, …) or a
-   *   reason over 123 UTF-8 bytes; send those with {@link sendFrame}
+   *   reason over 123 UTF-8 bytes; send those with {@link sendFrame}. TypeError for a reason
+   *   that is neither a string nor a `Uint8Array` of UTF-8 (bytes are sent as they are)
    */
-  close(code?: number, reason = ''): Promise<CloseInfo> {
+  close(code?: number, reason: string | Uint8Array = ''): Promise<CloseInfo> {
     noteActivity();
-    const options = code === undefined && reason === '' ? {} : { closeCode: code ?? 1000, reason };
+    const options = code === undefined && reason.length === 0 ? {} : { closeCode: code ?? 1000, reason };
     // Checked now, even when the Close waits behind a Blob being read.
     serializeClosePayload(options.closeCode, options.reason);
     if (this.#later !== null) this.#closeQueued = true;

@@ -103,6 +103,14 @@ describe('WebSocket#close: validation', () => {
     expect(() => ws.close(1000)).not.toThrow();
   });
 
+  // WebIDL USVString conversion, unlike the wsflow API, which sends a Uint8Array reason as its octets.
+  it('converts a Uint8Array reason to its string form ("104,105")', async () => {
+    const { server, ws, client } = await open();
+    ws.close(4000, new Uint8Array([104, 105]) as unknown as string);
+    await server.flush();
+    expect(client.closeInfo).toEqual({ closeCode: 4000, reason: '104,105', wasClean: true });
+  });
+
   it('sends a lone surrogate in the reason as U+FFFD', async () => {
     const { server, ws, client } = await open();
     ws.close(4000, 'a\uDC00');

@@ -3,8 +3,9 @@
  * connecting, the four kinds of data, the USVString conversion, and sends after closing.
  */
 import { describe, expect, it } from 'vitest';
-import { WebSocket, type TestServer, type TestConnection } from '../src/index.ts';
-import { expectDOMException, nextEvent, startServer } from './helpers.ts';
+import { WebSocketConnection } from '@wsflow/codec';
+import { createWebSocketClass, WebSocket, type TestServer, type TestConnection } from '../src/index.ts';
+import { expectDOMException, nextEvent, record, startServer } from './helpers.ts';
 
 async function open(server: TestServer = startServer()): Promise<{ server: TestServer; ws: WebSocket; client: TestConnection }> {
   const ws = new WebSocket(server.url);
@@ -176,5 +177,40 @@ describe('WebSocket#send: after closing started', () => {
     await server.flush();
     expect(client.messages).toEqual([new Uint8Array([0x62, 0x6c, 0x6f, 0x62])]);
     expect(client.closeInfo).toEqual({ closeCode: 4000, reason: 'done', wasClean: true });
+  });
+});
+
+describe('WebSocket#send: buffering never fails a send', () => {
+  // The WebSockets Standard: send() queues the data and increases bufferedAmount; it never
+  // closes the connection because the peer does not read. wsflow's server connections close
+  // a peer that never reads past 32 MiB by default; the facade's client connections must not.
+  it('keeps the connection open with 40 MiB queued to a server that never reads', async () => {
+    /** A transport that keeps everything written: the server never reads. */
+    const stalled = {
+      queued: 0,
+      write(chunk: Uint8Array): void {
+        this.queued += chunk.length;
+      },
+      end(): void {},
+      destroy(): void {},
+      pause(): void {},
+      resume(): void {},
+      get bufferedAmount(): number {
+        return this.queued;
+      },
+    };
+    const WS = createWebSocketClass({ dialer: () => Promise.resolve(new WebSocketConnection(stalled, { role: 'client' })) });
+    const ws = new WS('ws://never-reads.test/');
+    const log = record(ws);
+    await nextEvent(ws, 'open');
+    const MiB = 1024 * 1024;
+    const chunk = new Uint8Array(MiB);
+    for (let i = 0; i < 40; i++) ws.send(chunk);
+    // Let the send queue drain into the connection and any event fire.
+    for (let i = 0; i < 5; i++) await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(stalled.queued).toBeGreaterThan(40 * MiB);
+    expect(ws.readyState).toBe(WS.OPEN);
+    expect(ws.bufferedAmount).toBe(40 * MiB);
+    expect(log).toEqual(['open(1)']);
   });
 });

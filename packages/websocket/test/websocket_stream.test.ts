@@ -178,6 +178,16 @@ describe('WebSocketStream: closing', () => {
     expect(client.closeInfo).toEqual({ closeCode: 4000, reason: 'bye', wasClean: true });
   });
 
+  // WebIDL: the `reason` member is a USVString, so bytes become their string form here, unlike
+  // the wsflow API (WebSocketConnection.close), which sends a Uint8Array reason as its octets.
+  it('close() converts a Uint8Array reason to its string, as WebIDL does ("104,105")', async () => {
+    const { server, wss, client } = await open();
+    wss.close({ closeCode: 4000, reason: new Uint8Array([104, 105]) as unknown as string });
+    await wss.closed;
+    await server.flush();
+    expect(client.closeInfo).toEqual({ closeCode: 4000, reason: '104,105', wasClean: true });
+  });
+
   it('close() without a code sends a Close frame without a body (1005)', async () => {
     const { server, wss, client } = await open();
     wss.close();
