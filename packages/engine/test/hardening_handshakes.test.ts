@@ -179,6 +179,7 @@ describe(`handshake hardening on ${runtime}: malformed requests`, () => {
     ['a field line without a colon', (port) => `GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade websocket\r\n\r\n`, 400],
     ['binary garbage', () => '\u0000\u0001\u0002 garbage\r\n\r\n', 400],
     ['a bad Sec-WebSocket-Key', (port) => upgradeHead('/', `127.0.0.1:${port}`).replace('dGhlIHNhbXBsZSBub25jZQ==', 'short'), 400],
+    ['no Sec-WebSocket-Version', (port) => upgradeHead('/', `127.0.0.1:${port}`).replace('Sec-WebSocket-Version: 13\r\n', ''), 426],
     ['a head over the size limit', (port) => upgradeHead('/', `127.0.0.1:${port}`, [`X-Big: ${'x'.repeat(20_000)}`]), 431],
   ];
   for (const [name, request, status] of cases) {
