@@ -113,7 +113,18 @@ Module._extensions['.node'] = function loadNode(module, filename) {
     const dir = path.resolve(__dirname, '../../.tmp/fuzz');
     fs.mkdirSync(dir, { recursive: true });
     const copy = path.join(dir, 'fuzzer-linux-x64.glibc236.node');
-    fs.writeFileSync(copy, patchAddon(fs.readFileSync(filename)));
+    const patched = patchAddon(fs.readFileSync(filename));
+    let current = null;
+    try {
+      current = fs.readFileSync(copy);
+    } catch {}
+    // Never rewrite the file in place: another fuzzer process may have it mapped. A new
+    // file renamed over the old one leaves that process its own copy.
+    if (current === null || !current.equals(patched)) {
+      const temporary = `${copy}.${process.pid}`;
+      fs.writeFileSync(temporary, patched);
+      fs.renameSync(temporary, copy);
+    }
     return original(module, copy);
   }
 };

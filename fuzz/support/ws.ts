@@ -24,3 +24,16 @@ export const wsValidation = require(join(root, 'lib/validation.js')) as {
 };
 /** `ws/lib/permessage-deflate.js`: `normalizeParams` throws on an invalid offer or response. */
 export const WsPerMessageDeflate = require(join(root, 'lib/permessage-deflate.js')) as new (options: { isServer: boolean }) => { normalizeParams(configurations: Record<string, (string | true)[]>[]): Record<string, string | number | true>[] };
+
+/** `ws/lib/receiver.js`: the frame parser of `ws`, a `Writable` whose `_write` runs synchronously. */
+export const WsReceiver = require(join(root, 'lib/receiver.js')) as new (options: {
+  isServer: boolean;
+  maxPayload: number;
+  maxFragments?: number;
+}) => {
+  _write(chunk: Uint8Array, encoding: string, callback: (error?: Error) => void): void;
+  on(event: 'message', listener: (data: Uint8Array, isBinary: boolean) => void): void;
+  on(event: 'conclude', listener: (code: number, reason: Uint8Array) => void): void;
+};
+/** The symbol under which `ws`'s receiver errors carry their close code. */
+export const wsStatusCode = (require(join(root, 'lib/constants.js')) as { kStatusCode: symbol }).kStatusCode;
