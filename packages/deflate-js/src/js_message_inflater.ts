@@ -73,10 +73,11 @@ export class JsMessageInflater implements MessageInflater {
       // a new stream on a byte boundary.
       const endedAtEnd = this.#run(strm, data, maxOutput);
       if (!endedAtEnd) {
-        this.#run(strm, SYNC_FLUSH_TAIL, maxOutput);
         // With the tail back, a message ends with an empty stored block (§7.2.1), so the
-        // stream waits for a block header. Anywhere else, the message was cut short.
-        if ((strm.data_type & DATA_TYPE_AT_BLOCK_BOUNDARY) === 0) throw new Error('invalid DEFLATE data: the message ends inside a block');
+        // stream waits for a block header, or that block was a final one (`01` before the
+        // tail) and the stream ended with it. Anywhere else, the message was cut short.
+        const endedWithTail = this.#run(strm, SYNC_FLUSH_TAIL, maxOutput);
+        if (!endedWithTail && (strm.data_type & DATA_TYPE_AT_BLOCK_BOUNDARY) === 0) throw new Error('invalid DEFLATE data: the message ends inside a block');
       }
       if (this.#produced + strm.next_out > maxOutput) throw new InflateLimitError(maxOutput);
       return this.#collect(strm);

@@ -50,6 +50,16 @@ describe('RFC 7692 §7.2.3 examples', () => {
     expect(text(inf.inflate(hex('f2 48 cd c9 c9 07 00'), 1024))).toBe('Hello');
   });
 
+  it('inflates a message whose last stream is an empty final stored block completed by the tail (found by fuzz/inflate_js)', () => {
+    const inf = inflater();
+    // 01: BFINAL 1, BTYPE 00 (stored); the 00 00 ff ff put back is its LEN 0 and NLEN, so the
+    // stream ends exactly where the tail does: an empty message, as zlib reads it.
+    expect(inf.inflate(hex('01'), 1024)).toEqual(new Uint8Array(0));
+    // The same after a final block holding "Hello" (§7.2.3.4), and the window is kept.
+    expect(text(inf.inflate(hex('f3 48 cd c9 c9 07 00 01'), 1024))).toBe('Hello');
+    expect(text(inf.inflate(hex('f2 00 11 00 00'), 1024))).toBe('Hello');
+  });
+
   it('inflates "Hello" split over two blocks (§7.2.3.5)', () => {
     // "He" in a fixed block, a sync flush's empty stored block, "llo" in a fixed block.
     expect(text(inflater().inflate(hex('f2 48 05 00 00 00 ff ff ca c9 c9 07 00'), 1024))).toBe('Hello');
