@@ -25,6 +25,9 @@ const COALESCE_MAX = 256 * 1024;
 
 const EMPTY = new Uint8Array(0);
 
+/** Octets a held conn still reads (to see its peer leave) before it stops reading. */
+const HELD_READ_MAX = 64 * 1024;
+
 /** Whether an error only says that the conn was closed under a pending read or write. */
 function isClosedError(error: unknown): boolean {
   return error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted;
@@ -64,6 +67,8 @@ export class ConnTransport implements EngineSocket {
   receiver: SocketReceiver = IGNORE_RECEIVER;
   #attached = false;
   #held = false;
+  /** Octets read since {@link hold}. */
+  #heldBytes = 0;
 
   #queue: Uint8Array[] = [];
   #queued = 0;
@@ -169,19 +174,32 @@ export class ConnTransport implements EngineSocket {
     this.#wakeUp();
   }
 
-  /** Stops reading while the engine decides (see `EngineSocket.hold`). */
+  /**
+   * Stops reading while the engine decides (see `EngineSocket.hold`). A `Deno.Conn` learns
+   * that its peer left only from a read, so a held conn keeps reading until
+   * {@link HELD_READ_MAX} octets arrived meanwhile: a peer that resets or leaves during an
+   * `authorize` hook is noticed at once (as on Node and Bun), and one that floods is not read
+   * further.
+   */
   hold(): void {
     this.#held = true;
+    this.#heldBytes = 0;
   }
 
-  /** Lifts {@link hold}. */
+  /** Lifts {@link hold}; the first release of a conn not started yet starts its read loop. */
   release(): void {
     this.#held = false;
-    this.#wakeUp();
+    if (!this.#started) this.start();
+    else this.#wakeUp();
+  }
+
+  /** Whether the read loop waits: paused by the receiver, or held with enough read meanwhile. */
+  #stopped(): boolean {
+    return this.#paused || (this.#held && this.#heldBytes >= HELD_READ_MAX);
   }
 
   #wakeUp(): void {
-    if (this.#paused || this.#held) return;
+    if (this.#stopped()) return;
     const wake = this.#wake;
     this.#wake = null;
     wake?.();
@@ -192,7 +210,7 @@ export class ConnTransport implements EngineSocket {
   async #readLoop(): Promise<void> {
     const conn = this.conn;
     while (!this.#closed) {
-      if (this.#paused || this.#held) {
+      if (this.#stopped()) {
         await new Promise<void>((resolve) => (this.#wake = resolve));
         continue;
       }
@@ -220,6 +238,7 @@ export class ConnTransport implements EngineSocket {
         return;
       }
       this.#slabAt = at + n;
+      if (this.#held) this.#heldBytes += n;
       // A read that filled the buffer suggests more is waiting: use bigger buffers.
       // Reads that come back small: smaller ones (an idle conn then pins little memory).
       if (n === room) this.#slabSize = Math.min(MAX_SLAB, this.#slabSize * 2);

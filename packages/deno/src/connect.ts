@@ -77,10 +77,8 @@ const denoClientAdapter: ClientAdapter<DenoDialTls> = {
     // Surface certificate errors as such, before anything is written.
     if (target.secure) await (conn as Deno.TlsConn).handshake();
     setNoDelay(conn);
-    const socket = new ConnTransport(conn);
-    socket.hold();
-    socket.start();
-    return socket;
+    // Not reading until the engine has set its receiver and released it.
+    return new ConnTransport(conn);
   },
 };
 

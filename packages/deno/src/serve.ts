@@ -146,9 +146,8 @@ class DenoWebSocketServer implements WebSocketServer {
         continue;
       }
       setNoDelay(conn);
-      const socket = new ConnTransport(conn);
-      this.#engine.accept(socket);
-      socket.start();
+      // The engine starts reading once it has set its receiver.
+      this.#engine.accept(new ConnTransport(conn));
     }
   }
 }

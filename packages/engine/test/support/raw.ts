@@ -4,6 +4,25 @@
  * @module
  */
 import { connect as netConnect, type Socket } from 'node:net';
+import { FrameParser, Opcode, makeFrame, serializeFrame, type Frame } from '@wsflow/codec';
+
+export { Opcode };
+
+/** A client frame, masked with a random key. */
+export function clientFrame(opcode: number, payload: Uint8Array | string = new Uint8Array(0)): Uint8Array {
+  const bytes = typeof payload === 'string' ? new TextEncoder().encode(payload) : payload;
+  return serializeFrame(makeFrame(opcode, bytes, true), crypto.getRandomValues(new Uint32Array(1))[0]);
+}
+
+/** A Close payload: the code (big-endian), then the UTF-8 reason. */
+export function closePayload(code: number, reason = ''): Uint8Array {
+  const text = new TextEncoder().encode(reason);
+  const out = new Uint8Array(2 + text.length);
+  out[0] = code >> 8;
+  out[1] = code & 0xff;
+  out.set(text, 2);
+  return out;
+}
 
 /** Sends `request` and resolves with everything the server sent until it closed (at most `ms`). */
 export function exchange(port: number, request: string, ms = 5000): Promise<string> {
@@ -81,12 +100,16 @@ export class RawPeer {
   isClosed = false;
   #received: Uint8Array[] = [];
   #waiters: Array<() => void> = [];
+  /** Once the head was taken: the server's frames, parsed from what follows it. */
+  #frames: Frame[] | null = null;
+  #parser: FrameParser | null = null;
 
   private constructor(socket: Socket) {
     this.socket = socket;
     socket.on('error', () => {});
     socket.on('data', (chunk: Uint8Array) => {
-      this.#received.push(chunk);
+      if (this.#parser !== null) this.#parser.push(chunk);
+      else this.#received.push(chunk);
       for (const wake of this.#waiters.splice(0)) wake();
     });
     socket.on('end', () => {
@@ -123,7 +146,11 @@ export class RawPeer {
     for (;;) {
       const text = new TextDecoder().decode(concat(this.#received));
       const end = text.indexOf('\r\n\r\n');
-      if (end >= 0) return text.slice(0, end + 4);
+      if (end >= 0) {
+        // After a 101 the server speaks frames: parse them from here on.
+        if (text.startsWith('HTTP/1.1 101 ')) this.#startFrames(concat(this.#received).subarray(new TextEncoder().encode(text.slice(0, end + 4)).length));
+        return text.slice(0, end + 4);
+      }
       if (this.isClosed) throw new Error(`the socket closed before a response head: ${JSON.stringify(text)}`);
       if (Date.now() > deadline) throw new Error('timed out waiting for a response head');
       await new Promise<void>((resolve) => {
@@ -133,8 +160,53 @@ export class RawPeer {
     }
   }
 
+  /** Opens `port`, sends an upgrade request and checks the 101. */
+  static async upgraded(port: number): Promise<RawPeer> {
+    const peer = await RawPeer.open(port);
+    peer.write(upgradeHead('/', `127.0.0.1:${port}`));
+    const head = await peer.head();
+    if (!head.startsWith('HTTP/1.1 101 ')) throw new Error(`no 101: ${head}`);
+    return peer;
+  }
+
+  /** The next frame from the server (after {@link head}); rejects after `ms` or when the socket closes first. */
+  async nextFrame(ms = 5000): Promise<Frame> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const frame = this.#frames?.shift();
+      if (frame !== undefined) return frame;
+      if (this.isClosed) throw new Error('the socket closed before another frame');
+      if (Date.now() > deadline) throw new Error('timed out waiting for a frame');
+      await new Promise<void>((resolve) => {
+        this.#waiters.push(resolve);
+        setTimeout(resolve, 50);
+      });
+    }
+  }
+
+  #startFrames(rest: Uint8Array): void {
+    const frames: Frame[] = (this.#frames = []);
+    this.#parser = new FrameParser(
+      { role: 'client', maxPayload: 1 << 30 },
+      {
+        frameHeader() {},
+        framePartial() {},
+        frame: (fin, rsv, opcode, payload) => void frames.push({ ...makeFrame(opcode, payload.slice(), fin), rsv1: (rsv & 0x40) !== 0 }),
+      },
+    );
+    this.#received = [];
+    if (rest.length > 0) this.#parser.push(rest);
+  }
+
   /** Closes the socket at once. */
   close(): void {
     this.socket.destroy();
+  }
+
+  /** Resets the connection (TCP RST) where the runtime can, else closes it at once. */
+  reset(): void {
+    const socket = this.socket as Socket & { resetAndDestroy?: () => void };
+    if (typeof socket.resetAndDestroy === 'function') socket.resetAndDestroy();
+    else socket.destroy();
   }
 }
