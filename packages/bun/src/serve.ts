@@ -4,8 +4,7 @@
  * shared server engine's.
  * @module
  */
-import { ServerEngine, checkServerOptions, type AcceptedConnection, type ServerOptions } from '@wsflow/engine';
-import type { CloseOptions, WebSocketConnection } from '@wsflow/codec';
+import { ListeningServer, ServerEngine, checkServerOptions, type ServerOptions, type WebSocketServerBase } from '@wsflow/engine';
 import { bunRuntime, type BunListener, type BunTlsOptions } from './bun_types.ts';
 import { bunAdapter } from './connection_settings.ts';
 import { BunSocketTransport, transportHandlers } from './socket_transport.ts';
@@ -20,26 +19,12 @@ export interface ServeOptions extends ServerOptions {
   tls?: BunTlsOptions;
 }
 
-/** A listening WebSocket server. */
-export interface WebSocketServer extends AsyncIterable<AcceptedConnection> {
+/** A listening WebSocket server: the same on every runtime, plus Bun's listener. */
+export interface WebSocketServer extends WebSocketServerBase {
   /** The underlying `Bun.listen` listener. */
   readonly listener: BunListener;
   /** The address listened on. */
   readonly hostname: string;
-  /** The port listened on. */
-  readonly port: number;
-  /** The URL clients connect to, e.g. `ws://127.0.0.1:41234/`. */
-  readonly url: string;
-  /** The open connections (handshake done, not yet closed). */
-  readonly connections: ReadonlySet<WebSocketConnection>;
-  /** Sockets accepted whose handshake is under way (at most `maxPendingHandshakes`). */
-  readonly pendingHandshakes: number;
-  /**
-   * Stops listening, drops handshakes under way, closes every connection gracefully
-   * (default 1001 Going Away) and resolves once all are closed (each within its `closeTimeout`).
-   * @throws RangeError for a close code that may not be sent (before closing anything)
-   */
-  close(options?: CloseOptions): Promise<void>;
 }
 
 /** The options only `serve` has, beside the shared server options. */
@@ -68,18 +53,15 @@ const LISTEN_OPTIONS = ['port', 'host', 'tls'];
 // deno-lint-ignore require-await
 export async function serve(options: ServeOptions = {}): Promise<WebSocketServer> {
   const checked = checkServerOptions('serve', options, LISTEN_OPTIONS, bunAdapter.deflateEngine);
-  return new ListeningServer(checked);
+  return new BunServer(checked);
 }
 
-class ListeningServer implements WebSocketServer {
+class BunServer extends ListeningServer implements WebSocketServer {
   readonly listener: BunListener;
-  readonly url: string;
-  readonly #engine: ServerEngine;
-  #closing: Promise<void> | null = null;
 
   constructor(options: ServeOptions) {
     let engine: ServerEngine | undefined;
-    this.listener = bunRuntime().listen<BunSocketTransport>({
+    const listener = bunRuntime().listen<BunSocketTransport>({
       hostname: options.host ?? '127.0.0.1',
       port: options.port ?? 0,
       tls: options.tls,
@@ -89,10 +71,11 @@ class ListeningServer implements WebSocketServer {
         open: (socket) => engine!.accept(new BunSocketTransport(socket)),
       },
     });
-    const host = this.listener.hostname.includes(':') ? `[${this.listener.hostname}]` : this.listener.hostname;
-    const authority = `${host}:${this.listener.port}`;
-    this.#engine = engine = new ServerEngine(options, bunAdapter, { secure: options.tls !== undefined, authority });
-    this.url = engine.urlFor(authority);
+    const host = listener.hostname.includes(':') ? `[${listener.hostname}]` : listener.hostname;
+    const authority = `${host}:${listener.port}`;
+    engine = new ServerEngine(options, bunAdapter, { secure: options.tls !== undefined, authority });
+    super(engine, engine.urlFor(authority));
+    this.listener = listener;
   }
 
   get hostname(): string {
@@ -103,27 +86,10 @@ class ListeningServer implements WebSocketServer {
     return this.listener.port;
   }
 
-  get connections(): ReadonlySet<WebSocketConnection> {
-    return this.#engine.connections;
-  }
-
-  get pendingHandshakes(): number {
-    return this.#engine.pendingHandshakes;
-  }
-
-  [Symbol.asyncIterator](): AsyncIterator<AcceptedConnection> {
-    return this.#engine[Symbol.asyncIterator]();
-  }
-
-  close(options: CloseOptions = {}): Promise<void> {
-    if (this.#closing !== null) return this.#closing;
-    const closed = this.#engine.close(options); // throws first for a bad close code
+  protected async stopListening(closed: Promise<void>): Promise<void> {
     this.listener.stop(false);
-    const closing = closed.then(() => {
-      // Sockets still lingering (refused, or answered by fetch) go too.
-      this.listener.stop(true);
-    });
-    this.#closing = closing;
-    return closing;
+    await closed;
+    // Sockets still lingering (refused, or answered by fetch) go too.
+    this.listener.stop(true);
   }
 }

@@ -4,8 +4,7 @@
  * accept and a connection is the shared server engine's.
  * @module
  */
-import { ServerEngine, checkServerOptions, type AcceptedConnection, type ServerOptions } from '@wsflow/engine';
-import type { CloseOptions, WebSocketConnection } from '@wsflow/codec';
+import { ListeningServer, ServerEngine, checkServerOptions, type ServerOptions, type WebSocketServerBase } from '@wsflow/engine';
 import { setNoDelay } from './conn_settings.ts';
 import { ConnTransport } from './conn_transport.ts';
 import { denoAdapter } from './connection_settings.ts';
@@ -29,26 +28,12 @@ export interface ServeOptions extends ServerOptions {
   tls?: DenoTlsOptions;
 }
 
-/** A listening WebSocket server. */
-export interface WebSocketServer extends AsyncIterable<AcceptedConnection> {
+/** A listening WebSocket server: the same on every runtime, plus Deno's listener. */
+export interface WebSocketServer extends WebSocketServerBase {
   /** The underlying listener. */
   readonly listener: Deno.Listener;
   /** The address listened on. */
   readonly addr: Deno.NetAddr;
-  /** The port listened on. */
-  readonly port: number;
-  /** The URL clients connect to, e.g. `ws://127.0.0.1:41234/`. */
-  readonly url: string;
-  /** The open connections. */
-  readonly connections: ReadonlySet<WebSocketConnection>;
-  /** Conns accepted whose handshake is under way (at most `maxPendingHandshakes`). */
-  readonly pendingHandshakes: number;
-  /**
-   * Stops listening, drops handshakes under way, closes every connection gracefully
-   * (default 1001) and resolves once all are closed (each within its `closeTimeout`).
-   * @throws RangeError for a close code that may not be sent (before closing anything)
-   */
-  close(options?: CloseOptions): Promise<void>;
 }
 
 /** The options only `serve` has, beside the shared server options. */
@@ -85,21 +70,21 @@ export async function serve(options: ServeOptions = {}): Promise<WebSocketServer
   return new DenoWebSocketServer(listener, checked, tls !== undefined);
 }
 
-class DenoWebSocketServer implements WebSocketServer {
+class DenoWebSocketServer extends ListeningServer implements WebSocketServer {
   readonly listener: Deno.Listener;
   readonly addr: Deno.NetAddr;
-  readonly url: string;
   readonly #engine: ServerEngine;
   #stopped = false;
-  #closing: Promise<void> | null = null;
 
   constructor(listener: Deno.Listener, options: ServeOptions, secure: boolean) {
+    const addr = listener.addr as Deno.NetAddr;
+    const hostname = addr.hostname.includes(':') ? `[${addr.hostname}]` : addr.hostname;
+    const authority = `${hostname}:${addr.port}`;
+    const engine = new ServerEngine(options, denoAdapter, { secure, authority });
+    super(engine, engine.urlFor(authority));
     this.listener = listener;
-    this.addr = listener.addr as Deno.NetAddr;
-    const hostname = this.addr.hostname.includes(':') ? `[${this.addr.hostname}]` : this.addr.hostname;
-    const authority = `${hostname}:${this.addr.port}`;
-    this.#engine = new ServerEngine(options, denoAdapter, { secure, authority });
-    this.url = this.#engine.urlFor(authority);
+    this.addr = addr;
+    this.#engine = engine;
     void this.#acceptLoop();
   }
 
@@ -107,29 +92,14 @@ class DenoWebSocketServer implements WebSocketServer {
     return this.addr.port;
   }
 
-  get connections(): ReadonlySet<WebSocketConnection> {
-    return this.#engine.connections;
-  }
-
-  get pendingHandshakes(): number {
-    return this.#engine.pendingHandshakes;
-  }
-
-  [Symbol.asyncIterator](): AsyncIterator<AcceptedConnection> {
-    return this.#engine[Symbol.asyncIterator]();
-  }
-
-  close(options: CloseOptions = {}): Promise<void> {
-    if (this.#closing !== null) return this.#closing;
-    const closing = this.#engine.close(options); // throws first for a bad close code
+  protected stopListening(closed: Promise<void>): Promise<void> {
     this.#stopped = true;
     try {
       this.listener.close();
     } catch {
       /* closed already */
     }
-    this.#closing = closing;
-    return closing;
+    return closed;
   }
 
   async #acceptLoop(): Promise<void> {

@@ -23,3 +23,4 @@ export { ConnectionHub, type AcceptedConnection } from './connection_hub.ts';
 export { answerPlainRequest, type PlainHttpContext, type PlainHttpOutcome } from './plain_http.ts';
 export { ServerEngine, answerable, type ListenerInfo, type Refusal } from './server_engine.ts';
 export { CLIENT_OPTION_NAMES, openClient, type ClientAdapter, type ClientOptions, type DialTarget } from './client_engine.ts';
+export { ListeningServer, type WebSocketServerBase } from './listening_server.ts';

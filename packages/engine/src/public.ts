@@ -14,6 +14,7 @@ export {
 } from './server_options.ts';
 export type { AcceptedConnection } from './connection_hub.ts';
 export type { ClientOptions } from './client_engine.ts';
+export type { WebSocketServerBase } from './listening_server.ts';
 export { BufferedAmountError, ProxyError, isProxyExempt, parseCookies, parseProxyUrl } from '@wsflow/codec';
 export type {
   AuthorizeResult,

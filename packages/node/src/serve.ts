@@ -6,8 +6,7 @@
  */
 import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
 import type { SecureContextOptions, TlsOptions } from 'node:tls';
-import { ServerEngine, checkServerOptions, type AcceptedConnection, type ServerOptions } from '@wsflow/engine';
-import type { CloseOptions, WebSocketConnection } from '@wsflow/codec';
+import { ListeningServer, ServerEngine, checkServerOptions, type ServerOptions, type WebSocketServerBase } from '@wsflow/engine';
 import { nodeAdapter } from './connection_settings.ts';
 import { NodeEngineSocket } from './node_socket.ts';
 
@@ -24,26 +23,12 @@ export interface ServeOptions extends ServerOptions {
   tls?: NodeTlsOptions;
 }
 
-/** A listening WebSocket server. */
-export interface WebSocketServer extends AsyncIterable<AcceptedConnection> {
+/** A listening WebSocket server: the same on every runtime, plus Node's listener. */
+export interface WebSocketServer extends WebSocketServerBase {
   /** The underlying `net.Server`. */
   readonly listener: NetServer;
   /** The address listened on. */
   readonly address: AddressInfo;
-  /** The port listened on. */
-  readonly port: number;
-  /** The URL clients connect to, e.g. `ws://127.0.0.1:41234/`. */
-  readonly url: string;
-  /** The open connections. */
-  readonly connections: ReadonlySet<WebSocketConnection>;
-  /** Sockets accepted whose handshake (TLS included) is under way (at most `maxPendingHandshakes`). */
-  readonly pendingHandshakes: number;
-  /**
-   * Stops listening, drops handshakes under way, closes every connection gracefully
-   * (default 1001) and resolves once all are closed (each within its `closeTimeout`).
-   * @throws RangeError for a close code that may not be sent (before closing anything)
-   */
-  close(options?: CloseOptions): Promise<void>;
 }
 
 /** The options only `serve` has, beside the shared server options. */
@@ -117,51 +102,30 @@ export async function serve(options: ServeOptions = {}): Promise<WebSocketServer
   const address = server.address() as AddressInfo;
   const authority = `${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
   engine = new ServerEngine(checked, nodeAdapter, { secure: tls !== undefined, authority });
-  return new ListeningServer(server, address, engine, sockets, engine.urlFor(authority));
+  return new NodeServer(server, address, engine, sockets, engine.urlFor(authority));
 }
 
-class ListeningServer implements WebSocketServer {
+class NodeServer extends ListeningServer implements WebSocketServer {
   readonly listener: NetServer;
   readonly address: AddressInfo;
-  readonly url: string;
-  readonly #engine: ServerEngine;
   readonly #sockets: Set<Socket>;
-  #closing: Promise<void> | null = null;
 
   constructor(listener: NetServer, address: AddressInfo, engine: ServerEngine, sockets: Set<Socket>, url: string) {
+    super(engine, url);
     this.listener = listener;
     this.address = address;
-    this.#engine = engine;
     this.#sockets = sockets;
-    this.url = url;
   }
 
   get port(): number {
     return this.address.port;
   }
 
-  get connections(): ReadonlySet<WebSocketConnection> {
-    return this.#engine.connections;
-  }
-
-  get pendingHandshakes(): number {
-    return this.#engine.pendingHandshakes;
-  }
-
-  [Symbol.asyncIterator](): AsyncIterator<AcceptedConnection> {
-    return this.#engine[Symbol.asyncIterator]();
-  }
-
-  close(options: CloseOptions = {}): Promise<void> {
-    if (this.#closing !== null) return this.#closing;
-    const closed = this.#engine.close(options); // throws first for a bad close code
+  protected async stopListening(closed: Promise<void>): Promise<void> {
     const stopped = new Promise<void>((resolve) => this.listener.close(() => resolve()));
-    const closing = closed.then(async () => {
-      // Sockets still lingering (refused, or answered by fetch) go too.
-      for (const socket of this.#sockets) socket.destroy();
-      await stopped;
-    });
-    this.#closing = closing;
-    return closing;
+    await closed;
+    // Sockets still lingering (refused, or answered by fetch) go too.
+    for (const socket of this.#sockets) socket.destroy();
+    await stopped;
   }
 }
