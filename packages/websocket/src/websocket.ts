@@ -20,6 +20,7 @@ import { toProtocolList, validateProtocolList } from './protocol_list.ts';
 import { ReadyState } from './ready_state.ts';
 import { queueTask } from './task_queue.ts';
 import { toClampedUnsignedShort, toDOMString, toUSVString } from './webidl.ts';
+import { applyInterfaceShape, copyInterface, lookupByConstructor } from './webidl_interface.ts';
 import { getURLRecord } from './websocket_url.ts';
 
 /** `enum BinaryType { "blob", "arraybuffer" }` */
@@ -69,7 +70,11 @@ function isInitDictionary(value: unknown): value is Readonly<Record<string, unkn
   return typeof value === 'object' && value !== null && typeof (value as { [Symbol.iterator]?: unknown })[Symbol.iterator] !== 'function';
 }
 
-const kConfig = Symbol('wsflow.websocket.config');
+/**
+ * The hidden configuration of each interface object made by {@link createWebSocketClass}:
+ * its dialer and settings, found from `new.target` (not a property script could see).
+ */
+const configs = new WeakMap<object, Config>();
 
 function resolveConfig(options: WebSocketClassOptions): Config {
   return { ...resolveFacadeConfig(options), acceptInit: options.acceptInit ?? false };
@@ -77,9 +82,8 @@ function resolveConfig(options: WebSocketClassOptions): Config {
 
 const defaultConfig: Config = resolveConfig(DEFAULT_FACADE_OPTIONS);
 
-function configOf(target: unknown): Config {
-  const config = (target as { [kConfig]?: Config } | undefined)?.[kConfig];
-  return config ?? defaultConfig;
+function configOf(newTarget: unknown): Config {
+  return lookupByConstructor(configs, newTarget) ?? defaultConfig;
 }
 
 /** Reads kept outstanding on a connection's readable (see `#receive`). */
@@ -106,7 +110,7 @@ type QueuedSend = { kind: 'text'; data: string; size: number } | { kind: 'binary
  * This class, imported from `@wsflow/websocket`, reaches the in-memory servers of the
  * default network (see `TestServer`): a URL without one fails as an unreachable host
  * would. Runtime shims export a `WebSocket` made by {@link createWebSocketClass} with
- * their TCP/TLS dialer; every such class extends this one.
+ * their TCP/TLS dialer: a class of its own with the same members and the same code.
  *
  * @example
  * ```ts
@@ -126,9 +130,21 @@ export class WebSocket extends EventTarget {
   declare readonly OPEN: 1;
   declare readonly CLOSING: 2;
   declare readonly CLOSED: 3;
+  /** `"WebSocket"`: the class string (a data property of the prototype, as Web IDL defines it). */
+  declare readonly [Symbol.toStringTag]: string;
 
   /** The URL record (WebSockets Standard: "Each WebSocket object has an associated url"). */
   readonly #url: URL;
+
+  /**
+   * True for an instance of this class or of any class made from it by {@link createWebSocketClass}
+   * (they share this implementation), so `x instanceof WebSocket` answers "is it a wsflow WebSocket"
+   * whatever runtime made it. Those classes themselves answer by their prototype only.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && #url in value;
+  }
+
   #readyState: ReadyState = CONNECTING;
   #protocol = '';
   #extensions = '';
@@ -346,10 +362,6 @@ export class WebSocket extends EventTarget {
       return;
     }
     this.#transmit(conn, item);
-  }
-
-  get [Symbol.toStringTag](): string {
-    return 'WebSocket';
   }
 
   // ---- establishing -----------------------------------------------------------------
@@ -613,10 +625,12 @@ const constants = {
 // Web IDL constants: on the interface object and on the prototype, read-only.
 Object.defineProperties(WebSocket, constants);
 Object.defineProperties(WebSocket.prototype, constants);
-Object.defineProperty(WebSocket, kConfig, { value: defaultConfig });
 // Web IDL: a function's length is its number of required arguments.
 Object.defineProperty(WebSocket, 'length', { value: 1 });
 Object.defineProperty(WebSocket.prototype.close, 'length', { value: 0 });
+// Web IDL: attributes and operations are enumerable own properties of the prototype, and
+// its class string is a data property.
+applyInterfaceShape(WebSocket, 'WebSocket');
 
 export interface WebSocket {
   addEventListener<K extends keyof WebSocketEventMap>(
@@ -634,8 +648,11 @@ export interface WebSocket {
 }
 
 /**
- * Makes a `WebSocket` class that connects with `options.dialer`. It extends
- * {@link WebSocket}, so `instanceof WebSocket` holds for its instances.
+ * Makes a `WebSocket` class that connects with `options.dialer`. It is an interface object
+ * of its own, shaped as Web IDL says (its prototype's prototype is `EventTarget.prototype`,
+ * the members and constants are its own), running the code of {@link WebSocket}: its
+ * instances are not `instanceof` the package's `WebSocket`, as one runtime's native
+ * `WebSocket` instances are not of another's.
  *
  * @example
  * ```ts
@@ -648,10 +665,7 @@ export interface WebSocket {
  */
 export function createWebSocketClass(options: WebSocketClassOptions): typeof WebSocket {
   const config = resolveConfig(options);
-  const Bound = class WebSocket extends BaseWebSocket {};
-  Object.defineProperty(Bound, kConfig, { value: config });
-  Object.defineProperty(Bound, 'length', { value: 1 });
-  return Bound;
+  const Interface = copyInterface(WebSocket, EventTarget);
+  configs.set(Interface, config);
+  return Interface;
 }
-
-const BaseWebSocket = WebSocket;

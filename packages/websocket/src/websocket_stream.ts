@@ -29,6 +29,7 @@ import {
   type WebSocketStreamOptions,
 } from './websocket_close_info.ts';
 import { createWebSocketError, WebSocketError } from './websocket_error.ts';
+import { applyInterfaceShape, copyInterface, lookupByConstructor } from './webidl_interface.ts';
 import { getURLRecord } from './websocket_url.ts';
 
 /** How a class made by {@link createWebSocketStreamClass} connects (as for `WebSocket`). */
@@ -36,7 +37,8 @@ export interface WebSocketStreamClassOptions extends FacadeOptions {}
 
 type Config = FacadeConfig;
 
-const kConfig = Symbol('wsflow.websocketstream.config');
+/** The hidden configuration of each interface object made by {@link createWebSocketStreamClass}. */
+const configs = new WeakMap<object, Config>();
 
 const defaultConfig: Config = resolveFacadeConfig(DEFAULT_FACADE_OPTIONS);
 
@@ -62,7 +64,19 @@ const ignore = (): void => {};
  * ```
  */
 export class WebSocketStream {
+  /** `"WebSocketStream"`: the class string (a data property of the prototype, as Web IDL defines it). */
+  declare readonly [Symbol.toStringTag]: string;
   readonly #url: URL;
+
+  /**
+   * True for an instance of this class or of any class made from it by {@link createWebSocketStreamClass}
+   * (they share this implementation), so `x instanceof WebSocketStream` answers "is it a wsflow WebSocketStream"
+   * whatever runtime made it. Those classes themselves answer by their prototype only.
+   */
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && #url in value;
+  }
+
   readonly #opened = handledDeferred<WebSocketOpenInfo>();
   readonly #closed = handledDeferred<WebSocketClosedInfo>();
   #readyState: ReadyState = CONNECTING;
@@ -88,7 +102,7 @@ export class WebSocketStream {
    */
   constructor(url: string | URL, options?: WebSocketStreamOptions) {
     if (arguments.length === 0) throw new TypeError("Failed to construct 'WebSocketStream': 1 argument required, but only 0 present.");
-    const config = (new.target as unknown as { [kConfig]?: Config })[kConfig] ?? defaultConfig;
+    const config = lookupByConstructor(configs, new.target) ?? defaultConfig;
     // Web IDL: `USVString url`, `optional WebSocketStreamOptions options = {}`.
     const urlString = toUSVString(url);
     const opts = toStreamOptions(options);
@@ -174,10 +188,6 @@ export class WebSocketStream {
     // 2. Let reason be closeInfo["reason"].
     // 3. Close the WebSocket with this, code, and reason.
     this.#closeTheWebSocket(code, info.reason);
-  }
-
-  get [Symbol.toStringTag](): string {
-    return 'WebSocketStream';
   }
 
   // ---- establishing -----------------------------------------------------------------
@@ -416,14 +426,15 @@ export class WebSocketStream {
   }
 }
 
-Object.defineProperty(WebSocketStream, kConfig, { value: defaultConfig });
 // Web IDL: a function's length is its number of required arguments.
 Object.defineProperty(WebSocketStream, 'length', { value: 1 });
 Object.defineProperty(WebSocketStream.prototype.close, 'length', { value: 0 });
+applyInterfaceShape(WebSocketStream, 'WebSocketStream');
 
 /**
- * Makes a `WebSocketStream` class that connects with `options.dialer`; it extends
- * {@link WebSocketStream}.
+ * Makes a `WebSocketStream` class that connects with `options.dialer`: an interface object
+ * of its own with the Web IDL shape, running the code of {@link WebSocketStream} (see
+ * `createWebSocketClass`).
  *
  * @example
  * ```ts
@@ -432,10 +443,7 @@ Object.defineProperty(WebSocketStream.prototype.close, 'length', { value: 0 });
  */
 export function createWebSocketStreamClass(options: WebSocketStreamClassOptions): typeof WebSocketStream {
   const config = resolveFacadeConfig(options);
-  const Bound = class WebSocketStream extends BaseWebSocketStream {};
-  Object.defineProperty(Bound, kConfig, { value: config });
-  Object.defineProperty(Bound, 'length', { value: 1 });
-  return Bound;
+  const Interface = copyInterface(WebSocketStream, null);
+  configs.set(Interface, config);
+  return Interface;
 }
-
-const BaseWebSocketStream = WebSocketStream;
