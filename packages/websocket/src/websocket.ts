@@ -86,6 +86,32 @@ function configOf(newTarget: unknown): Config {
   return lookupByConstructor(configs, newTarget) ?? defaultConfig;
 }
 
+/** How often bufferedAmount looks at a transport that has not reported its drain. */
+const TRANSMIT_POLL_MS = 10;
+// The host's timers as they were at load: fake timers in a test must not stop the count.
+const setTimer = globalThis.setTimeout.bind(globalThis);
+const clearTimer = globalThis.clearTimeout.bind(globalThis);
+
+/**
+ * Runs `callback` in a later macrotask: a `MessageChannel` message where the runtime has
+ * one (fake timers leave it alone, and the in-memory network's `flush()` waits for it),
+ * else a timer.
+ */
+function afterThisTask(callback: () => void): void {
+  const Channel = (globalThis as { MessageChannel?: typeof MessageChannel }).MessageChannel;
+  if (typeof Channel !== 'function') {
+    setTimer(callback, 0);
+    return;
+  }
+  const { port1, port2 } = new Channel();
+  port1.onmessage = () => {
+    port1.close();
+    port2.close();
+    callback();
+  };
+  port2.postMessage(null);
+}
+
 /** Reads kept outstanding on a connection's readable (see `#receive`). */
 const OUTSTANDING_READS = 64;
 
@@ -161,11 +187,15 @@ export class WebSocket extends EventTarget {
   /** The connection was closing when it was handed over: an unclean end means it failed. */
   #failedIfUnclean = false;
 
-  // bufferedAmount: bytes handed to the connection and maybe not transmitted yet; bytes
-  // waiting behind a Blob; bytes of send() calls made after closing started (never sent).
-  #handedBytes = 0;
-  #queuedBytes = 0;
-  #unsentBytes = 0;
+  // bufferedAmount: "the number of bytes of application data (UTF-8 text and binary data)
+  // that have been queued using send() but, as of the last time the event loop reached
+  // step 1, had not yet been transmitted to the network".
+  /** What the attribute returns: grows in send(), shrinks only in a task queued later. */
+  #bufferedAmount = 0;
+  /** Of those, the bytes handed to the connection that were not yet seen transmitted. */
+  #inFlight = 0;
+  /** A look at the transport's queue is queued, or waits for a drain or the poll timer. */
+  #watching = false;
   /** Sends (and a close) waiting behind a Blob being read; null when none is. */
   #sendQueue: QueuedSend[] | null = null;
 
@@ -228,16 +258,13 @@ export class WebSocket extends EventTarget {
   }
 
   /**
-   * Bytes of application data (UTF-8 text and binary data) queued using `send()` but not
-   * yet transmitted to the network. Once closing has started it only grows: data sent
-   * then is counted and never transmitted.
+   * Bytes of application data (UTF-8 text and binary data, before framing and compression)
+   * queued using `send()` but not yet transmitted to the network. It grows in `send()` and
+   * shrinks in a later task, once the transport's queue has emptied. Once closing has
+   * started it only grows: data sent then is counted and never transmitted.
    */
   get bufferedAmount(): number {
-    const conn = this.#connection;
-    if (conn === null) return this.#queuedBytes + this.#unsentBytes;
-    const transport = conn.bufferedAmount;
-    if (transport === 0) this.#handedBytes = 0;
-    return Math.min(this.#handedBytes, transport) + this.#queuedBytes + this.#unsentBytes;
+    return this.#bufferedAmount;
   }
 
   /** The extensions selected by the server, `''` until open and when none. */
@@ -343,21 +370,19 @@ export class WebSocket extends EventTarget {
     //    data [...] Any invocation of this method [...] that does not throw an exception
     //    must increase the bufferedAmount attribute by the number of bytes needed to express
     //    the argument as UTF-8 / by the size of the Blob / by the length of the buffer."
+    //    Application bytes: before framing and permessage-deflate.
+    this.#bufferedAmount += item.size;
     const conn = this.#connection;
-    if (this.#readyState !== OPEN || conn === null || conn.state !== 'open') {
-      this.#unsentBytes += item.size;
-      return;
-    }
+    // Closing has started: the data is never sent, and stays counted.
+    if (this.#readyState !== OPEN || conn === null || conn.state !== 'open') return;
     if (this.#sendQueue !== null) {
       // Behind a Blob being read: keep a copy, the caller may reuse its buffer.
       if (item.kind === 'binary') item = { kind: 'binary', data: new Uint8Array(item.data), size: item.size };
       this.#sendQueue.push(item);
-      this.#queuedBytes += item.size;
       return;
     }
     if (item.kind === 'blob') {
       this.#sendQueue = [item];
-      this.#queuedBytes += item.size;
       void track(this.#drainSendQueue(conn));
       return;
     }
@@ -583,9 +608,52 @@ export class WebSocket extends EventTarget {
       return;
     }
     if (item.kind === 'blob') return;
-    // The codec writes the frame at once; false means the closing handshake started.
-    if (conn.send(item.data)) this.#handedBytes += item.size;
-    else this.#unsentBytes += item.size;
+    // The codec writes the frame at once; false means the closing handshake started (the
+    // bytes then stay in bufferedAmount: they are never transmitted).
+    if (conn.send(item.data)) {
+      this.#inFlight += item.size;
+      this.#watchTransmission(conn);
+    }
+  }
+
+  /**
+   * Queues, after the current macrotask, a task that takes the transmitted bytes off
+   * bufferedAmount: never in the task that sent them, not even in its microtasks (the
+   * attribute reflects the state "as of the last time the event loop reached step 1").
+   */
+  #watchTransmission(conn: WebSocketConnection): void {
+    if (this.#watching) return;
+    this.#watching = true;
+    afterThisTask(() => queueTask(() => this.#checkTransmitted(conn)));
+  }
+
+  /**
+   * Once the transport's queue is empty, every byte handed to it was transmitted. Until
+   * then, looks again when the transport reports a drain, or after {@link TRANSMIT_POLL_MS}
+   * (a transport may empty its queue without reporting it). The sizes of the messages are
+   * what is counted, so a message compressed to a few bytes still counts whole.
+   */
+  #checkTransmitted(conn: WebSocketConnection): void {
+    this.#watching = false;
+    if (this.#inFlight === 0) return;
+    if (conn.bufferedAmount === 0) {
+      this.#bufferedAmount -= this.#inFlight;
+      this.#inFlight = 0;
+      return;
+    }
+    // Closed with bytes still queued: those were never transmitted.
+    if (conn.state === 'closed') return;
+    this.#watching = true;
+    let timer: ReturnType<typeof setTimeout> | undefined = undefined;
+    const again = (): void => {
+      if (conn.ondrain === again) conn.ondrain = null;
+      if (timer === undefined) return;
+      clearTimer(timer);
+      timer = undefined;
+      queueTask(() => this.#checkTransmitted(conn));
+    };
+    conn.ondrain = again;
+    timer = setTimer(again, TRANSMIT_POLL_MS);
   }
 
   /** Sends the queue in order, reading each Blob first. */
@@ -610,7 +678,6 @@ export class WebSocket extends EventTarget {
         if (this.#sendQueue !== queue) return;
       }
       queue.shift();
-      if (item.kind !== 'close') this.#queuedBytes -= item.size;
       this.#transmit(conn, item);
     }
   }
