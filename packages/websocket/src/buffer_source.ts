@@ -42,6 +42,59 @@ export function copyBufferSource(value: unknown): Uint8Array | null {
   return null;
 }
 
+const sharedByteLengthGetter =
+  typeof SharedArrayBuffer === 'function' ? Object.getOwnPropertyDescriptor(SharedArrayBuffer.prototype, 'byteLength')?.get : undefined;
+const resizableGetter = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, 'resizable')?.get;
+const growableGetter = typeof SharedArrayBuffer === 'function' ? Object.getOwnPropertyDescriptor(SharedArrayBuffer.prototype, 'growable')?.get : undefined;
+
+/** Whether a value is a `SharedArrayBuffer` (of any realm). */
+function isSharedArrayBuffer(value: unknown): boolean {
+  if (sharedByteLengthGetter === undefined || typeof value !== 'object' || value === null) return false;
+  try {
+    sharedByteLengthGetter.call(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether a buffer (ArrayBuffer or SharedArrayBuffer) can change length. */
+function isResizable(buffer: ArrayBufferLike): boolean {
+  const getter = isArrayBuffer(buffer) ? resizableGetter : growableGetter;
+  return getter !== undefined && getter.call(buffer) === true;
+}
+
+/**
+ * Web IDL's conversion of a value to `BufferSource` in a union with a string type, as
+ * `WebSocketStream`'s writer takes it: a copy of the bytes of an `ArrayBuffer` or of an
+ * `ArrayBufferView`'s window; `null` for anything else (the caller converts it to a
+ * string). Without [AllowShared] and [AllowResizable], a `SharedArrayBuffer`, a resizable
+ * `ArrayBuffer`, and a view on either throw a `TypeError` ("If IsSharedArrayBuffer(V) is
+ * true, then throw a TypeError", "If IsResizableArrayBuffer(V) is true, then throw a
+ * TypeError").
+ *
+ * @example
+ * ```ts
+ * toBufferSourceCopy(new Uint8Array([1, 2]));                              // Uint8Array [1, 2]
+ * toBufferSourceCopy(new Uint8Array(new ArrayBuffer(4, { maxByteLength: 8 }))); // throws TypeError
+ * toBufferSourceCopy('text');                                              // null
+ * ```
+ */
+export function toBufferSourceCopy(value: unknown): Uint8Array | null {
+  if (isSharedArrayBuffer(value)) throw new TypeError('A SharedArrayBuffer is not a BufferSource here');
+  if (isArrayBuffer(value)) {
+    if (isResizable(value)) throw new TypeError('A resizable ArrayBuffer is not a BufferSource here');
+    return new Uint8Array(value.slice(0));
+  }
+  if (ArrayBuffer.isView(value)) {
+    const buffer = value.buffer;
+    if (isSharedArrayBuffer(buffer)) throw new TypeError('A view on a SharedArrayBuffer is not a BufferSource here');
+    if (isResizable(buffer)) throw new TypeError('A view on a resizable ArrayBuffer is not a BufferSource here');
+    return new Uint8Array(new Uint8Array(buffer, value.byteOffset, value.byteLength));
+  }
+  return null;
+}
+
 /**
  * An `ArrayBuffer` holding exactly `bytes`: their own buffer when they span all of it,
  * else a copy (a message must not expose the bytes around it).

@@ -9,7 +9,7 @@
  * are buffered in the readable.
  * @module
  */
-import { copyBufferSource } from './buffer_source.ts';
+import { toBufferSourceCopy } from './buffer_source.ts';
 import { validateCloseCodeAndReason } from './close_validation.ts';
 import { handledDeferred } from './deferred.ts';
 import { validateProtocolList } from './protocol_list.ts';
@@ -225,7 +225,7 @@ export class NativeWebSocketStream {
         this.#writableController = controller;
       },
       write: async (chunk) => {
-        const data: string | Uint8Array = copyBufferSource(chunk) ?? toUSVString(chunk);
+        const data: string | Uint8Array = toBufferSourceCopy(chunk) ?? toUSVString(chunk);
         if (this.#closing || socket.readyState !== OPEN) return;
         socket.send(data);
         // Wait for sufficient buffer space: the native API only exposes bufferedAmount.
