@@ -31,13 +31,20 @@ interface Shape {
 function checkShape(iface: Ctor, shape: Shape): void {
   const proto = iface.prototype as object;
   // "The [[Prototype]] of the interface object is the interface object of the inherited interface."
-  expect(Object.getPrototypeOf(iface)).toBe(shape.parent ?? Function.prototype);
+  // (Identity is compared with ===: a test harness printing a prototype would read its getters.)
+  expect(Object.getPrototypeOf(iface) === (shape.parent ?? Function.prototype)).toBe(true);
   // "The [[Prototype]] of the interface prototype object is the inherited interface's prototype."
-  expect(Object.getPrototypeOf(proto)).toBe(shape.parent === null ? Object.prototype : shape.parent.prototype);
+  expect(Object.getPrototypeOf(proto) === (shape.parent === null ? Object.prototype : shape.parent.prototype)).toBe(true);
   expect(iface.name).toBe(shape.name);
   expect(Object.getOwnPropertyDescriptor(iface, 'length')).toEqual({ value: shape.length, writable: false, enumerable: false, configurable: true });
-  expect(Object.getOwnPropertyDescriptor(iface, 'prototype')).toEqual({ value: proto, writable: false, enumerable: false, configurable: false });
-  expect(Object.getOwnPropertyDescriptor(proto, 'constructor')).toEqual({ value: iface, writable: true, enumerable: false, configurable: true });
+  // (Descriptors holding objects are compared field by field: a deep comparison would read
+  // the prototype's own getters on the prototype itself.)
+  const protoProp = Object.getOwnPropertyDescriptor(iface, 'prototype')!;
+  expect(protoProp.value === proto).toBe(true);
+  expect([protoProp.writable, protoProp.enumerable, protoProp.configurable]).toEqual([false, false, false]);
+  const ctorProp = Object.getOwnPropertyDescriptor(proto, 'constructor')!;
+  expect(ctorProp.value === iface).toBe(true);
+  expect([ctorProp.writable, ctorProp.enumerable, ctorProp.configurable]).toEqual([true, false, true]);
   // "@@toStringTag": a data property, { [[Writable]]: false, [[Enumerable]]: false, [[Configurable]]: true }.
   expect(Object.getOwnPropertyDescriptor(proto, Symbol.toStringTag)).toEqual({ value: shape.name, writable: false, enumerable: false, configurable: true });
   for (const [name, writable] of shape.attributes) {
