@@ -218,7 +218,12 @@ describe('WebSocket and WebSocketStream on Bun: the web-platform-tests behaviour
   });
 
   test('bufferedAmount counts a 65,000-byte text compressed to a few bytes whole, and drops in a later task', async () => {
-    const s = await start({ perMessageDeflate: true, handler: (conn) => (conn.onmessage = (data) => conn.send(data)) });
+    const s = await start({
+      perMessageDeflate: true,
+      handler: (conn) => {
+        conn.onmessage = (data) => conn.send(data);
+      },
+    });
     const ws = new WsflowWebSocket(s.url);
     await opened(ws);
     expect(ws.extensions).toContain('permessage-deflate');

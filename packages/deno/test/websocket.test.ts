@@ -194,7 +194,12 @@ describe('WebSocket and WebSocketStream on Deno: the web-platform-tests behaviou
   });
 
   it('bufferedAmount counts a 65,000-byte text compressed to a few bytes whole, and drops in a later task', async () => {
-    const s = await start({ perMessageDeflate: true, handler: (conn) => (conn.onmessage = (data) => conn.send(data)) });
+    const s = await start({
+      perMessageDeflate: true,
+      handler: (conn) => {
+        conn.onmessage = (data) => conn.send(data);
+      },
+    });
     const ws = new WebSocket(s.url);
     await opened(ws);
     expect(ws.extensions).toContain('permessage-deflate');

@@ -10,7 +10,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function start(handler: (conn: WebSocketConnection) => void, options: Parameters<typeof serve>[0] = {}): Promise<WebSocketServer> {
+async function start(handler: NonNullable<Parameters<typeof serve>[0]>['handler'] & {}, options: Parameters<typeof serve>[0] = {}): Promise<WebSocketServer> {
   const server = await serve({ ...options, handler });
   cleanups.push(() => server.close());
   return server;
