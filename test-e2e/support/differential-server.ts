@@ -158,6 +158,16 @@ export async function startDifferentialServer(): Promise<DifferentialServer> {
     endpoint('/forbidden-origin', { allowedOrigins: ['https://elsewhere.example'] }),
     endpoint('/authorize-403', { authorize: () => ({ status: 403, body: 'not you' }) }),
     endpoint('/no-protocol', { handleProtocols: () => null }),
+    attach(server, {
+      ...common(observe),
+      path: '/credentials',
+      handler: (conn, request) => {
+        const log = observe(request);
+        log.push(`open, Authorization ${JSON.stringify(request.headers.authorization ?? null)}`);
+        watchClose(conn, log);
+        conn.close({ closeCode: 4002, reason: 'seen' });
+      },
+    }),
     endpoint('/binary-type', {}, (conn, data) => {
       if (data === 'next') {
         // The first answer is 1 byte (01), the second 2 bytes (02 02).
