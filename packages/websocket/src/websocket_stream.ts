@@ -93,6 +93,8 @@ export class WebSocketStream {
   #connReader: ReadableStreamDefaultReader<Message> | null = null;
   /** Chunks given to the writable that its sink has not taken yet (counted by the strategy). */
   #writesWaiting = 0;
+  /** The writable takes no more chunks (closed by the writer, or errored by a failed conversion). */
+  #writableSettled = false;
   /** Closing started while written chunks were still waiting: they are never sent. */
   #unsentAtClose = false;
   /** The writable's close algorithm waits on this for the closing handshake. */
@@ -309,7 +311,16 @@ export class WebSocketStream {
           // 5. Otherwise, let string be the result of converting chunk to an IDL USVString
           //    (if this throws, return a promise rejected with the exception); set data to
           //    the result of UTF-8 encoding string and opcode to a text frame opcode.
-          const data: SendData = toBufferSourceCopy(chunk) ?? toUSVString(chunk);
+          let data: SendData;
+          try {
+            data = toBufferSourceCopy(chunk) ?? toUSVString(chunk);
+          } catch (error) {
+            // The rejection errors the writable: the chunks behind this one are rejected
+            // with it, and were reported to their writers; they do not count as unsent.
+            this.#writableSettled = true;
+            this.#writesWaiting = 0;
+            throw error;
+          }
           // 6.1. Wait until there is sufficient buffer space in stream to send the message:
           //      the previous write resolved only once the transport's queue was below its
           //      high-water mark.
@@ -333,6 +344,7 @@ export class WebSocketStream {
         // once the closing handshake is done: resolved for a clean close, rejected with the
         // WebSocketError otherwise (see the closed steps).
         close: () => {
+          this.#writableSettled = true;
           const done = handledDeferred<void>();
           this.#writerClose = done;
           this.#closeTheWebSocket(null, '');
@@ -348,7 +360,8 @@ export class WebSocketStream {
         // written data is still waiting to be sent.
         highWaterMark: 1,
         size: () => {
-          this.#writesWaiting++;
+          // (Also called for a write the stream then refuses as closed or errored.)
+          if (!this.#writableSettled) this.#writesWaiting++;
           return 1;
         },
       },

@@ -360,6 +360,15 @@ describe('WebSocketStream: what a write accepts (Web IDL BufferSource, no [Allow
     expect(client.messages).toEqual([]);
   });
 
+  it('a refused write errors the writable, and a later close is still clean', async () => {
+    const { wss, info } = await open();
+    const writer = info.writable.getWriter();
+    expect(await rejection(writer.write(new Uint8Array(new SharedArrayBuffer(2))))).toBeInstanceOf(TypeError);
+    expect(await rejection(writer.write('after'))).toBeInstanceOf(TypeError);
+    wss.close({ closeCode: 1000, reason: '' });
+    expect(await wss.closed).toEqual({ closeCode: 1000, reason: '' });
+  });
+
   it('still takes a view on a fixed-length ArrayBuffer', async () => {
     const { server, client, info } = await open();
     await info.writable.getWriter().write(new Uint8Array([1, 2, 3]).subarray(1));
