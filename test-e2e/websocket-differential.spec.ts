@@ -322,6 +322,23 @@ test('(8) credentials in the URL: the facade sends them as Basic Authorization, 
   expect(r.serverNative).toEqual(['open, Authorization null', 'closed 4002 "seen" clean']);
 });
 
+test('(10) send() refuses a SharedArrayBuffer, a resizable ArrayBuffer and views on them with a TypeError', async ({ page }) => {
+  const r = await runScenario(page, 'send: shared and resizable buffers');
+  const refused = ['SharedArrayBuffer', 'view on a SharedArrayBuffer', 'resizable ArrayBuffer', 'view on a resizable ArrayBuffer'];
+  expect(summary(r.native)).toEqual([
+    ...refused.map((what) => `while connecting, send ${what} -> TypeError (readyState 0, bufferedAmount 0)`),
+    'while connecting, send fixed ArrayBuffer -> InvalidStateError (readyState 0, bufferedAmount 0)',
+    'open (readyState 1, bufferedAmount 0)',
+    ...refused.map((what) => `send ${what} -> TypeError (readyState 1, bufferedAmount 0)`),
+    'send fixed ArrayBuffer -> ok (readyState 1, bufferedAmount 2)',
+    'message Blob [0,0] (readyState 1, bufferedAmount 0)',
+    'close 1000 "done" clean (readyState 3, bufferedAmount 0)',
+  ]);
+  expectSameLogs(r);
+  expect(r.serverNative).toEqual(['open ""', 'received binary 2 [00 00]', 'closed 1000 "done" clean']);
+  expect(r.serverFacade).toEqual(r.serverNative);
+});
+
 test('(9) the Web IDL shape: the facade class a runtime exports is laid out as Chromium lays out its own', async ({ page }) => {
   await page.goto(`${server.origin}/`);
   await page.evaluate(`import('/differential.js')`);

@@ -172,6 +172,30 @@ export const scripts: Record<string, Script> = {
     },
   },
 
+  // (10) send() of buffers Web IDL refuses (no [AllowShared], no [AllowResizable]): a
+  // TypeError from the argument's conversion, before the state check, in every state.
+  // (The page is not cross-origin isolated: its SharedArrayBuffer comes from a shared
+  // WebAssembly.Memory.)
+  'send: shared and resizable buffers': {
+    path: '/client-close',
+    act(ws, mark) {
+      const shared = (): ArrayBufferLike => new WebAssembly.Memory({ shared: true, initial: 1, maximum: 1 }).buffer;
+      const resizable = (): ArrayBuffer => new (ArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => ArrayBuffer)(4, { maxByteLength: 8 });
+      const sends: Array<[string, () => void]> = [
+        ['SharedArrayBuffer', () => ws.send(shared() as ArrayBuffer)],
+        ['view on a SharedArrayBuffer', () => ws.send(new Uint8Array(shared()))],
+        ['resizable ArrayBuffer', () => ws.send(resizable())],
+        ['view on a resizable ArrayBuffer', () => ws.send(new Uint8Array(resizable()))],
+        ['fixed ArrayBuffer', () => ws.send(new ArrayBuffer(2))],
+      ];
+      for (const [what, send] of sends) mark(`while connecting, send ${what}`, { outcome: outcome(send) });
+      ws.addEventListener('open', () => {
+        for (const [what, send] of sends) mark(`send ${what}`, { outcome: outcome(send) });
+      });
+      ws.addEventListener('message', () => ws.close(1000, 'done'));
+    },
+  },
+
   // (6) Protocols offered, none selected by the server: the client must fail the connection.
   'no subprotocol selected': {
     path: '/no-protocol',

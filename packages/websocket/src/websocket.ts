@@ -10,7 +10,7 @@
 import { encodeUtf8, ProtocolError, type Message, type WebSocketConnection } from '@wsflow/codec';
 import { noteActivity, track } from './activity.ts';
 import { dialedParts, startDial, type DialedConnection } from './dialer.ts';
-import { exactArrayBuffer, isArrayBuffer } from './buffer_source.ts';
+import { bufferSourceBytes, exactArrayBuffer } from './buffer_source.ts';
 import { CloseEventImpl } from './close_event.ts';
 import { validateCloseCodeAndReason } from './close_validation.ts';
 import { EventHandlers } from './event_handler.ts';
@@ -119,12 +119,6 @@ const { CONNECTING, OPEN, CLOSING, CLOSED } = ReadyState;
 
 function isBlob(value: unknown): value is Blob {
   return typeof Blob === 'function' && value instanceof Blob;
-}
-
-/** The bytes of a view, or a `TypeError` for a view of a SharedArrayBuffer (no [AllowShared]). */
-function viewBytes(view: ArrayBufferView): Uint8Array {
-  if (!isArrayBuffer(view.buffer)) throw new TypeError('send() does not accept a view of a SharedArrayBuffer');
-  return new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
 }
 
 /** A send waiting behind a Blob being read, or a close waiting behind the sends. */
@@ -349,14 +343,13 @@ export class WebSocket extends EventTarget {
    */
   send(data: WebSocketSendData): void {
     if (arguments.length === 0) throw new TypeError("Failed to execute 'send' on 'WebSocket': 1 argument required, but only 0 present.");
-    // Web IDL: `(BufferSource or Blob or USVString) data`.
+    // Web IDL: `(BufferSource or Blob or USVString) data`. A SharedArrayBuffer, a resizable
+    // ArrayBuffer or a view on either is a TypeError (no [AllowShared], no [AllowResizable]).
     let item: QueuedSend;
+    let bytes: Uint8Array | null;
     if (isBlob(data)) item = { kind: 'blob', data, size: data.size };
-    else if (isArrayBuffer(data)) item = { kind: 'binary', data: new Uint8Array(data), size: data.byteLength };
-    else if (ArrayBuffer.isView(data)) {
-      const bytes = viewBytes(data);
-      item = { kind: 'binary', data: bytes, size: bytes.byteLength };
-    } else {
+    else if ((bytes = bufferSourceBytes(data)) !== null) item = { kind: 'binary', data: bytes, size: bytes.byteLength };
+    else {
       const text = toUSVString(data);
       item = { kind: 'text', data: text, size: encodeUtf8(text).length };
     }

@@ -363,7 +363,7 @@ describe('WebSocketStream: what a write accepts (Web IDL BufferSource, no [Allow
   it('a refused write errors the writable, and a later close is still clean', async () => {
     const { wss, info } = await open();
     const writer = info.writable.getWriter();
-    expect(await rejection(writer.write(new Uint8Array(new SharedArrayBuffer(2))))).toBeInstanceOf(TypeError);
+    expect(await rejection(writer.write(new Uint8Array(new SharedArrayBuffer(2)) as unknown as BufferSource))).toBeInstanceOf(TypeError);
     expect(await rejection(writer.write('after'))).toBeInstanceOf(TypeError);
     wss.close({ closeCode: 1000, reason: '' });
     expect(await wss.closed).toEqual({ closeCode: 1000, reason: '' });
