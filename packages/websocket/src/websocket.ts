@@ -186,10 +186,14 @@ export class WebSocket extends EventTarget {
   // step 1, had not yet been transmitted to the network".
   /** What the attribute returns: grows in send(), shrinks only in a task queued later. */
   #bufferedAmount = 0;
-  /** Of those, the bytes handed to the connection that were not yet seen transmitted. */
+  /** Of those, the bytes handed to the connection and not yet taken off. */
   #inFlight = 0;
-  /** A look at the transport's queue is queued, or waits for a drain or the poll timer. */
-  #watching = false;
+  /** Of those, the bytes seen transmitted (the transport's queue was empty after them). */
+  #seenSent = 0;
+  /** A task that takes the seen bytes off is coming (after the current macrotask). */
+  #applyQueued = false;
+  /** The poll timer, while bytes handed over are not seen transmitted. */
+  #pollTimer: ReturnType<typeof setTimeout> | undefined = undefined;
   /** Sends (and a close) waiting behind a Blob being read; null when none is. */
   #sendQueue: QueuedSend[] | null = null;
 
@@ -610,43 +614,69 @@ export class WebSocket extends EventTarget {
   }
 
   /**
-   * Queues, after the current macrotask, a task that takes the transmitted bytes off
-   * bufferedAmount: never in the task that sent them, not even in its microtasks (the
-   * attribute reflects the state "as of the last time the event loop reached step 1").
+   * Watches the transport for the bytes just handed over. Seeing them transmitted and
+   * taking them off bufferedAmount are two things: the transport's queue is looked at
+   * whenever it reports a drain (which may be in a microtask of the very task that sent),
+   * and what was seen is taken off in a task queued after the current macrotask, never in
+   * the task that sent (the attribute reflects the state "as of the last time the event
+   * loop reached step 1").
    */
   #watchTransmission(conn: WebSocketConnection): void {
-    if (this.#watching) return;
-    this.#watching = true;
-    afterThisTask(() => queueTask(() => this.#checkTransmitted(conn)));
+    conn.ondrain = () => this.#observeTransmission(conn);
+    this.#queueApply(conn);
   }
 
   /**
-   * Once the transport's queue is empty, every byte handed to it was transmitted. Until
-   * then, looks again when the transport reports a drain, or after {@link TRANSMIT_POLL_MS}
-   * (a transport may empty its queue without reporting it). The sizes of the messages are
-   * what is counted, so a message compressed to a few bytes still counts whole.
+   * Once the transport's queue is empty, every byte handed to it so far was transmitted:
+   * what send() counted for them may go. (A Close queued later by the codec does not undo
+   * that, which is why this is noted when seen rather than looked up later.)
    */
-  #checkTransmitted(conn: WebSocketConnection): void {
-    this.#watching = false;
-    if (this.#inFlight === 0) return;
-    if (conn.bufferedAmount === 0) {
-      this.#bufferedAmount -= this.#inFlight;
-      this.#inFlight = 0;
+  #observeTransmission(conn: WebSocketConnection): void {
+    if (this.#inFlight > this.#seenSent && conn.bufferedAmount === 0) {
+      this.#seenSent = this.#inFlight;
+      this.#queueApply(conn);
+    }
+  }
+
+  #queueApply(conn: WebSocketConnection): void {
+    if (this.#applyQueued) return;
+    this.#applyQueued = true;
+    afterThisTask(() => queueTask(() => this.#applyTransmission(conn)));
+  }
+
+  /**
+   * The task that takes the transmitted bytes off. Bytes not seen transmitted yet are
+   * looked at again on the transport's next drain, or after {@link TRANSMIT_POLL_MS} (a
+   * transport may empty its queue without reporting it: Node's reports only past its
+   * high-water mark). The sizes of the messages are what is counted, so a message
+   * compressed to a few bytes still counts whole.
+   */
+  #applyTransmission(conn: WebSocketConnection): void {
+    this.#applyQueued = false;
+    this.#observeTransmission(conn);
+    this.#bufferedAmount -= this.#seenSent;
+    this.#inFlight -= this.#seenSent;
+    this.#seenSent = 0;
+    if (this.#pollTimer !== undefined) {
+      clearTimer(this.#pollTimer);
+      this.#pollTimer = undefined;
+    }
+    if (this.#inFlight === 0) {
+      if (conn.ondrain !== null) conn.ondrain = null;
       return;
     }
+    this.#pollTransmission(conn);
+  }
+
+  /** Looks at the transport every {@link TRANSMIT_POLL_MS} until the bytes are seen transmitted. */
+  #pollTransmission(conn: WebSocketConnection): void {
     // Closed with bytes still queued: those were never transmitted.
     if (conn.state === 'closed') return;
-    this.#watching = true;
-    let timer: ReturnType<typeof setTimeout> | undefined = undefined;
-    const again = (): void => {
-      if (conn.ondrain === again) conn.ondrain = null;
-      if (timer === undefined) return;
-      clearTimer(timer);
-      timer = undefined;
-      queueTask(() => this.#checkTransmitted(conn));
-    };
-    conn.ondrain = again;
-    timer = setTimer(again, TRANSMIT_POLL_MS);
+    this.#pollTimer = setTimer(() => {
+      this.#pollTimer = undefined;
+      this.#observeTransmission(conn);
+      if (!this.#applyQueued) this.#pollTransmission(conn);
+    }, TRANSMIT_POLL_MS);
   }
 
   /** Sends the queue in order, reading each Blob first. */

@@ -101,9 +101,28 @@ describe('WebSocket: bufferedAmount counts application bytes and shrinks in a la
     ws.send(new Uint8Array(40));
     await laterTask();
     expect(ws.bufferedAmount).toBe(40);
+    // Still queued over several looks.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(ws.bufferedAmount).toBe(40);
     transport.queued = 0;
     // Bounded wait for the periodic look (every few milliseconds); no timing is asserted.
     for (let i = 0; i < 200 && ws.bufferedAmount !== 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(ws.bufferedAmount).toBe(0);
+  });
+
+  it('takes off what was seen sent even if the transport is busy again when the task runs', async () => {
+    // The peer's answer can arrive before the task that takes the bytes off, and make the
+    // codec queue a reply (a Pong, a Close): that must not keep the sent bytes counted.
+    const { WS, transport, conn } = controlled();
+    const ws = new WS('ws://buffered-busy.test/');
+    await nextEvent(ws, 'open');
+    transport.queued = 500;
+    ws.send('abcd');
+    transport.queued = 0;
+    conn().drain(); // the transport wrote everything, within the task that sent
+    transport.queued = 6; // then something else was queued (a control frame)
+    expect(ws.bufferedAmount).toBe(4);
+    await laterTask();
     expect(ws.bufferedAmount).toBe(0);
   });
 
