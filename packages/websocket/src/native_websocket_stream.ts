@@ -97,7 +97,9 @@ export class NativeWebSocketStream {
    * (they share this implementation), so `x instanceof NativeWebSocketStream` answers "is it a wsflow NativeWebSocketStream"
    * whatever runtime made it. Those classes themselves answer by their prototype only.
    */
-  static [Symbol.hasInstance](value: unknown): boolean {
+  static [Symbol.hasInstance](this: unknown, value: unknown): boolean {
+    // A subclass inherits this method: it answers as any class does, by its prototype.
+    if (this !== NativeWebSocketStream) return Function.prototype[Symbol.hasInstance].call(this, value);
     return typeof value === 'object' && value !== null && #url in value;
   }
 

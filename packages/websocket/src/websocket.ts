@@ -161,7 +161,9 @@ export class WebSocket extends EventTarget {
    * (they share this implementation), so `x instanceof WebSocket` answers "is it a wsflow WebSocket"
    * whatever runtime made it. Those classes themselves answer by their prototype only.
    */
-  static override [Symbol.hasInstance](value: unknown): boolean {
+  static override [Symbol.hasInstance](this: unknown, value: unknown): boolean {
+    // A subclass inherits this method: it answers as any class does, by its prototype.
+    if (this !== WebSocket) return Function.prototype[Symbol.hasInstance].call(this, value);
     return typeof value === 'object' && value !== null && #url in value;
   }
 

@@ -73,7 +73,9 @@ export class WebSocketStream {
    * (they share this implementation), so `x instanceof WebSocketStream` answers "is it a wsflow WebSocketStream"
    * whatever runtime made it. Those classes themselves answer by their prototype only.
    */
-  static [Symbol.hasInstance](value: unknown): boolean {
+  static [Symbol.hasInstance](this: unknown, value: unknown): boolean {
+    // A subclass inherits this method: it answers as any class does, by its prototype.
+    if (this !== WebSocketStream) return Function.prototype[Symbol.hasInstance].call(this, value);
     return typeof value === 'object' && value !== null && #url in value;
   }
 

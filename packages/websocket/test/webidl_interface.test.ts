@@ -145,6 +145,20 @@ describe('Web IDL shape: WebSocket', () => {
     ws.close();
   });
 
+  it("the package's WebSocket answers instanceof for every facade WebSocket, a subclass of it only for its own", () => {
+    const WS = createWebSocketClass({ dialer: defaultNetwork.dialer });
+    class Sub extends WebSocket {}
+    const made = new WS('ws://idl-instanceof.test/');
+    const sub = new Sub('ws://idl-instanceof.test/');
+    expect(made instanceof WebSocket).toBe(true);
+    expect(sub instanceof WebSocket).toBe(true);
+    expect(sub instanceof Sub).toBe(true);
+    expect(made instanceof Sub).toBe(false);
+    expect({} instanceof WebSocket).toBe(false);
+    made.close();
+    sub.close();
+  });
+
   it('the interface object cannot be called without new', () => {
     const WS = createWebSocketClass({ dialer: defaultNetwork.dialer });
     expect(() => (WS as unknown as (url: string) => unknown)('ws://x.test/')).toThrow(TypeError);
