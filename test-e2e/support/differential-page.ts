@@ -8,7 +8,7 @@
  *
  * Installed as `globalThis.differential`.
  */
-import { createWebSocketClass } from '../../packages/websocket/src/index.ts';
+import { createWebSocketClass, createWebSocketStreamClass, WebSocketError as FacadeWebSocketError } from '../../packages/websocket/src/index.ts';
 import { relayDialer } from './relay-duplex.ts';
 
 /** What a message's `data` was, as plain data. */
@@ -48,6 +48,8 @@ interface Script {
   /** The server path (one per scenario; see differential-server.ts). */
   path: string;
   protocols?: string[];
+  /** User info to put in the URL (`user:password`, percent-encoded as a URL holds it). */
+  userinfo?: string;
   /**
    * Whether, at the `received`-th message event (1-based), data sent earlier may still be
    * on its way out: bufferedAmount is then a timing-dependent value and not logged.
@@ -160,6 +162,40 @@ export const scripts: Record<string, Script> = {
     },
   },
 
+  // (8) Credentials in the URL: Fetch sends them as Basic Authorization (the server logs
+  // the field), then the server closes.
+  'credentials in the URL': {
+    path: '/credentials',
+    userinfo: 'us%C3%A9r:p%40ss',
+    act(ws, mark) {
+      mark('after constructor');
+    },
+  },
+
+  // (10) send() of buffers Web IDL refuses (no [AllowShared], no [AllowResizable]): a
+  // TypeError from the argument's conversion, before the state check, in every state.
+  // (The page is not cross-origin isolated: its SharedArrayBuffer comes from a shared
+  // WebAssembly.Memory.)
+  'send: shared and resizable buffers': {
+    path: '/client-close',
+    act(ws, mark) {
+      const shared = (): ArrayBufferLike => new WebAssembly.Memory({ shared: true, initial: 1, maximum: 1 }).buffer;
+      const resizable = (): ArrayBuffer => new (ArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => ArrayBuffer)(4, { maxByteLength: 8 });
+      const sends: Array<[string, () => void]> = [
+        ['SharedArrayBuffer', () => ws.send(shared() as ArrayBuffer)],
+        ['view on a SharedArrayBuffer', () => ws.send(new Uint8Array(shared()))],
+        ['resizable ArrayBuffer', () => ws.send(resizable())],
+        ['view on a resizable ArrayBuffer', () => ws.send(new Uint8Array(resizable()))],
+        ['fixed ArrayBuffer', () => ws.send(new ArrayBuffer(2))],
+      ];
+      for (const [what, send] of sends) mark(`while connecting, send ${what}`, { outcome: outcome(send) });
+      ws.addEventListener('open', () => {
+        for (const [what, send] of sends) mark(`send ${what}`, { outcome: outcome(send) });
+      });
+      ws.addEventListener('message', () => ws.close(1000, 'done'));
+    },
+  },
+
   // (6) Protocols offered, none selected by the server: the client must fail the connection.
   'no subprotocol selected': {
     path: '/no-protocol',
@@ -269,14 +305,77 @@ export async function run(name: string, base: string, runId: string, timeoutMs =
   const script = scripts[name];
   if (script === undefined) throw new Error(`no scenario ${name}`);
   const Facade = createWebSocketClass({ dialer: relayDialer(`${base}/relay`) }) as unknown as Ctor;
-  const url = (who: string) => `${base}${script.path}?run=${encodeURIComponent(`${runId}-${who}`)}`;
+  const withUserinfo = script.userinfo === undefined ? base : base.replace('://', `://${script.userinfo}@`);
+  const url = (who: string) => `${withUserinfo}${script.path}?run=${encodeURIComponent(`${runId}-${who}`)}`;
   const native = await runScript(WebSocket as unknown as Ctor, url('native'), script, timeoutMs);
   const facade = await runScript(Facade, url('facade'), script, timeoutMs);
   return { native, facade };
 }
 
+/** What Web IDL decides about a class's JavaScript shape, in a form to compare. */
+export interface InterfaceShape {
+  name: string;
+  length: number;
+  /** The names of the interface objects its prototype and its own [[Prototype]] are of ('Object', 'Function' at the root). */
+  parents: [prototypeOf: string, constructorOf: string];
+  /** Each own property of the prototype: how it is defined. */
+  members: Record<string, string>;
+  /** Each own property of the interface object but `length`, `name`, `prototype`. */
+  statics: Record<string, string>;
+}
+
+function describeProperty(d: PropertyDescriptor): string {
+  const flags = `${d.enumerable ? 'E' : '-'}${d.configurable ? 'C' : '-'}`;
+  if (d.get !== undefined || d.set !== undefined) return `accessor ${flags} get${d.set === undefined ? '' : '+set'}`;
+  const writable = d.writable ? 'W' : '-';
+  if (typeof d.value === 'function') return `method ${flags}${writable} length ${(d.value as (...a: unknown[]) => unknown).length}`;
+  return `data ${flags}${writable} ${typeof d.value === 'object' || typeof d.value === 'function' ? typeof d.value : JSON.stringify(d.value)}`;
+}
+
+function shapeOf(iface: abstract new (...args: never[]) => object): InterfaceShape {
+  const proto = iface.prototype as object;
+  const nameOf = (o: object | null): string => (o === null ? 'null' : ((o as { constructor?: { name?: string } }).constructor?.name ?? '?'));
+  const members: Record<string, string> = {};
+  for (const key of Reflect.ownKeys(proto)) {
+    if (key === 'constructor') continue;
+    members[String(key)] = describeProperty(Object.getOwnPropertyDescriptor(proto, key)!);
+  }
+  const statics: Record<string, string> = {};
+  for (const key of Reflect.ownKeys(iface)) {
+    if (key === 'length' || key === 'name' || key === 'prototype') continue;
+    statics[String(key)] = describeProperty(Object.getOwnPropertyDescriptor(iface, key)!);
+  }
+  const ctorParent = Object.getPrototypeOf(iface) as { name?: string };
+  return {
+    name: iface.name,
+    length: iface.length,
+    parents: [nameOf(Object.getPrototypeOf(proto) as object | null), ctorParent === Function.prototype ? 'Function' : (ctorParent.name ?? '?')],
+    members,
+    statics,
+  };
+}
+
+/**
+ * The Web IDL shapes of Chromium's own `WebSocket`, `WebSocketStream` and `WebSocketError`
+ * (those it has) and of the facade's, made as a runtime shim makes them.
+ */
+export function shapes(): Record<string, { native: InterfaceShape; facade: InterfaceShape }> {
+  const dialer = relayDialer('ws://127.0.0.1:1/relay');
+  const g = globalThis as Record<string, unknown>;
+  const out: Record<string, { native: InterfaceShape; facade: InterfaceShape }> = {
+    WebSocket: { native: shapeOf(WebSocket), facade: shapeOf(createWebSocketClass({ dialer })) },
+  };
+  if (typeof g.WebSocketStream === 'function') {
+    out.WebSocketStream = { native: shapeOf(g.WebSocketStream as new () => object), facade: shapeOf(createWebSocketStreamClass({ dialer })) };
+  }
+  if (typeof g.WebSocketError === 'function') {
+    out.WebSocketError = { native: shapeOf(g.WebSocketError as new () => object), facade: shapeOf(FacadeWebSocketError) };
+  }
+  return out;
+}
+
 declare global {
   // eslint-disable-next-line no-var
-  var differential: { run: typeof run; names: string[] };
+  var differential: { run: typeof run; shapes: typeof shapes; names: string[] };
 }
-globalThis.differential = { run, names: Object.keys(scripts) };
+globalThis.differential = { run, shapes, names: Object.keys(scripts) };

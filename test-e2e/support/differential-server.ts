@@ -31,6 +31,9 @@ import { attach, type AttachedEndpoint } from '../../packages/node/src/attach.ts
 import type { EndpointOptions } from '../../packages/node/src/endpoint.ts';
 import { createByteRelay } from './byte-relay.ts';
 
+/** How long the endpoints that answer a message wait before answering (see /server-close). */
+const ANSWER_DELAY_MS = 50;
+
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 const PAGE = '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><title>wsflow differential e2e</title><p>wsflow differential e2e</p>';
 
@@ -150,14 +153,30 @@ export async function startDifferentialServer(): Promise<DifferentialServer> {
   const asked = new WeakMap<WebSocketConnection, number>();
   const endpoints = [
     endpoint('/echo', { handleProtocols: (offered) => (offered.includes('chat') ? 'chat' : null) }, (conn, data) => void conn.send(data)),
+    // The answers of /server-close and of the invalid-UTF-8 endpoint wait a little: the
+    // message then arrives well after what the client sent was transmitted, so both
+    // clients' bufferedAmount at the message event has had its later task to drop (a
+    // facade task and a network task racing would make it timing-dependent).
     endpoint('/server-close', {}, (conn) => {
-      conn.send('closing');
-      conn.close({ closeCode: 4001, reason: 'server bye' });
+      setTimeout(() => {
+        conn.send('closing');
+        conn.close({ closeCode: 4001, reason: 'server bye' });
+      }, ANSWER_DELAY_MS);
     }),
     endpoint('/client-close', {}, (conn, data) => void conn.send(data)),
     endpoint('/forbidden-origin', { allowedOrigins: ['https://elsewhere.example'] }),
     endpoint('/authorize-403', { authorize: () => ({ status: 403, body: 'not you' }) }),
     endpoint('/no-protocol', { handleProtocols: () => null }),
+    attach(server, {
+      ...common(observe),
+      path: '/credentials',
+      handler: (conn, request) => {
+        const log = observe(request);
+        log.push(`open, Authorization ${JSON.stringify(request.headers.authorization ?? null)}`);
+        watchClose(conn, log);
+        conn.close({ closeCode: 4002, reason: 'seen' });
+      },
+    }),
     endpoint('/binary-type', {}, (conn, data) => {
       if (data === 'next') {
         // The first answer is 1 byte (01), the second 2 bytes (02 02).
@@ -200,8 +219,10 @@ export async function startDifferentialServer(): Promise<DifferentialServer> {
           if (opcode === Opcode.Text) {
             log.push(`received text ${JSON.stringify(new TextDecoder().decode(payload))}`);
             if (!early) {
-              socket.write(frames);
-              log.push('sent "ok" and invalid UTF-8');
+              setTimeout(() => {
+                socket.write(frames);
+                log.push('sent "ok" and invalid UTF-8');
+              }, ANSWER_DELAY_MS);
             }
           } else if (opcode === Opcode.Close) {
             const { code, reason } = parseClosePayload(payload);

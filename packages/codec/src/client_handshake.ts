@@ -16,6 +16,7 @@ import {
 } from './header_grammar.ts';
 import { type HeaderFieldsInit, type HeaderLookup, headerFieldEntries, serializeRequestHead } from './http_head.ts';
 import { WEBSOCKET_VERSION } from './server_handshake.ts';
+import { basicCredentials } from './basic_credentials.ts';
 
 /** Options of {@link buildClientRequest}. */
 export interface ClientRequestOptions {
@@ -120,7 +121,8 @@ export function parseWebSocketUrl(url: string | URL): URL {
  * Builds the client's upgrade request (RFC 6455 §4.1): `GET <path+query> HTTP/1.1`, `Host`
  * (port omitted when default), `Upgrade: websocket`, `Connection: Upgrade`,
  * `Sec-WebSocket-Key`, `Sec-WebSocket-Version: 13`, then `Origin`, `Sec-WebSocket-Protocol`,
- * `Sec-WebSocket-Extensions` when given, then the extra fields. Pass the result to
+ * `Sec-WebSocket-Extensions` when given, `Authorization: Basic …` when the URL has user info
+ * and no extra field is `Authorization`, then the extra fields. Pass the result to
  * {@link validateServerResponse} with the response.
  *
  * @throws {SyntaxError} for a URL {@link parseWebSocketUrl} refuses.
@@ -161,10 +163,12 @@ export function buildClientRequest(options: ClientRequestOptions): ClientRequest
   let host = url.host;
   const extra: Array<[string, string]> = [];
   let hostOverrides = 0;
+  let authorizationGiven = false;
   for (const [name, value] of headerFieldEntries(options.headers)) {
     const lower = name.toLowerCase();
     if (HANDSHAKE_REQUEST_FIELDS.has(lower)) throw new TypeError(`Header "${name}" is set by the handshake itself`);
     if (lower === 'origin' && options.origin !== undefined) throw new TypeError('Origin is given both as an option and a header');
+    if (lower === 'authorization') authorizationGiven = true;
     if (lower === 'host') {
       if (++hostOverrides > 1) throw new TypeError('Host is given twice');
       host = value;
@@ -183,6 +187,10 @@ export function buildClientRequest(options: ClientRequestOptions): ClientRequest
   if (options.origin !== undefined) fields.push(['Origin', options.origin]);
   if (protocols.length > 0) fields.push(['Sec-WebSocket-Protocol', protocols.join(', ')]);
   if (extensions.length > 0) fields.push(['Sec-WebSocket-Extensions', serializeExtensionHeader(extensions)]);
+  // Fetch ("HTTP-network-or-cache fetch"): a URL with credentials (`ws://user:pass@host/`)
+  // sends them as Basic `Authorization`, unless the request already has that field.
+  const credentials = authorizationGiven ? undefined : basicCredentials(url);
+  if (credentials !== undefined) fields.push(['Authorization', credentials]);
 
   // RFC 6455 §4.1 item 2 (/resource name/, §3): path, then "?" and query when present.
   const request = serializeRequestHead({ method: 'GET', target: url.pathname + url.search, headers: [...fields, ...extra] });

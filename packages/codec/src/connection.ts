@@ -331,6 +331,12 @@ export class WebSocketConnection {
   /** Called once, when the connection is closed. */
   onclose: ((info: CloseInfo) => void) | null = null;
   /**
+   * Called when the transport reports that its queue drained (see {@link drain}): a
+   * moment to look at `bufferedAmount` again. A transport may also empty its queue
+   * without reporting it (Node reports only after a write past its high-water mark).
+   */
+  ondrain: (() => void) | null = null;
+  /**
    * Called when the peer's Close frame arrives, before the transport is closed (the
    * WHATWG CLOSING state begins then). `closeCode` is 1005 when it carried none.
    */
@@ -441,6 +447,7 @@ export class WebSocketConnection {
   /** The transport's queue drained: writers waiting on backpressure may go on. */
   drain(): void {
     this.#wakeWriters();
+    this.ondrain?.();
   }
 
   // ---- the user's side ---------------------------------------------------------------

@@ -57,6 +57,7 @@ export type {
   UpgradeRequest,
 } from './server_handshake.ts';
 export { buildClientRequest, parseWebSocketUrl, validateServerResponse } from './client_handshake.ts';
+export { basicCredentials, percentDecode } from './basic_credentials.ts';
 export type { ClientHandshakeResult, ClientRequest, ClientRequestOptions, ExpectedUpgrade, UpgradeResponse } from './client_handshake.ts';
 export {
   ConnectionClosedError,

@@ -7,7 +7,7 @@
  */
 import type { ResponseHead } from './http_head.ts';
 import { serializeRequestHead } from './http_head.ts';
-import { encodeUtf8 } from './utf8.ts';
+import { basicCredentials } from './basic_credentials.ts';
 
 /**
  * An HTTP proxy answered `CONNECT` with something other than 2xx (407: it wants
@@ -93,11 +93,7 @@ export function proxyEndpoint(proxy: URL): ProxyEndpoint {
  * ```
  */
 export function proxyAuthorization(proxy: URL): string | undefined {
-  if (proxy.username === '' && proxy.password === '') return undefined;
-  const bytes = encodeUtf8(`${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`);
-  let binary = '';
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return `Basic ${btoa(binary)}`;
+  return basicCredentials(proxy);
 }
 
 /** A CONNECT request to write to a proxy. */

@@ -5,6 +5,7 @@
  * @module
  */
 import { lazyGlobalClass } from './lazy_global_class.ts';
+import { applyInterfaceShape } from './webidl_interface.ts';
 import { toUSVString } from './webidl.ts';
 
 /** Init dictionary of {@link CloseEvent} (WebSockets Standard `CloseEventInit`). */
@@ -58,10 +59,10 @@ export class CloseEventPolyfill extends Event implements CloseEventLike {
     return this.#reason;
   }
 
-  get [Symbol.toStringTag](): string {
-    return 'CloseEvent';
-  }
 }
+
+// Web IDL: attributes are enumerable accessors of the prototype; the class string is a data property.
+applyInterfaceShape(CloseEventPolyfill, 'CloseEvent');
 
 /** The runtime's `CloseEvent`, or {@link CloseEventPolyfill}, looked up on first use (see lazy_global_class.ts). */
 export const CloseEventImpl: CloseEventConstructor = lazyGlobalClass('CloseEvent', CloseEventPolyfill);

@@ -5,6 +5,7 @@
  * @module
  */
 import { lazyGlobalClass } from './lazy_global_class.ts';
+import { applyInterfaceShape } from './webidl_interface.ts';
 
 /** The fields a WebSocket message event carries. */
 export interface MessageEventFields extends EventInit {
@@ -58,17 +59,19 @@ export class MessageEventPolyfill extends Event implements MessageEventLike {
   }
 
   get source(): null {
+    void this.#data; // the brand check: a TypeError on another object
     return null;
   }
 
   get ports(): readonly unknown[] {
+    void this.#data; // the brand check: a TypeError on another object
     return Object.freeze([]);
   }
 
-  get [Symbol.toStringTag](): string {
-    return 'MessageEvent';
-  }
 }
+
+// Web IDL: attributes are enumerable accessors of the prototype; the class string is a data property.
+applyInterfaceShape(MessageEventPolyfill, 'MessageEvent');
 
 /** The runtime's `MessageEvent`, or {@link MessageEventPolyfill}, looked up on first use (see lazy_global_class.ts). */
 export const MessageEventImpl: MessageEventConstructor = lazyGlobalClass('MessageEvent', MessageEventPolyfill);

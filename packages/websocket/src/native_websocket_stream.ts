@@ -9,11 +9,12 @@
  * are buffered in the readable.
  * @module
  */
-import { copyBufferSource } from './buffer_source.ts';
+import { toBufferSourceCopy } from './buffer_source.ts';
 import { validateCloseCodeAndReason } from './close_validation.ts';
 import { handledDeferred } from './deferred.ts';
 import { validateProtocolList } from './protocol_list.ts';
 import { toUSVString } from './webidl.ts';
+import { applyInterfaceShape, copyInterface, lookupByConstructor } from './webidl_interface.ts';
 import {
   toCloseInfo,
   toStreamOptions,
@@ -58,7 +59,8 @@ interface Config {
   drainPollInterval: number;
 }
 
-const kConfig = Symbol('wsflow.nativewebsocketstream.config');
+/** The hidden configuration of each class made by {@link createNativeWebSocketStreamClass}. */
+const configs = new WeakMap<object, Config>();
 const OPEN = 1;
 
 function resolveConfig(options: NativeWebSocketStreamOptions): Config {
@@ -86,7 +88,21 @@ function resolveConfig(options: NativeWebSocketStreamOptions): Config {
  * ```
  */
 export class NativeWebSocketStream {
+  /** `"WebSocketStream"`: the class string (a data property of the prototype, as Web IDL defines it). */
+  declare readonly [Symbol.toStringTag]: string;
   readonly #url: URL;
+
+  /**
+   * True for an instance of this class or of any class made from it by {@link createNativeWebSocketStreamClass}
+   * (they share this implementation), so `x instanceof NativeWebSocketStream` answers "is it a wsflow NativeWebSocketStream"
+   * whatever runtime made it. Those classes themselves answer by their prototype only.
+   */
+  static [Symbol.hasInstance](this: unknown, value: unknown): boolean {
+    // A subclass inherits this method: it answers as any class does, by its prototype.
+    if (this !== NativeWebSocketStream) return Function.prototype[Symbol.hasInstance].call(this, value);
+    return typeof value === 'object' && value !== null && #url in value;
+  }
+
   readonly #opened = handledDeferred<WebSocketOpenInfo>();
   readonly #closed = handledDeferred<WebSocketClosedInfo>();
   readonly #socket: NativeWebSocketLike | null = null;
@@ -104,7 +120,7 @@ export class NativeWebSocketStream {
    */
   constructor(url: string | URL, options?: WebSocketStreamOptions) {
     if (arguments.length === 0) throw new TypeError("Failed to construct 'WebSocketStream': 1 argument required, but only 0 present.");
-    const config = (new.target as unknown as { [kConfig]?: Config })[kConfig] ?? defaultConfig;
+    const config = lookupByConstructor(configs, new.target) ?? defaultConfig;
     const urlString = toUSVString(url);
     const opts = toStreamOptions(options);
     // 1-2. Get a URL record given url and the API base URL; failure is a SyntaxError.
@@ -172,10 +188,6 @@ export class NativeWebSocketStream {
     this.#closeTheWebSocket(info.closeCode ?? null, info.reason);
   }
 
-  get [Symbol.toStringTag](): string {
-    return 'WebSocketStream';
-  }
-
   #closeTheWebSocket(code: number | null, reason: string): void {
     validateCloseCodeAndReason(code, reason);
     const socket = this.#socket;
@@ -215,7 +227,7 @@ export class NativeWebSocketStream {
         this.#writableController = controller;
       },
       write: async (chunk) => {
-        const data: string | Uint8Array = copyBufferSource(chunk) ?? toUSVString(chunk);
+        const data: string | Uint8Array = toBufferSourceCopy(chunk) ?? toUSVString(chunk);
         if (this.#closing || socket.readyState !== OPEN) return;
         socket.send(data);
         // Wait for sufficient buffer space: the native API only exposes bufferedAmount.
@@ -265,10 +277,10 @@ export class NativeWebSocketStream {
 }
 
 const defaultConfig: Config = resolveConfig({});
-Object.defineProperty(NativeWebSocketStream, kConfig, { value: defaultConfig });
 // Web IDL: a function's length is its number of required arguments.
 Object.defineProperty(NativeWebSocketStream, 'length', { value: 1 });
 Object.defineProperty(NativeWebSocketStream.prototype.close, 'length', { value: 0 });
+applyInterfaceShape(NativeWebSocketStream, 'WebSocketStream');
 
 /**
  * Makes a {@link NativeWebSocketStream} class over a given `WebSocket` (by default the
@@ -281,10 +293,7 @@ Object.defineProperty(NativeWebSocketStream.prototype.close, 'length', { value: 
  */
 export function createNativeWebSocketStreamClass(options: NativeWebSocketStreamOptions = {}): typeof NativeWebSocketStream {
   const config = resolveConfig(options);
-  const Bound = class WebSocketStream extends BaseNativeWebSocketStream {};
-  Object.defineProperty(Bound, kConfig, { value: config });
-  Object.defineProperty(Bound, 'length', { value: 1 });
-  return Bound;
+  const Interface = copyInterface(NativeWebSocketStream, null);
+  configs.set(Interface, config);
+  return Interface;
 }
-
-const BaseNativeWebSocketStream = NativeWebSocketStream;

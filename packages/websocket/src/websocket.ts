@@ -10,7 +10,7 @@
 import { encodeUtf8, ProtocolError, type Message, type WebSocketConnection } from '@wsflow/codec';
 import { noteActivity, track } from './activity.ts';
 import { dialedParts, startDial, type DialedConnection } from './dialer.ts';
-import { exactArrayBuffer, isArrayBuffer } from './buffer_source.ts';
+import { bufferSourceBytes, exactArrayBuffer } from './buffer_source.ts';
 import { CloseEventImpl } from './close_event.ts';
 import { validateCloseCodeAndReason } from './close_validation.ts';
 import { EventHandlers } from './event_handler.ts';
@@ -20,6 +20,7 @@ import { toProtocolList, validateProtocolList } from './protocol_list.ts';
 import { ReadyState } from './ready_state.ts';
 import { queueTask } from './task_queue.ts';
 import { toClampedUnsignedShort, toDOMString, toUSVString } from './webidl.ts';
+import { applyInterfaceShape, copyInterface, lookupByConstructor } from './webidl_interface.ts';
 import { getURLRecord } from './websocket_url.ts';
 
 /** `enum BinaryType { "blob", "arraybuffer" }` */
@@ -69,7 +70,11 @@ function isInitDictionary(value: unknown): value is Readonly<Record<string, unkn
   return typeof value === 'object' && value !== null && typeof (value as { [Symbol.iterator]?: unknown })[Symbol.iterator] !== 'function';
 }
 
-const kConfig = Symbol('wsflow.websocket.config');
+/**
+ * The hidden configuration of each interface object made by {@link createWebSocketClass}:
+ * its dialer and settings, found from `new.target` (not a property script could see).
+ */
+const configs = new WeakMap<object, Config>();
 
 function resolveConfig(options: WebSocketClassOptions): Config {
   return { ...resolveFacadeConfig(options), acceptInit: options.acceptInit ?? false };
@@ -77,9 +82,34 @@ function resolveConfig(options: WebSocketClassOptions): Config {
 
 const defaultConfig: Config = resolveConfig(DEFAULT_FACADE_OPTIONS);
 
-function configOf(target: unknown): Config {
-  const config = (target as { [kConfig]?: Config } | undefined)?.[kConfig];
-  return config ?? defaultConfig;
+function configOf(newTarget: unknown): Config {
+  return lookupByConstructor(configs, newTarget) ?? defaultConfig;
+}
+
+/** How often bufferedAmount looks at a transport that has not reported its drain. */
+const TRANSMIT_POLL_MS = 10;
+// The host's timers as they were at load: fake timers in a test must not stop the count.
+const setTimer = globalThis.setTimeout.bind(globalThis);
+const clearTimer = globalThis.clearTimeout.bind(globalThis);
+
+/**
+ * Runs `callback` in a later macrotask: a `MessageChannel` message where the runtime has
+ * one (fake timers leave it alone, and the in-memory network's `flush()` waits for it),
+ * else a timer.
+ */
+function afterThisTask(callback: () => void): void {
+  const Channel = (globalThis as { MessageChannel?: typeof MessageChannel }).MessageChannel;
+  if (typeof Channel !== 'function') {
+    setTimer(callback, 0);
+    return;
+  }
+  const { port1, port2 } = new Channel();
+  port1.onmessage = () => {
+    port1.close();
+    port2.close();
+    callback();
+  };
+  port2.postMessage(null);
 }
 
 /** Reads kept outstanding on a connection's readable (see `#receive`). */
@@ -91,12 +121,6 @@ function isBlob(value: unknown): value is Blob {
   return typeof Blob === 'function' && value instanceof Blob;
 }
 
-/** The bytes of a view, or a `TypeError` for a view of a SharedArrayBuffer (no [AllowShared]). */
-function viewBytes(view: ArrayBufferView): Uint8Array {
-  if (!isArrayBuffer(view.buffer)) throw new TypeError('send() does not accept a view of a SharedArrayBuffer');
-  return new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
-}
-
 /** A send waiting behind a Blob being read, or a close waiting behind the sends. */
 type QueuedSend = { kind: 'text'; data: string; size: number } | { kind: 'binary'; data: Uint8Array; size: number } | { kind: 'blob'; data: Blob; size: number } | { kind: 'close'; code: number | null; reason: string };
 
@@ -106,7 +130,7 @@ type QueuedSend = { kind: 'text'; data: string; size: number } | { kind: 'binary
  * This class, imported from `@wsflow/websocket`, reaches the in-memory servers of the
  * default network (see `TestServer`): a URL without one fails as an unreachable host
  * would. Runtime shims export a `WebSocket` made by {@link createWebSocketClass} with
- * their TCP/TLS dialer; every such class extends this one.
+ * their TCP/TLS dialer: a class of its own with the same members and the same code.
  *
  * @example
  * ```ts
@@ -126,9 +150,23 @@ export class WebSocket extends EventTarget {
   declare readonly OPEN: 1;
   declare readonly CLOSING: 2;
   declare readonly CLOSED: 3;
+  /** `"WebSocket"`: the class string (a data property of the prototype, as Web IDL defines it). */
+  declare readonly [Symbol.toStringTag]: string;
 
   /** The URL record (WebSockets Standard: "Each WebSocket object has an associated url"). */
   readonly #url: URL;
+
+  /**
+   * True for an instance of this class or of any class made from it by {@link createWebSocketClass}
+   * (they share this implementation), so `x instanceof WebSocket` answers "is it a wsflow WebSocket"
+   * whatever runtime made it. Those classes themselves answer by their prototype only.
+   */
+  static override [Symbol.hasInstance](this: unknown, value: unknown): boolean {
+    // A subclass inherits this method: it answers as any class does, by its prototype.
+    if (this !== WebSocket) return Function.prototype[Symbol.hasInstance].call(this, value);
+    return typeof value === 'object' && value !== null && #url in value;
+  }
+
   #readyState: ReadyState = CONNECTING;
   #protocol = '';
   #extensions = '';
@@ -145,11 +183,19 @@ export class WebSocket extends EventTarget {
   /** The connection was closing when it was handed over: an unclean end means it failed. */
   #failedIfUnclean = false;
 
-  // bufferedAmount: bytes handed to the connection and maybe not transmitted yet; bytes
-  // waiting behind a Blob; bytes of send() calls made after closing started (never sent).
-  #handedBytes = 0;
-  #queuedBytes = 0;
-  #unsentBytes = 0;
+  // bufferedAmount: "the number of bytes of application data (UTF-8 text and binary data)
+  // that have been queued using send() but, as of the last time the event loop reached
+  // step 1, had not yet been transmitted to the network".
+  /** What the attribute returns: grows in send(), shrinks only in a task queued later. */
+  #bufferedAmount = 0;
+  /** Of those, the bytes handed to the connection and not yet taken off. */
+  #inFlight = 0;
+  /** Of those, the bytes seen transmitted (the transport's queue was empty after them). */
+  #seenSent = 0;
+  /** A task that takes the seen bytes off is coming (after the current macrotask). */
+  #applyQueued = false;
+  /** The poll timer, while bytes handed over are not seen transmitted. */
+  #pollTimer: ReturnType<typeof setTimeout> | undefined = undefined;
   /** Sends (and a close) waiting behind a Blob being read; null when none is. */
   #sendQueue: QueuedSend[] | null = null;
 
@@ -212,16 +258,13 @@ export class WebSocket extends EventTarget {
   }
 
   /**
-   * Bytes of application data (UTF-8 text and binary data) queued using `send()` but not
-   * yet transmitted to the network. Once closing has started it only grows: data sent
-   * then is counted and never transmitted.
+   * Bytes of application data (UTF-8 text and binary data, before framing and compression)
+   * queued using `send()` but not yet transmitted to the network. It grows in `send()` and
+   * shrinks in a later task, once the transport's queue has emptied. Once closing has
+   * started it only grows: data sent then is counted and never transmitted.
    */
   get bufferedAmount(): number {
-    const conn = this.#connection;
-    if (conn === null) return this.#queuedBytes + this.#unsentBytes;
-    const transport = conn.bufferedAmount;
-    if (transport === 0) this.#handedBytes = 0;
-    return Math.min(this.#handedBytes, transport) + this.#queuedBytes + this.#unsentBytes;
+    return this.#bufferedAmount;
   }
 
   /** The extensions selected by the server, `''` until open and when none. */
@@ -306,14 +349,13 @@ export class WebSocket extends EventTarget {
    */
   send(data: WebSocketSendData): void {
     if (arguments.length === 0) throw new TypeError("Failed to execute 'send' on 'WebSocket': 1 argument required, but only 0 present.");
-    // Web IDL: `(BufferSource or Blob or USVString) data`.
+    // Web IDL: `(BufferSource or Blob or USVString) data`. A SharedArrayBuffer, a resizable
+    // ArrayBuffer or a view on either is a TypeError (no [AllowShared], no [AllowResizable]).
     let item: QueuedSend;
+    let bytes: Uint8Array | null;
     if (isBlob(data)) item = { kind: 'blob', data, size: data.size };
-    else if (isArrayBuffer(data)) item = { kind: 'binary', data: new Uint8Array(data), size: data.byteLength };
-    else if (ArrayBuffer.isView(data)) {
-      const bytes = viewBytes(data);
-      item = { kind: 'binary', data: bytes, size: bytes.byteLength };
-    } else {
+    else if ((bytes = bufferSourceBytes(data)) !== null) item = { kind: 'binary', data: bytes, size: bytes.byteLength };
+    else {
       const text = toUSVString(data);
       item = { kind: 'text', data: text, size: encodeUtf8(text).length };
     }
@@ -327,29 +369,23 @@ export class WebSocket extends EventTarget {
     //    data [...] Any invocation of this method [...] that does not throw an exception
     //    must increase the bufferedAmount attribute by the number of bytes needed to express
     //    the argument as UTF-8 / by the size of the Blob / by the length of the buffer."
+    //    Application bytes: before framing and permessage-deflate.
+    this.#bufferedAmount += item.size;
     const conn = this.#connection;
-    if (this.#readyState !== OPEN || conn === null || conn.state !== 'open') {
-      this.#unsentBytes += item.size;
-      return;
-    }
+    // Closing has started: the data is never sent, and stays counted.
+    if (this.#readyState !== OPEN || conn === null || conn.state !== 'open') return;
     if (this.#sendQueue !== null) {
       // Behind a Blob being read: keep a copy, the caller may reuse its buffer.
       if (item.kind === 'binary') item = { kind: 'binary', data: new Uint8Array(item.data), size: item.size };
       this.#sendQueue.push(item);
-      this.#queuedBytes += item.size;
       return;
     }
     if (item.kind === 'blob') {
       this.#sendQueue = [item];
-      this.#queuedBytes += item.size;
       void track(this.#drainSendQueue(conn));
       return;
     }
     this.#transmit(conn, item);
-  }
-
-  get [Symbol.toStringTag](): string {
-    return 'WebSocket';
   }
 
   // ---- establishing -----------------------------------------------------------------
@@ -571,9 +607,78 @@ export class WebSocket extends EventTarget {
       return;
     }
     if (item.kind === 'blob') return;
-    // The codec writes the frame at once; false means the closing handshake started.
-    if (conn.send(item.data)) this.#handedBytes += item.size;
-    else this.#unsentBytes += item.size;
+    // The codec writes the frame at once; false means the closing handshake started (the
+    // bytes then stay in bufferedAmount: they are never transmitted).
+    if (conn.send(item.data)) {
+      this.#inFlight += item.size;
+      this.#watchTransmission(conn);
+    }
+  }
+
+  /**
+   * Watches the transport for the bytes just handed over. Seeing them transmitted and
+   * taking them off bufferedAmount are two things: the transport's queue is looked at
+   * whenever it reports a drain (which may be in a microtask of the very task that sent),
+   * and what was seen is taken off in a task queued after the current macrotask, never in
+   * the task that sent (the attribute reflects the state "as of the last time the event
+   * loop reached step 1").
+   */
+  #watchTransmission(conn: WebSocketConnection): void {
+    conn.ondrain = () => this.#observeTransmission(conn);
+    this.#queueApply(conn);
+  }
+
+  /**
+   * Once the transport's queue is empty, every byte handed to it so far was transmitted:
+   * what send() counted for them may go. (A Close queued later by the codec does not undo
+   * that, which is why this is noted when seen rather than looked up later.)
+   */
+  #observeTransmission(conn: WebSocketConnection): void {
+    if (this.#inFlight > this.#seenSent && conn.bufferedAmount === 0) {
+      this.#seenSent = this.#inFlight;
+      this.#queueApply(conn);
+    }
+  }
+
+  #queueApply(conn: WebSocketConnection): void {
+    if (this.#applyQueued) return;
+    this.#applyQueued = true;
+    afterThisTask(() => queueTask(() => this.#applyTransmission(conn)));
+  }
+
+  /**
+   * The task that takes the transmitted bytes off. Bytes not seen transmitted yet are
+   * looked at again on the transport's next drain, or after {@link TRANSMIT_POLL_MS} (a
+   * transport may empty its queue without reporting it: Node's reports only past its
+   * high-water mark). The sizes of the messages are what is counted, so a message
+   * compressed to a few bytes still counts whole.
+   */
+  #applyTransmission(conn: WebSocketConnection): void {
+    this.#applyQueued = false;
+    this.#observeTransmission(conn);
+    this.#bufferedAmount -= this.#seenSent;
+    this.#inFlight -= this.#seenSent;
+    this.#seenSent = 0;
+    if (this.#pollTimer !== undefined) {
+      clearTimer(this.#pollTimer);
+      this.#pollTimer = undefined;
+    }
+    if (this.#inFlight === 0) {
+      if (conn.ondrain !== null) conn.ondrain = null;
+      return;
+    }
+    this.#pollTransmission(conn);
+  }
+
+  /** Looks at the transport every {@link TRANSMIT_POLL_MS} until the bytes are seen transmitted. */
+  #pollTransmission(conn: WebSocketConnection): void {
+    // Closed with bytes still queued: those were never transmitted.
+    if (conn.state === 'closed') return;
+    this.#pollTimer = setTimer(() => {
+      this.#pollTimer = undefined;
+      this.#observeTransmission(conn);
+      if (!this.#applyQueued) this.#pollTransmission(conn);
+    }, TRANSMIT_POLL_MS);
   }
 
   /** Sends the queue in order, reading each Blob first. */
@@ -598,7 +703,6 @@ export class WebSocket extends EventTarget {
         if (this.#sendQueue !== queue) return;
       }
       queue.shift();
-      if (item.kind !== 'close') this.#queuedBytes -= item.size;
       this.#transmit(conn, item);
     }
   }
@@ -613,10 +717,12 @@ const constants = {
 // Web IDL constants: on the interface object and on the prototype, read-only.
 Object.defineProperties(WebSocket, constants);
 Object.defineProperties(WebSocket.prototype, constants);
-Object.defineProperty(WebSocket, kConfig, { value: defaultConfig });
 // Web IDL: a function's length is its number of required arguments.
 Object.defineProperty(WebSocket, 'length', { value: 1 });
 Object.defineProperty(WebSocket.prototype.close, 'length', { value: 0 });
+// Web IDL: attributes and operations are enumerable own properties of the prototype, and
+// its class string is a data property.
+applyInterfaceShape(WebSocket, 'WebSocket');
 
 export interface WebSocket {
   addEventListener<K extends keyof WebSocketEventMap>(
@@ -634,8 +740,11 @@ export interface WebSocket {
 }
 
 /**
- * Makes a `WebSocket` class that connects with `options.dialer`. It extends
- * {@link WebSocket}, so `instanceof WebSocket` holds for its instances.
+ * Makes a `WebSocket` class that connects with `options.dialer`. It is an interface object
+ * of its own, shaped as Web IDL says (its prototype's prototype is `EventTarget.prototype`,
+ * the members and constants are its own), running the code of {@link WebSocket}: its
+ * instances are not `instanceof` the package's `WebSocket`, as one runtime's native
+ * `WebSocket` instances are not of another's.
  *
  * @example
  * ```ts
@@ -648,10 +757,7 @@ export interface WebSocket {
  */
 export function createWebSocketClass(options: WebSocketClassOptions): typeof WebSocket {
   const config = resolveConfig(options);
-  const Bound = class WebSocket extends BaseWebSocket {};
-  Object.defineProperty(Bound, kConfig, { value: config });
-  Object.defineProperty(Bound, 'length', { value: 1 });
-  return Bound;
+  const Interface = copyInterface(WebSocket, EventTarget);
+  configs.set(Interface, config);
+  return Interface;
 }
-
-const BaseWebSocket = WebSocket;

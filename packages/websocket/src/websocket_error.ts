@@ -7,6 +7,7 @@
 import { validateCloseCodeAndReason } from './close_validation.ts';
 import { toCloseInfo, type WebSocketCloseInfo } from './websocket_close_info.ts';
 import { toDOMString } from './webidl.ts';
+import { applyInterfaceShape } from './webidl_interface.ts';
 
 /** Set while the facade creates an error whose code the constructor would refuse (1006). */
 let unvalidated: { closeCode: number | null; reason: string } | null = null;
@@ -26,6 +27,8 @@ let unvalidated: { closeCode: number | null; reason: string } | null = null;
  * ```
  */
 export class WebSocketError extends DOMException {
+  /** `"WebSocketError"`: the class string (a data property of the prototype, as Web IDL defines it). */
+  declare readonly [Symbol.toStringTag]: string;
   readonly #closeCode: number | null;
   readonly #reason: string;
 
@@ -67,6 +70,9 @@ export class WebSocketError extends DOMException {
     return this.#reason;
   }
 }
+
+// Web IDL: attributes are enumerable accessors of the prototype; the class string is its own.
+applyInterfaceShape(WebSocketError, 'WebSocketError');
 
 /**
  * Creates a {@link WebSocketError} without validating the code: the facade reports what

@@ -12,9 +12,9 @@
 import { type Message, type SendData, type WebSocketConnection } from '@wsflow/codec';
 import { noteActivity } from './activity.ts';
 import { dialedParts, startDial, type DialedConnection } from './dialer.ts';
-import { copyBufferSource, ownBytes } from './buffer_source.ts';
+import { ownBytes, toBufferSourceCopy } from './buffer_source.ts';
 import { validateCloseCodeAndReason } from './close_validation.ts';
-import { handledDeferred } from './deferred.ts';
+import { handledDeferred, type Deferred } from './deferred.ts';
 import { DEFAULT_FACADE_OPTIONS, resolveFacadeConfig, type FacadeConfig, type FacadeOptions } from './facade_config.ts';
 import { validateProtocolList } from './protocol_list.ts';
 import { ReadyState } from './ready_state.ts';
@@ -29,6 +29,7 @@ import {
   type WebSocketStreamOptions,
 } from './websocket_close_info.ts';
 import { createWebSocketError, WebSocketError } from './websocket_error.ts';
+import { applyInterfaceShape, copyInterface, lookupByConstructor } from './webidl_interface.ts';
 import { getURLRecord } from './websocket_url.ts';
 
 /** How a class made by {@link createWebSocketStreamClass} connects (as for `WebSocket`). */
@@ -36,7 +37,8 @@ export interface WebSocketStreamClassOptions extends FacadeOptions {}
 
 type Config = FacadeConfig;
 
-const kConfig = Symbol('wsflow.websocketstream.config');
+/** The hidden configuration of each interface object made by {@link createWebSocketStreamClass}. */
+const configs = new WeakMap<object, Config>();
 
 const defaultConfig: Config = resolveFacadeConfig(DEFAULT_FACADE_OPTIONS);
 
@@ -62,7 +64,21 @@ const ignore = (): void => {};
  * ```
  */
 export class WebSocketStream {
+  /** `"WebSocketStream"`: the class string (a data property of the prototype, as Web IDL defines it). */
+  declare readonly [Symbol.toStringTag]: string;
   readonly #url: URL;
+
+  /**
+   * True for an instance of this class or of any class made from it by {@link createWebSocketStreamClass}
+   * (they share this implementation), so `x instanceof WebSocketStream` answers "is it a wsflow WebSocketStream"
+   * whatever runtime made it. Those classes themselves answer by their prototype only.
+   */
+  static [Symbol.hasInstance](this: unknown, value: unknown): boolean {
+    // A subclass inherits this method: it answers as any class does, by its prototype.
+    if (this !== WebSocketStream) return Function.prototype[Symbol.hasInstance].call(this, value);
+    return typeof value === 'object' && value !== null && #url in value;
+  }
+
   readonly #opened = handledDeferred<WebSocketOpenInfo>();
   readonly #closed = handledDeferred<WebSocketClosedInfo>();
   #readyState: ReadyState = CONNECTING;
@@ -77,6 +93,14 @@ export class WebSocketStream {
   #readableController: ReadableStreamDefaultController<string | Uint8Array> | null = null;
   #writableController: WritableStreamDefaultController | null = null;
   #connReader: ReadableStreamDefaultReader<Message> | null = null;
+  /** Chunks given to the writable that its sink has not taken yet (counted by the strategy). */
+  #writesWaiting = 0;
+  /** The writable takes no more chunks (closed by the writer, or errored by a failed conversion). */
+  #writableSettled = false;
+  /** Closing started while written chunks were still waiting: they are never sent. */
+  #unsentAtClose = false;
+  /** The writable's close algorithm waits on this for the closing handshake. */
+  #writerClose: Deferred<void> | null = null;
 
   /**
    * Creates a WebSocketStream and starts establishing its connection.
@@ -88,7 +112,7 @@ export class WebSocketStream {
    */
   constructor(url: string | URL, options?: WebSocketStreamOptions) {
     if (arguments.length === 0) throw new TypeError("Failed to construct 'WebSocketStream': 1 argument required, but only 0 present.");
-    const config = (new.target as unknown as { [kConfig]?: Config })[kConfig] ?? defaultConfig;
+    const config = lookupByConstructor(configs, new.target) ?? defaultConfig;
     // Web IDL: `USVString url`, `optional WebSocketStreamOptions options = {}`.
     const urlString = toUSVString(url);
     const opts = toStreamOptions(options);
@@ -174,10 +198,6 @@ export class WebSocketStream {
     // 2. Let reason be closeInfo["reason"].
     // 3. Close the WebSocket with this, code, and reason.
     this.#closeTheWebSocket(code, info.reason);
-  }
-
-  get [Symbol.toStringTag](): string {
-    return 'WebSocketStream';
   }
 
   // ---- establishing -----------------------------------------------------------------
@@ -278,41 +298,76 @@ export class WebSocketStream {
 
   #createWritable(conn: WebSocketConnection): WritableStream<string | BufferSource> {
     const writer = conn.writable.getWriter();
-    return new WritableStream<string | BufferSource>({
-      start: (controller) => {
-        this.#writableController = controller;
+    return new WritableStream<string | BufferSource>(
+      {
+        start: (controller) => {
+          this.#writableController = controller;
+        },
+        // "To write chunk to a WebSocketStream stream:"
+        write: async (chunk) => {
+          this.#writesWaiting--;
+          // 4. If chunk is a BufferSource, set data to a copy of the bytes given chunk and
+          //    opcode to a binary frame opcode. (Web IDL: no [AllowShared], no
+          //    [AllowResizable]: a SharedArrayBuffer, a resizable ArrayBuffer or a view on
+          //    either is a TypeError, which rejects the write.)
+          // 5. Otherwise, let string be the result of converting chunk to an IDL USVString
+          //    (if this throws, return a promise rejected with the exception); set data to
+          //    the result of UTF-8 encoding string and opcode to a text frame opcode.
+          let data: SendData;
+          try {
+            data = toBufferSourceCopy(chunk) ?? toUSVString(chunk);
+          } catch (error) {
+            // The rejection errors the writable: the chunks behind this one are rejected
+            // with it, and were reported to their writers; they do not count as unsent.
+            this.#writableSettled = true;
+            this.#writesWaiting = 0;
+            throw error;
+          }
+          // 6.1. Wait until there is sufficient buffer space in stream to send the message:
+          //      the previous write resolved only once the transport's queue was below its
+          //      high-water mark.
+          // 6.2. If the closing handshake has not yet started, send a WebSocket Message
+          //      comprised of data using opcode. It has started: the message is never
+          //      sent, and a write that did not happen does not succeed.
+          if (conn.state !== 'open' || this.#readyState !== OPEN) {
+            throw new DOMException('The WebSocketStream is closing: the message was not sent', 'InvalidStateError');
+          }
+          noteActivity();
+          try {
+            // The connection's writable sends at once and resolves once its transport's
+            // queue is below the high-water mark.
+            await writer.write(data);
+          } catch {
+            throw new DOMException('The WebSocket connection closed before the message was sent', 'InvalidStateError');
+          }
+          // 6.3. Resolve promise with undefined.
+        },
+        // closeAlgorithm: close the WebSocket with stream (no code, no reason), and settle
+        // once the closing handshake is done: resolved for a clean close, rejected with the
+        // WebSocketError otherwise (see the closed steps).
+        close: () => {
+          this.#writableSettled = true;
+          const done = handledDeferred<void>();
+          this.#writerClose = done;
+          this.#closeTheWebSocket(null, '');
+          return done.promise;
+        },
+        // abortAlgorithm: close using reason giving stream and reason.
+        abort: (reason) => {
+          this.#closeUsingReason(reason);
+        },
       },
-      // "To write chunk to a WebSocketStream stream:"
-      write: async (chunk) => {
-        // 4. If chunk is a BufferSource, set data to a copy of the bytes given chunk and
-        //    opcode to a binary frame opcode.
-        // 5. Otherwise, let string be the result of converting chunk to an IDL USVString
-        //    (if this throws, return a promise rejected with the exception); set data to
-        //    the result of UTF-8 encoding string and opcode to a text frame opcode.
-        const data: SendData = copyBufferSource(chunk) ?? toUSVString(chunk);
-        // 6.1. Wait until there is sufficient buffer space in stream to send the message.
-        // 6.2. If the closing handshake has not yet started, send a WebSocket Message
-        //      comprised of data using opcode.
-        // 6.3. Resolve promise with undefined.
-        if (conn.state !== 'open') return;
-        noteActivity();
-        try {
-          // The connection's writable sends at once and resolves once its transport's
-          // queue is below the high-water mark: the backpressure of step 6.1.
-          await writer.write(data);
-        } catch {
-          // The connection closed meanwhile: the closed steps error this stream.
-        }
+      {
+        // One chunk of queue, as the default strategy; counting them tells close() whether
+        // written data is still waiting to be sent.
+        highWaterMark: 1,
+        size: () => {
+          // (Also called for a write the stream then refuses as closed or errored.)
+          if (!this.#writableSettled) this.#writesWaiting++;
+          return 1;
+        },
       },
-      // closeAlgorithm: close the WebSocket with stream (no code, no reason).
-      close: () => {
-        this.#closeTheWebSocket(null, '');
-      },
-      // abortAlgorithm: close using reason giving stream and reason.
-      abort: (reason) => {
-        this.#closeUsingReason(reason);
-      },
-    });
+    );
   }
 
   // ---- closing ----------------------------------------------------------------------
@@ -356,6 +411,8 @@ export class WebSocketStream {
     // code is null and reason empty; code 1000 when only a reason is given). Set the ready
     // state to CLOSING (2).
     this.#readyState = CLOSING;
+    // Chunks written but not yet sent are never sent now: the close is not a clean one.
+    if (this.#writesWaiting > 0) this.#unsentAtClose = true;
     if (conn.state !== 'open') return;
     if (code === null && reason === '') conn.close();
     else conn.close({ closeCode: code ?? 1000, reason });
@@ -374,7 +431,9 @@ export class WebSocketStream {
   #connectionClosed(code: number, reason: string, wasClean: boolean): void {
     if (this.#closeQueued) return;
     this.#closeQueued = true;
-    const clean = !this.#failed && wasClean;
+    // Written data that was never sent makes the close unclean, whatever the handshake did.
+    const unsent = this.#unsentAtClose || this.#writesWaiting > 0;
+    const clean = !this.#failed && wasClean && !unsent;
     queueTask(() => {
       // 1. Change the ready state to CLOSED (3).
       this.#readyState = CLOSED;
@@ -386,14 +445,19 @@ export class WebSocketStream {
       // 4. Let code be the WebSocket connection close code.
       // 5. Let reason be the result of applying UTF-8 decode without BOM to the WebSocket
       //    connection close reason.
-      const closeCode = clean ? code : 1006;
-      const closeReason = clean ? reason : '';
+      // (A connection that failed or dropped reports 1006; one that completed its closing
+      // handshake with data left unsent reports the code and reason it closed with.)
+      const handshakeDone = !this.#failed && wasClean;
+      const closeCode = handshakeDone ? code : 1006;
+      const closeReason = handshakeDone ? reason : '';
       if (clean) {
         // 6.1. Close stream's readable stream: once the messages it still holds are read
         //      (the pull algorithm closes it when the connection's stream ends).
         // 6.2. Error stream's writable stream with an "InvalidStateError" DOMException
-        //      indicating that a closed WebSocketStream cannot be written to.
-        this.#writableController?.error(new DOMException('A closed WebSocketStream cannot be written to', 'InvalidStateError'));
+        //      indicating that a closed WebSocketStream cannot be written to. (A writer's
+        //      close() waiting for this handshake resolves instead: the stream is closed.)
+        if (this.#writerClose !== null) this.#writerClose.resolve();
+        else this.#writableController?.error(new DOMException('A closed WebSocketStream cannot be written to', 'InvalidStateError'));
         // 6.3. Resolve stream's closed promise with WebSocketCloseInfo «[ "closeCode" →
         //      code, "reason" → reason ]».
         this.#closed.resolve({ closeCode, reason: closeReason });
@@ -407,8 +471,9 @@ export class WebSocketStream {
           /* already closed */
         }
         this.#connReader?.cancel().catch(ignore);
-        // 7.3. Error stream's writable stream with error.
+        // 7.3. Error stream's writable stream with error (a writer's close() rejects with it).
         this.#writableController?.error(error);
+        this.#writerClose?.reject(error);
         // 7.4. Reject stream's closed promise with error.
         this.#closed.reject(error);
       }
@@ -416,14 +481,15 @@ export class WebSocketStream {
   }
 }
 
-Object.defineProperty(WebSocketStream, kConfig, { value: defaultConfig });
 // Web IDL: a function's length is its number of required arguments.
 Object.defineProperty(WebSocketStream, 'length', { value: 1 });
 Object.defineProperty(WebSocketStream.prototype.close, 'length', { value: 0 });
+applyInterfaceShape(WebSocketStream, 'WebSocketStream');
 
 /**
- * Makes a `WebSocketStream` class that connects with `options.dialer`; it extends
- * {@link WebSocketStream}.
+ * Makes a `WebSocketStream` class that connects with `options.dialer`: an interface object
+ * of its own with the Web IDL shape, running the code of {@link WebSocketStream} (see
+ * `createWebSocketClass`).
  *
  * @example
  * ```ts
@@ -432,10 +498,7 @@ Object.defineProperty(WebSocketStream.prototype.close, 'length', { value: 0 });
  */
 export function createWebSocketStreamClass(options: WebSocketStreamClassOptions): typeof WebSocketStream {
   const config = resolveFacadeConfig(options);
-  const Bound = class WebSocketStream extends BaseWebSocketStream {};
-  Object.defineProperty(Bound, kConfig, { value: config });
-  Object.defineProperty(Bound, 'length', { value: 1 });
-  return Bound;
+  const Interface = copyInterface(WebSocketStream, null);
+  configs.set(Interface, config);
+  return Interface;
 }
-
-const BaseWebSocketStream = WebSocketStream;

@@ -283,3 +283,27 @@ describe('WebSocket constructor: establishing the connection', () => {
     ws.close();
   });
 });
+
+describe('WebSocket constructor: credentials in the URL', () => {
+  // Fetch: a request whose URL includes credentials sends them as Basic Authorization
+  // (the percent-decoded user info), as browsers, Deno, Bun and undici do.
+  it('sends Authorization: Basic with the decoded user info of ws://user:pass@host/', async () => {
+    const server = startServer();
+    const url = new URL(server.url);
+    url.username = 'us%C3%A9r';
+    url.password = 'p@ss word';
+    const ws = new WebSocket(url.href);
+    const handshake = await server.nextHandshake();
+    // "usér:p@ss word" in UTF-8, base64.
+    expect(handshake.request.headers.get('authorization')).toBe(`Basic ${btoa('us\u00c3\u00a9r:p@ss word')}`);
+    expect(ws.url).toBe(url.href);
+    ws.close();
+  });
+
+  it('sends no Authorization without user info', async () => {
+    const server = startServer();
+    const ws = new WebSocket(server.url);
+    expect((await server.nextHandshake()).request.headers.has('authorization')).toBe(false);
+    ws.close();
+  });
+});

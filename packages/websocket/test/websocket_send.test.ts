@@ -47,6 +47,33 @@ describe('WebSocket#send: state', () => {
   });
 });
 
+describe('WebSocket#send: buffers Web IDL refuses (no [AllowShared], no [AllowResizable])', () => {
+  const hasResizable = typeof (ArrayBuffer.prototype as { resize?: unknown }).resize === 'function';
+  const makeResizable = (): ArrayBuffer => new (ArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => ArrayBuffer)(4, { maxByteLength: 16 });
+  const cases: Array<[string, () => unknown]> = [
+    ['a SharedArrayBuffer', () => new SharedArrayBuffer(4)],
+    ['a view on a SharedArrayBuffer', () => new Uint8Array(new SharedArrayBuffer(4))],
+  ];
+  if (hasResizable) {
+    cases.push(['a resizable ArrayBuffer', () => makeResizable()]);
+    cases.push(['a view on a resizable ArrayBuffer', () => new Uint8Array(makeResizable())]);
+  }
+
+  // The argument is converted before the method's steps: a TypeError even while CONNECTING
+  // (where an acceptable argument gets InvalidStateError), as Chromium does.
+  it.each(cases)('throws a TypeError for %s, before the state check, and sends nothing', async (_name, make) => {
+    const connecting = new WebSocket(startServer().url);
+    expect(() => connecting.send(make() as ArrayBuffer)).toThrow(TypeError);
+    connecting.close();
+    const { server, ws, client } = await open();
+    ws.send('marker');
+    expect(() => ws.send(make() as ArrayBuffer)).toThrow(TypeError);
+    expect(ws.bufferedAmount).toBe(6);
+    await server.flush();
+    expect(client.messages).toEqual(['marker']);
+  });
+});
+
 describe('WebSocket#send: data', () => {
   it('sends a string as a text message', async () => {
     const { server, ws, client } = await open();

@@ -269,14 +269,121 @@ describe('WebSocketStream: closing', () => {
     expect(client.closeInfo?.closeCode).toBe(1005);
   });
 
-  it('writes after close() started resolve without sending', async () => {
+  it('a write after close() started rejects without sending', async () => {
     const { server, wss, client, info } = await open();
     const writer = info.writable.getWriter();
     await writer.write('before');
     wss.close();
-    await writer.write('after').catch(() => undefined);
+    expect(await rejection(writer.write('after'))).toMatchObject({ name: 'InvalidStateError' });
     await server.flush();
     expect(client.messages).toEqual(['before']);
+  });
+});
+
+describe('WebSocketStream: the writer and the closing handshake', () => {
+  it("the writer's close() resolves when the closing handshake completes, not before", async () => {
+    const { server, client, info } = await open();
+    // The server reads nothing: our Close reaches it only when it reads again.
+    client.pauseReading();
+    const writer = info.writable.getWriter();
+    let closeSettled = false;
+    const closing = writer.close().then(() => (closeSettled = true));
+    await server.flush();
+    expect(closeSettled).toBe(false);
+    client.resumeReading();
+    await closing;
+    // By then the server got our Close and answered it.
+    expect(client.closeInfo).toMatchObject({ closeCode: 1005, wasClean: true });
+  });
+
+  it("the writer's close() rejects with the WebSocketError when the connection drops instead", async () => {
+    const { server, client, info } = await open();
+    client.pauseReading();
+    const writer = info.writable.getWriter();
+    const closing = writer.close();
+    await server.flush();
+    client.drop();
+    const error = await rejection(closing);
+    expect(error).toBeInstanceOf(WebSocketError);
+    expect((error as WebSocketError).closeCode).toBe(1006);
+  });
+
+  it('close() with written data still waiting: the waiting writes reject and the close is not clean', async () => {
+    const { server, wss, client, info } = await open();
+    client.pauseReading();
+    const writer = info.writable.getWriter();
+    const chunk = new Uint8Array(2 * 1024 * 1024);
+    // One goes to the connection and waits for room; the others wait in the stream.
+    const writes = Promise.allSettled([1, 2, 3, 4].map(() => writer.write(chunk)));
+    await server.flush();
+    wss.close();
+    client.resumeReading();
+    const results = await writes;
+    const sent = results.filter((r) => r.status === 'fulfilled').length;
+    expect(sent).toBeGreaterThanOrEqual(1);
+    expect(sent).toBeLessThan(4);
+    // Each write that did not happen rejected: the one that reached the sink after closing
+    // started with an InvalidStateError, the ones still queued when the close completed with
+    // the error the writable was errored with (which comes first depends on the runtime).
+    const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    expect(failures).toHaveLength(4 - sent);
+    for (const failure of failures) expect(['InvalidStateError', 'WebSocketError']).toContain((failure.reason as DOMException).name);
+    // The closing handshake completed (the server answered 1005), but data was left unsent.
+    const error = await rejection(wss.closed);
+    expect(error).toBeInstanceOf(WebSocketError);
+    expect((error as WebSocketError).closeCode).toBe(1005);
+    await server.flush();
+    expect(client.messages).toHaveLength(sent);
+    expect(client.closeInfo?.wasClean).toBe(true);
+  });
+
+  it('close() after every write completed is clean', async () => {
+    const { server, wss, client, info } = await open();
+    const writer = info.writable.getWriter();
+    await writer.write('a');
+    await writer.write(new Uint8Array(3));
+    wss.close({ closeCode: 1000, reason: 'done' });
+    expect(await wss.closed).toEqual({ closeCode: 1000, reason: 'done' });
+    await server.flush();
+    expect(client.messages).toHaveLength(2);
+  });
+});
+
+describe('WebSocketStream: what a write accepts (Web IDL BufferSource, no [AllowShared], no [AllowResizable])', () => {
+  const hasResizable = typeof (ArrayBuffer.prototype as { resize?: unknown }).resize === 'function';
+  const makeResizable = (): ArrayBuffer => new (ArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => ArrayBuffer)(4, { maxByteLength: 16 });
+  const cases: Array<[string, () => unknown]> = [
+    ['a view on a SharedArrayBuffer', () => new Uint8Array(new SharedArrayBuffer(4))],
+    ['a DataView on a SharedArrayBuffer', () => new DataView(new SharedArrayBuffer(4))],
+    ['a SharedArrayBuffer', () => new SharedArrayBuffer(4)],
+  ];
+  if (hasResizable) {
+    cases.push(['a view on a resizable ArrayBuffer', () => new Uint8Array(makeResizable())]);
+    cases.push(['a resizable ArrayBuffer', () => makeResizable()]);
+  }
+
+  it.each(cases)('rejects %s with a TypeError, sending nothing', async (_name, make) => {
+    const { server, client, info } = await open();
+    const writer = info.writable.getWriter();
+    expect(await rejection(writer.write(make() as BufferSource))).toBeInstanceOf(TypeError);
+    await server.flush();
+    expect(client.messages).toEqual([]);
+  });
+
+  it('a refused write errors the writable, and a later close is still clean', async () => {
+    const { wss, info } = await open();
+    const writer = info.writable.getWriter();
+    expect(await rejection(writer.write(new Uint8Array(new SharedArrayBuffer(2)) as unknown as BufferSource))).toBeInstanceOf(TypeError);
+    expect(await rejection(writer.write('after'))).toBeInstanceOf(TypeError);
+    wss.close({ closeCode: 1000, reason: '' });
+    expect(await wss.closed).toEqual({ closeCode: 1000, reason: '' });
+  });
+
+  it('still takes a view on a fixed-length ArrayBuffer', async () => {
+    const { server, client, info } = await open();
+    await info.writable.getWriter().write(new Uint8Array([1, 2, 3]).subarray(1));
+    await server.flush();
+    expect(client.messages.map((m) => Array.from(m as Uint8Array))).toEqual([[2, 3]]);
   });
 });
 
