@@ -237,8 +237,7 @@ describe('WebSocket and WebSocketStream on Deno: the web-platform-tests behaviou
     const total = 64;
     let written = 0;
     const s = await start({
-      cert: certs.cert,
-      key: certs.key,
+      tls: { cert: certs.cert, key: certs.key },
       handler: (conn) => {
         void (async () => {
           const writer = conn.writable.getWriter();
@@ -250,7 +249,7 @@ describe('WebSocket and WebSocketStream on Deno: the web-platform-tests behaviou
         })().catch(() => {});
       },
     });
-    const wss = new WebSocketStream(`wss://localhost:${s.port}/`, { caCerts: [certs.ca], proxy: false } as never);
+    const wss = new WebSocketStream(`wss://localhost:${s.port}/`, { ca: [certs.ca], proxy: false } as never);
     const { readable } = await wss.opened;
     // 16 MiB offered; nothing read for a second (more than loopback buffers hold).
     await new Promise((resolve) => setTimeout(resolve, 1000));

@@ -206,7 +206,7 @@ describe('WebSocket and WebSocketStream on Node: the web-platform-tests behaviou
   test("sends the URL's user info as Basic Authorization", async () => {
     const seen: Array<string | undefined> = [];
     const server = await start((conn, request) => {
-      seen.push(request.headers.authorization);
+      seen.push(request.headers.get('authorization') ?? undefined);
       conn.close();
     });
     const url = new URL(server.url);
