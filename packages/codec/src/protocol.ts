@@ -125,7 +125,7 @@ export class WebSocketProtocol implements FrameSink {
     this.role = options.role;
     this.#handler = handler;
     this.#autoPong = options.autoPong ?? true;
-    this.#message = new MessageAssembler(limits);
+    this.#message = new MessageAssembler(limits, options.allocate);
     this.#deflate = options.perMessageDeflate ?? null;
     this.#maxMessage = limits.maxMessage;
     this.#parser = new FrameParser(
