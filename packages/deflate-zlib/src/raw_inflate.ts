@@ -8,6 +8,7 @@ import { constants as bufferConstants } from 'node:buffer';
 import { constants, inflateRawSync } from 'node:zlib';
 import { exactly } from './exactly.ts';
 import type { InflateInput } from './inflate_input.ts';
+import { inflatedLength } from './inflated_length.ts';
 import { rawDictionarySupport } from './raw_dictionary_support.ts';
 
 /** What one raw inflate produced. */
@@ -36,6 +37,16 @@ const MAX_OUTPUT_LENGTH: number = bufferConstants.MAX_LENGTH;
  */
 const MAX_CHUNK = 64 * 1024;
 const MIN_CHUNK = 1024;
+
+/**
+ * Output zlib may produce before the stream is measured first: 8 times the input, at least
+ * 1 MiB. Up to that, one call inflates; beyond it (a large or a very compressible stream,
+ * or a decompression bomb), {@link inflatedLength} counts the output in a scratch buffer,
+ * so a bomb is refused having allocated no more than this, and a stream within the limit is
+ * inflated into one buffer of the size counted.
+ */
+const PROBE_RATIO = 8;
+const PROBE_MIN = 1024 * 1024;
 
 /**
  * Inflates `input` from `offset` on (a whole message with its `00 00 ff ff` put back, or what
@@ -67,6 +78,23 @@ export function inflateRaw(
   const skip = native ? 0 : dictionary.length;
   const rest = input.bytes.length - offset;
   const source = native ? input.bytes.subarray(offset) : input.withStoredDictionary(offset, dictionary);
+  const preset = native && dictionary.length > 0 ? dictionary : undefined;
+  const probe = Math.max(PROBE_MIN, PROBE_RATIO * rest);
+  if (probe >= limit) return inflateOnce(source, preset, skip, rest, limit, chunkSizeFor(Math.min(rest, sizeHint), skip));
+  try {
+    return inflateOnce(source, preset, skip, rest, probe, chunkSizeFor(Math.min(rest, sizeHint), skip));
+  } catch (error) {
+    if (!(error instanceof InflateLimitError)) throw error;
+  }
+  // More than `probe` octets: count them, keeping none, before allocating up to `limit`.
+  const length = inflatedLength(source, preset, skip + limit) - skip;
+  if (length > limit) throw new InflateLimitError(limit);
+  // One chunk holds all of it (and the one octet more that tells zlib it is done).
+  return inflateOnce(source, preset, skip, rest, limit, skip + length + 1);
+}
+
+/** One `inflateRawSync` call over `source` (see {@link inflateRaw}) with output capped at `limit` octets beyond `skip`. */
+function inflateOnce(source: Uint8Array, preset: Uint8Array | undefined, skip: number, rest: number, limit: number, chunkSize: number): RawInflateResult {
   let result: InfoResult;
   try {
     result = inflateRawSync(source, {
@@ -75,8 +103,8 @@ export function inflateRaw(
       info: true,
       // At least 1: zlib refuses 0, so a limit of 0 is checked below.
       maxOutputLength: Math.min(MAX_OUTPUT_LENGTH, skip + Math.max(1, limit)),
-      chunkSize: chunkSizeFor(Math.min(rest, sizeHint), skip),
-      ...(native && dictionary.length > 0 ? { dictionary } : {}),
+      chunkSize: Math.max(MIN_CHUNK, chunkSize),
+      ...(preset !== undefined ? { dictionary: preset } : {}),
     }) as unknown as InfoResult;
   } catch (error) {
     throw inflateFailure(error, limit);
