@@ -16,7 +16,8 @@ const { jsDeflateEngine } = await import(new URL(option('js', '../../packages/de
 
 const runtime = typeof Deno !== 'undefined' ? `deno ${Deno.version.deno}` : typeof Bun !== 'undefined' ? `bun ${Bun.version}` : `node ${process.version}`;
 const MiB = 1 << 20;
-const engines = { zlib: createZlibEngine(), js: jsDeflateEngine };
+// --engine=zlib|js: one engine only.
+const engines = Object.fromEntries(Object.entries({ zlib: createZlibEngine(), js: jsDeflateEngine }).filter(([name]) => option('engine', name) === name));
 const sizes = args.includes('--quick') ? [1, 4] : [1, 4, 16];
 
 function message(mib) {

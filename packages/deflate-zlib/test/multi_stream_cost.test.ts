@@ -21,6 +21,18 @@ function tinyStreams(size: number): Uint8Array {
   return m;
 }
 
+/**
+ * A message that is one stored block (RFC 1951 §3.2.4, BFINAL 0) of 32 KiB: after it, the
+ * inflater's window is full, so every stream of the next message reads a 32 KiB dictionary,
+ * the most it can cost, whatever the message's length.
+ */
+function fullWindow(): Uint8Array {
+  const n = 32 * 1024;
+  const m = new Uint8Array(5 + n).fill(0x61);
+  m.set([0x00, n & 0xff, n >>> 8, ~n & 0xff, (~n >>> 8) & 0xff]);
+  return m;
+}
+
 /** Milliseconds `fn` took at best over `rounds` rounds of every size, sizes interleaved so that load spikes hit them alike. */
 function bestTimes(sizes: number[], rounds: number, fn: (size: number) => void): number[] {
   const best = sizes.map(() => Infinity);
@@ -32,6 +44,22 @@ function bestTimes(sizes: number[], rounds: number, fn: (size: number) => void):
     });
   }
   return best;
+}
+
+/**
+ * Milliseconds per MiB that `run(size)` took for each size, best of 5 interleaved rounds;
+ * measured once more (keeping the better figures) when the largest size looks more than 3
+ * times as costly per octet as the smallest, so that one load spike on a shared machine
+ * does not decide the outcome.
+ */
+function perMiBGrowth(sizes: number[], run: (size: number) => void): number[] {
+  let best = bestTimes(sizes, 5, run);
+  const ratio = (times: number[]): number => Math.max(...times.map((t, i) => t / sizes[i]!)) / (times[0]! / sizes[0]!);
+  if (ratio(best) > 3) {
+    const again = bestTimes(sizes, 5, run);
+    best = best.map((t, i) => Math.min(t, again[i]!));
+  }
+  return best.map((t, i) => t / (sizes[i]! / MiB));
 }
 
 describe('a message made of many DEFLATE streams', () => {
@@ -46,24 +74,28 @@ describe('a message made of many DEFLATE streams', () => {
   });
 
   it('costs no more time per octet at 4 and 16 MiB than at 1 MiB (refused at its stream bound, in linear time)', () => {
+    // With a full window every stream costs the same (a 32 KiB dictionary), so the time per
+    // octet compares like with like; with an empty one the window grows with the message.
     const sizes = [1 * MiB, 4 * MiB, 16 * MiB];
     const messages = new Map(sizes.map((size) => [size, tinyStreams(size)]));
     const errors: string[] = [];
-    const ms = bestTimes(sizes, 3, (size) => {
+    const run = (size: number): void => {
       const inflater = zlibEngine.createInflater({ windowBits: 15, noContextTakeover: false });
+      expect(inflater.inflate(fullWindow(), MiB).length).toBe(32 * 1024);
       try {
         inflater.inflate(messages.get(size)!, 64 * MiB);
         errors.push('none');
       } catch (error) {
         errors.push(String((error as Error).message));
       }
-    });
-    const perMiB = ms.map((t, i) => t / (sizes[i]! / MiB));
-    console.log(`zlib engine, 4b 04 00 x 1/4/16 MiB: ${ms.map((t) => t.toFixed(0)).join(' / ')} ms, ${perMiB.map((t) => t.toFixed(1)).join(' / ')} ms per MiB`);
+    };
+    const perMiB = perMiBGrowth(sizes, run);
     for (const e of errors) expect(e).toMatch(/more than \d+ DEFLATE streams/);
-    // Quadratic work would make 16 MiB cost 16 times as much per octet as 1 MiB; 4 leaves room for noise.
-    expect(perMiB[1]! / perMiB[0]!).toBeLessThan(4);
-    expect(perMiB[2]! / perMiB[0]!).toBeLessThan(4);
+    console.log(`zlib engine, 4b 04 00 x 1/4/16 MiB: ${perMiB.map((t) => t.toFixed(1)).join(' / ')} ms per MiB (best of 5)`);
+    // Quadratic work would make 16 MiB cost 16 times as much per octet as 1 MiB (Deno did:
+    // 0.6 s and 150 s); 6 leaves room for a loaded machine's noise.
+    expect(perMiB[1]! / perMiB[0]!).toBeLessThan(6);
+    expect(perMiB[2]! / perMiB[0]!).toBeLessThan(6);
   }, 120_000);
 });
 
