@@ -304,6 +304,17 @@ export class WebSocketProtocol implements FrameSink {
    * Pong, for the most recent Ping (RFC 6455 §5.5.3). Nothing once a Close was sent or
    * received.
    * @returns whether a Pong was written
+   *
+   * @example
+   * ```ts
+   * let peerReads = false;
+   * const out: Uint8Array[] = [];
+   * const ws = new WebSocketProtocol({ role: 'client' }, { write: (b) => out.push(b), holdPong: () => !peerReads });
+   * ws.receiveData(Uint8Array.of(0x89, 0x01, 0x01)); // Ping 01: its Pong is held
+   * ws.receiveData(Uint8Array.of(0x89, 0x01, 0x02)); // Ping 02 replaces it
+   * peerReads = true;
+   * ws.sendHeldPong(); // true: one Pong, payload 02, is written
+   * ```
    */
   sendHeldPong(): boolean {
     const payload = this.#heldPong;

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { WebSocketConnection, type ByteTransport } from '../src/connection.ts';
 import { Opcode, type Role } from '../src/constants.ts';
+import { WebSocketProtocol } from '../src/protocol.ts';
 import { concatList, decodeWritten, toHex, wire, type WrittenFrame } from './helpers.ts';
 import { manualTimers } from './manual_timers.ts';
 
@@ -148,5 +149,45 @@ describe('automatic Pongs to a peer that does not read', () => {
     transport.read();
     const frames = transport.frames('server');
     expect(frames[frames.length - 1]!.opcode).toBe(Opcode.Close);
+  });
+});
+
+describe('WebSocketProtocol.holdPong / sendHeldPong (sans-I/O)', () => {
+  it('a held Pong is replaced by the next Ping\'s, written once by sendHeldPong, and onping still hears every Ping', () => {
+    let hold = true;
+    const out: Uint8Array[] = [];
+    const pinged: string[] = [];
+    const ws = new WebSocketProtocol({ role: 'client' }, { write: (b) => out.push(b.slice()), holdPong: () => hold, onPing: (p) => pinged.push(toHex(p)) });
+    ws.receiveData(Uint8Array.of(0x89, 0x01, 0x01));
+    ws.receiveData(Uint8Array.of(0x89, 0x01, 0x02));
+    expect(out).toEqual([]);
+    expect(pinged).toEqual(['01', '02']);
+    expect(ws.hasHeldPong).toBe(true);
+    hold = false;
+    expect(ws.sendHeldPong()).toBe(true);
+    expect(ws.sendHeldPong()).toBe(false);
+    const frames = decodeWritten('client', concatList(out));
+    expect(frames.map((f) => [f.opcode, toHex(f.payload)])).toEqual([[Opcode.Pong, '02']]);
+  });
+
+  it('a Ping answered at once drops the Pong held for an older one', () => {
+    let hold = true;
+    const out: Uint8Array[] = [];
+    const ws = new WebSocketProtocol({ role: 'client' }, { write: (b) => out.push(b.slice()), holdPong: () => hold });
+    ws.receiveData(Uint8Array.of(0x89, 0x01, 0x01));
+    hold = false;
+    ws.receiveData(Uint8Array.of(0x89, 0x01, 0x02));
+    expect(ws.hasHeldPong).toBe(false);
+    expect(ws.sendHeldPong()).toBe(false);
+    expect(decodeWritten('client', concatList(out)).map((f) => toHex(f.payload))).toEqual(['02']);
+  });
+
+  it('nothing is written for a held Pong once a Close was sent', () => {
+    const out: Uint8Array[] = [];
+    const ws = new WebSocketProtocol({ role: 'client' }, { write: (b) => out.push(b.slice()), holdPong: () => true });
+    ws.receiveData(Uint8Array.of(0x89, 0x01, 0x01));
+    ws.close(1000);
+    expect(ws.sendHeldPong()).toBe(false);
+    expect(decodeWritten('client', concatList(out)).map((f) => f.opcode)).toEqual([Opcode.Close]);
   });
 });
