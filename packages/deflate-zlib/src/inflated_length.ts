@@ -11,10 +11,10 @@ import { constants, createInflateRaw } from 'node:zlib';
  * 2.9.5 and Bun 1.4.5).
  */
 interface ZlibStream {
-  _handle: {
-    writeSync(flush: number, input: Uint8Array, inOff: number, inLen: number, out: Uint8Array, outOff: number, outLen: number): void;
+  _handle?: {
+    writeSync?(flush: number, input: Uint8Array, inOff: number, inLen: number, out: Uint8Array, outOff: number, outLen: number): void;
   } | null;
-  _writeState: Uint32Array;
+  _writeState?: Uint32Array;
   readonly destroyed: boolean;
   on(event: 'error', listener: (error: unknown) => void): unknown;
   close(): void;
@@ -28,22 +28,26 @@ const SCRATCH = new Uint8Array(64 * 1024);
  * `dictionary` preset when given), counted in one scratch buffer: at most `limit + 1`
  * octets are produced before it stops, and none are kept. So a decompression bomb can be
  * refused having cost time at zlib's speed but no memory for its output.
- * @returns the length, or a number above `limit` once the output passed it
+ * @returns the length, or a number above `limit` once the output passed it; `undefined`
+ *   where the runtime's `node:zlib` lacks the handle (the caller then inflates as before)
  * @throws Error when zlib reports the data invalid (some runtimes stop counting instead)
  */
-export function inflatedLength(source: Uint8Array, dictionary: Uint8Array | undefined, limit: number): number {
+export function inflatedLength(source: Uint8Array, dictionary: Uint8Array | undefined, limit: number): number | undefined {
   const stream = createInflateRaw({ windowBits: 15, ...(dictionary !== undefined ? { dictionary } : {}) }) as unknown as ZlibStream;
   // An invalid stream is reported through 'error' on a later tick too: not an uncaught one.
   stream.on('error', () => {});
   const handle = stream._handle;
-  if (handle === null) throw new Error('permessage-deflate: zlib stream unavailable');
   const state = stream._writeState;
+  if (typeof handle?.writeSync !== 'function' || !(state instanceof Uint32Array)) {
+    stream.close();
+    return undefined;
+  }
   let inOff = 0;
   let inLen = source.length;
   let total = 0;
   try {
     for (;;) {
-      handle.writeSync(constants.Z_SYNC_FLUSH, source, inOff, inLen, SCRATCH, 0, SCRATCH.length);
+      handle.writeSync!(constants.Z_SYNC_FLUSH, source, inOff, inLen, SCRATCH, 0, SCRATCH.length);
       if (stream.destroyed) throw new Error('permessage-deflate: the message is not valid DEFLATE data');
       const availOut = state[0]!;
       const availIn = state[1]!;

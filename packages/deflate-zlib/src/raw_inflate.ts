@@ -87,7 +87,9 @@ export function inflateRaw(
     if (!(error instanceof InflateLimitError)) throw error;
   }
   // More than `probe` octets: count them, keeping none, before allocating up to `limit`.
-  const length = inflatedLength(source, preset, skip + limit) - skip;
+  const counted = inflatedLength(source, preset, skip + limit);
+  if (counted === undefined) return inflateOnce(source, preset, skip, rest, limit, chunkSizeFor(Math.min(rest, sizeHint), skip));
+  const length = counted - skip;
   if (length > limit) throw new InflateLimitError(limit);
   // One chunk holds all of it (and the one octet more that tells zlib it is done).
   return inflateOnce(source, preset, skip, rest, limit, skip + length + 1);
