@@ -220,8 +220,19 @@ const PAUSED = 2;
 /** `maxBufferedAmount` was exceeded and its policy applied (once). */
 const OVERFLOWED = 4;
 
+/**
+ * Queued octets from which automatic Pongs are held back: a peer that sends Pings but does
+ * not read would otherwise make us queue a Pong per Ping without bound. Held, only the
+ * most recent Ping is answered (RFC 6455 §5.5.3), once the queue drains below this again.
+ * 64 KiB is Node's default writable high-water mark for sockets: a queue that reaches it
+ * was refused by a write, so the socket will signal the drain that sends the held Pong
+ * (Deno's and Bun's transports signal every drain of their own queue).
+ */
+const PONG_HOLD_AT = 64 * 1024;
+
 /** The connection's internals that its {@link ProtocolHandler} reaches (set in the class's static block). */
 let internals!: {
+  holdPong(c: WebSocketConnection): boolean;
   write(c: WebSocketConnection, bytes: Uint8Array): void;
   deliver(c: WebSocketConnection, data: Message): void;
   closeHandshakeDone(c: WebSocketConnection): void;
@@ -261,6 +272,10 @@ class ConnectionEvents implements ProtocolHandler {
 
   write(bytes: Uint8Array): void {
     internals.write(this.#c, bytes);
+  }
+
+  holdPong(): boolean {
+    return internals.holdPong(this.#c);
   }
 
   onText(text: string): void {
@@ -307,6 +322,7 @@ class ConnectionEvents implements ProtocolHandler {
 export class WebSocketConnection {
   static {
     internals = {
+      holdPong: (c) => c.bufferedAmount >= PONG_HOLD_AT,
       write: (c, bytes) => c.#write(bytes),
       deliver: (c, data) => c.#deliver(data),
       closeHandshakeDone: (c) => c.#closeHandshakeDone(),
@@ -444,8 +460,9 @@ export class WebSocketConnection {
     }
   }
 
-  /** The transport's queue drained: writers waiting on backpressure may go on. */
+  /** The transport's queue drained: a held Pong goes out, writers waiting on backpressure may go on. */
   drain(): void {
+    this.#sendHeldPong();
     this.#wakeWriters();
     this.ondrain?.();
   }
@@ -719,10 +736,18 @@ export class WebSocketConnection {
       if (this.#transport.writev !== undefined) this.#transport.writev(chunks);
       else for (const b of chunks) this.#transport.write(b);
     }
+    // The transport may have taken all of it at once: then no drain will come for a held Pong.
+    this.#sendHeldPong();
     // A Close written in this batch may have finished the protocol.
     if (this.#protocol.state === ProtocolState.Closed) this.#endTransport();
     // Replies to the peer (Pongs) and sends made by handlers count against maxBufferedAmount.
     else this.#checkBuffered();
+  }
+
+  /** Writes the automatic Pong held back while the peer was not reading, once the queue is below the bound again. */
+  #sendHeldPong(): void {
+    const protocol = this.#protocol;
+    if (protocol.hasHeldPong && this.#transport.bufferedAmount < PONG_HOLD_AT && (this.#flags & ENDED) === 0) protocol.sendHeldPong();
   }
 
   #deliver(data: Message): void {

@@ -11,8 +11,9 @@
  */
 import { CloseCode, isControlOpcode, Opcode } from './constants.ts';
 import { ProtocolError } from './errors.ts';
-import { concat } from './frame_parser.ts';
+import { FragmentBytes } from './fragment_bytes.ts';
 import type { Limits } from './limits.ts';
+import { TextPieces } from './text_pieces.ts';
 import { decodeUtf8, Utf8Decoder } from './utf8.ts';
 
 /** RSV1 as it sits in a frame's first octet: "compressed" under permessage-deflate (RFC 7692 §6). */
@@ -28,6 +29,10 @@ export type AssembledMessage = string | Uint8Array;
  * once its last frame arrived. Every violation throws a {@link ProtocolError} carrying its
  * close code: 1002 for fragmentation and RSV errors, 1007 for invalid UTF-8, 1009 for a
  * limit.
+ *
+ * What a fragmented message holds while it arrives stays proportional to its length,
+ * whatever the size of its fragments: small binary fragments are copied into a few growing
+ * chunks ({@link FragmentBytes}), decoded text is joined in batches ({@link TextPieces}).
  *
  * @example
  * ```ts
@@ -48,10 +53,13 @@ export class MessageAssembler {
   #opcode = 0;
   #size = 0;
   #frames = 0;
-  #text = '';
+  /** The text of the message so far, decoded. */
+  readonly #text = new TextPieces();
   #textStarted = false;
-  /** The binary frames of a fragmented message so far; created when one arrives. */
-  #parts: Uint8Array[] | null = null;
+  /** The octets of a fragmented binary (or compressed) message so far. */
+  readonly #bytes: FragmentBytes;
+  /** Whether a binary (or compressed) message's first frame was gathered into {@link #bytes}. */
+  #gathering = false;
   /** The streaming decoder, created when a text message first arrives in pieces. */
   #utf8: Utf8Decoder | null = null;
   /** Whether the message being received has RSV1 set on its first frame (RFC 7692 §6). */
@@ -59,15 +67,30 @@ export class MessageAssembler {
   /** The opcode of the compressed message {@link frame} returned last, 0 if it was not compressed. */
   #compressedOpcode = 0;
 
-  /** @param limits the resolved `maxMessage` and `maxFragments` (see `resolveLimits`) */
-  constructor(limits: Required<Pick<Limits, 'maxMessage' | 'maxFragments'>>) {
+  /**
+   * @param limits the resolved `maxMessage` and `maxFragments` (see `resolveLimits`)
+   * @param allocate makes the buffers fragments are copied into (every octet is written
+   *   before it is read, so it need not zero-fill). Default: `new Uint8Array(size)`.
+   */
+  constructor(limits: Required<Pick<Limits, 'maxMessage' | 'maxFragments'>>, allocate: (size: number) => Uint8Array = newUint8Array) {
     this.#maxMessage = limits.maxMessage;
     this.#maxFragments = limits.maxFragments;
+    this.#bytes = new FragmentBytes(allocate);
   }
 
   /** Whether a fragmented message has started and not yet ended. */
   get inMessage(): boolean {
     return this.#opcode !== 0;
+  }
+
+  /**
+   * What the message being received holds so far: separate pieces (buffers, strings) and
+   * their octets (text counted at 2 per code unit). @internal (tests bound these)
+   */
+  get held(): { pieces: number; octets: number } {
+    const bytes = this.#bytes.held;
+    const text = this.#text.held;
+    return { pieces: bytes.pieces + text.pieces, octets: bytes.octets + text.octets };
   }
 
   /**
@@ -115,7 +138,7 @@ export class MessageAssembler {
   framePartial(piece: Uint8Array): void {
     // A compressed message is validated once inflated.
     if (this.#opcode === Opcode.Text && !this.#compressed) {
-      this.#text += (this.#utf8 ??= new Utf8Decoder()).decode(piece, false);
+      this.#text.add((this.#utf8 ??= new Utf8Decoder()).decode(piece, false));
       this.#textStarted = true;
     }
   }
@@ -135,26 +158,23 @@ export class MessageAssembler {
         this.#clear();
         return decodeUtf8(payload);
       }
-      this.#text += (this.#utf8 ??= new Utf8Decoder()).decode(seen === 0 ? payload : payload.subarray(seen), fin);
+      this.#text.add((this.#utf8 ??= new Utf8Decoder()).decode(seen === 0 ? payload : payload.subarray(seen), fin));
       this.#textStarted = true;
       if (!fin) return undefined;
-      const text = this.#text;
+      const text = this.#text.take();
       this.#clear();
       return text;
     }
     // Binary, or a compressed message of either kind: gathered as bytes.
     if (fin && this.#compressed) this.#compressedOpcode = this.#opcode;
-    const parts = this.#parts;
-    if (fin && parts === null) {
+    if (fin && !this.#gathering) {
       this.#clear();
       return payload;
     }
-    if (payload.length > 0) {
-      if (parts === null) this.#parts = [payload];
-      else parts.push(payload);
-    }
+    this.#gathering = true;
+    this.#bytes.add(payload, this.#maxMessage - this.#size);
     if (!fin) return undefined;
-    const data = concat(this.#parts!, this.#size);
+    const data = this.#bytes.take();
     this.#clear();
     return data.length === 0 ? new Uint8Array(0) : data;
   }
@@ -180,9 +200,13 @@ export class MessageAssembler {
     this.#opcode = 0;
     this.#size = 0;
     this.#frames = 0;
-    this.#text = '';
+    this.#text.clear();
     this.#textStarted = false;
-    this.#parts = null;
+    this.#bytes.clear();
+    this.#gathering = false;
     this.#compressed = false;
   }
 }
+
+/** The default allocator: a zero-filled `Uint8Array`. */
+const newUint8Array = (size: number): Uint8Array => new Uint8Array(size);

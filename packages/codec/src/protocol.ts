@@ -41,8 +41,15 @@ export interface ProtocolHandler {
   onText?(text: string): void;
   /** A complete binary message. The buffer is the handler's to keep. */
   onBinary?(data: Uint8Array): void;
-  /** A Ping arrived (the Pong is already written when `autoPong` is on). */
+  /** A Ping arrived (the Pong is already written, or held, when `autoPong` is on). */
   onPing?(payload: Uint8Array): void;
+  /**
+   * Asked before each automatic Pong: whether to hold it back (the peer is not reading what
+   * we send). A held Pong is replaced by the next Ping's, so only the most recent unanswered
+   * Ping is answered (RFC 6455 §5.5.3), by {@link WebSocketProtocol.sendHeldPong}. Absent:
+   * every Pong is written at once.
+   */
+  holdPong?(): boolean;
   /** A Pong arrived. Unsolicited ones are reported too and otherwise ignored (RFC 6455 §5.5.3). */
   onPong?(payload: Uint8Array): void;
   /** The peer's valid Close frame arrived; `code` is 1005 when it carried none. */
@@ -119,13 +126,15 @@ export class WebSocketProtocol implements FrameSink {
 
   // The fragmented message being sent: 0 none, else its opcode.
   #sendingOpcode = 0;
+  /** The payload of the most recent Ping whose automatic Pong is held back (see {@link ProtocolHandler.holdPong}). */
+  #heldPong: Uint8Array | null = null;
 
   constructor(options: ProtocolOptions, handler: ProtocolHandler) {
     const limits = resolveLimits(options);
     this.role = options.role;
     this.#handler = handler;
     this.#autoPong = options.autoPong ?? true;
-    this.#message = new MessageAssembler(limits);
+    this.#message = new MessageAssembler(limits, options.allocate);
     this.#deflate = options.perMessageDeflate ?? null;
     this.#maxMessage = limits.maxMessage;
     this.#parser = new FrameParser(
@@ -254,7 +263,16 @@ export class WebSocketProtocol implements FrameSink {
   #control(opcode: number, payload: Uint8Array): void {
     if (opcode === Opcode.Ping) {
       // RFC 6455 §5.5.2: answer with a Pong of the same payload, unless we are closing.
-      if (this.#autoPong && this.#closeSent === null) writeFrameTo(this.#handler, this.#keys, true, 0, Opcode.Pong, payload, this.#allocate);
+      if (this.#autoPong && this.#closeSent === null) {
+        if (this.#handler.holdPong?.() === true) {
+          // §5.5.3: a Pong for only the most recent Ping will do. Copied: the payload may
+          // be a view of a read buffer (at most 125 octets, §5.5).
+          this.#heldPong = payload.slice();
+        } else {
+          this.#heldPong = null;
+          writeFrameTo(this.#handler, this.#keys, true, 0, Opcode.Pong, payload, this.#allocate);
+        }
+      }
       this.#handler.onPing?.(payload);
     } else if (opcode === Opcode.Pong) {
       this.#handler.onPong?.(payload);
@@ -275,6 +293,37 @@ export class WebSocketProtocol implements FrameSink {
   }
 
   // ---- sending ---------------------------------------------------------------------
+
+  /** Whether an automatic Pong is held back, waiting for {@link sendHeldPong}. */
+  get hasHeldPong(): boolean {
+    return this.#heldPong !== null;
+  }
+
+  /**
+   * Writes the held automatic Pong, if any (see {@link ProtocolHandler.holdPong}): one
+   * Pong, for the most recent Ping (RFC 6455 §5.5.3). Nothing once a Close was sent or
+   * received.
+   * @returns whether a Pong was written
+   *
+   * @example
+   * ```ts
+   * let peerReads = false;
+   * const out: Uint8Array[] = [];
+   * const ws = new WebSocketProtocol({ role: 'client' }, { write: (b) => out.push(b), holdPong: () => !peerReads });
+   * ws.receiveData(Uint8Array.of(0x89, 0x01, 0x01)); // Ping 01: its Pong is held
+   * ws.receiveData(Uint8Array.of(0x89, 0x01, 0x02)); // Ping 02 replaces it
+   * peerReads = true;
+   * ws.sendHeldPong(); // true: one Pong, payload 02, is written
+   * ```
+   */
+  sendHeldPong(): boolean {
+    const payload = this.#heldPong;
+    if (payload === null) return false;
+    this.#heldPong = null;
+    if (this.#closeSent !== null || this.#closeReceived !== null || this.#error !== null) return false;
+    writeFrameTo(this.#handler, this.#keys, true, 0, Opcode.Pong, payload, this.#allocate);
+    return true;
+  }
 
   /** Whether data may still be sent: no Close sent or received. */
   get canSend(): boolean {

@@ -43,6 +43,9 @@ export class JsMessageInflater implements MessageInflater {
   #produced = 0;
   #capacityLeft = 0;
   #nextChunk = 0;
+  // How many DEFLATE streams of the message have ended, and how many may (see maxStreams).
+  #streams = 0;
+  #maxStreams = 0;
 
   /** @throws RangeError when `windowBits` is not 8..15 */
   constructor(params: InflaterParams) {
@@ -66,6 +69,8 @@ export class JsMessageInflater implements MessageInflater {
     this.#produced = 0;
     this.#capacityLeft = maxOutput + 1;
     this.#nextChunk = Math.min(MAX_CHUNK, Math.max(MIN_CHUNK, data.length * FIRST_CHUNK_RATIO));
+    this.#streams = 0;
+    this.#maxStreams = maxStreams(data.length + SYNC_FLUSH_TAIL.length);
     strm.avail_out = 0;
     try {
       // A stream that ends exactly at the end of the payload (a BFINAL block, §7.2.3.4,
@@ -108,6 +113,9 @@ export class JsMessageInflater implements MessageInflater {
       if (status === Z_STREAM_END) {
         // A BFINAL block ended the stream. Start a new one over the same window: the
         // octets that follow (often `00` plus our tail: an empty stored block) belong to it.
+        if (++this.#streams > this.#maxStreams) {
+          throw new Error(`invalid DEFLATE data: the message holds more than ${this.#maxStreams} DEFLATE streams`);
+        }
         zlibInflateResetKeep(strm);
         if (strm.avail_in === 0) return true;
         continue;
@@ -167,4 +175,15 @@ export class JsMessageInflater implements MessageInflater {
     zlibInflateEnd(this.#strm);
     this.#strm = null;
   }
+}
+
+/**
+ * The most DEFLATE streams a message of `length` octets (its tail put back) may hold: 64, plus one per KiB.
+ * Each stream's end costs a reset and a call into inflate (a few microseconds), so a peer
+ * sending thousands of 3-octet streams (`4b 04 00` repeated) would otherwise cost about a
+ * second per MiB; conforming peers end a message's stream at most once (RFC 7692 §7.2.3.4).
+ * The same bound as the zlib engine's, so that both engines accept the same messages.
+ */
+function maxStreams(length: number): number {
+  return 64 + (length >>> 10);
 }

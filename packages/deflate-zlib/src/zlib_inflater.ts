@@ -4,6 +4,7 @@
  */
 import { InflateLimitError, type InflaterParams, type MessageInflater } from '@wsflow/codec';
 import { History } from './history.ts';
+import { InflateInput } from './inflate_input.ts';
 import { inflateRaw, type RawInflateResult } from './raw_inflate.ts';
 import { isSyncFlushRest, withSyncFlushTail } from './sync_flush.ts';
 
@@ -51,12 +52,13 @@ export class ZlibInflater implements MessageInflater {
   inflate(data: Uint8Array, maxOutput: number): Uint8Array {
     const limit = outputLimit(maxOutput);
     // RFC 7692 §7.2.2 step 1: append 00 00 ff ff to the tail end of the payload.
-    const input = withSyncFlushTail(data);
+    const input = new InflateInput(withSyncFlushTail(data));
+    const bytes = input.bytes;
     const dictionary = this.#takeover ? this.#history.bytes : EMPTY;
-    const first = inflateRaw(input, dictionary, limit);
+    const first = inflateRaw(input, 0, dictionary, limit);
     let output = first.output;
     // A block with BFINAL set ended the DEFLATE stream before the input did (§7.2.3.4).
-    if (first.consumed < input.length && !isSyncFlushRest(input.subarray(first.consumed))) {
+    if (first.consumed < bytes.length && !isSyncFlushRest(bytes.subarray(first.consumed))) {
       output = this.#inflateFurtherStreams(input, dictionary, first, limit);
     }
     if (this.#takeover) this.#history.push(output);
@@ -73,23 +75,28 @@ export class ZlibInflater implements MessageInflater {
    * §7.2.3.4) and was followed by more than what is left of the sync flush: further
    * streams, each reading the window as the one before left it. Each costs one zlib call,
    * so a message may hold at most 64 of them plus one per KiB of its length: no more work
-   * per octet than short messages already cost.
+   * per octet than short messages already cost. Each call reads only its own stream (zlib
+   * stops at its end, and {@link InflateInput} copies nothing but the window), so the whole
+   * message costs time linear in its input plus output.
    */
-  #inflateFurtherStreams(input: Uint8Array, dictionary: Uint8Array, first: RawInflateResult, limit: number): Uint8Array {
+  #inflateFurtherStreams(input: InflateInput, dictionary: Uint8Array, first: RawInflateResult, limit: number): Uint8Array {
     const window = new History(this.#history.limit);
     window.push(dictionary);
     window.push(first.output);
     const parts = [first.output];
     let total = first.output.length;
     let offset = first.consumed;
-    const maxStreams = 64 + (input.length >>> 10);
+    const length = input.bytes.length;
+    const maxStreams = 64 + (length >>> 10);
+    let previous = first.consumed;
     for (let streams = 2; ; streams++) {
       if (streams > maxStreams) {
         throw new Error(`permessage-deflate: the message holds more than ${maxStreams} DEFLATE streams`);
       }
       let next: RawInflateResult;
       try {
-        next = inflateRaw(input.subarray(offset), window.bytes, limit - total);
+        // Output chunks sized to streams like the one before, not to all that is left.
+        next = inflateRaw(input, offset, window.bytes, limit - total, 2 * previous);
       } catch (error) {
         throw error instanceof InflateLimitError ? new InflateLimitError(limit) : error;
       }
@@ -98,7 +105,8 @@ export class ZlibInflater implements MessageInflater {
       total += next.output.length;
       window.push(next.output);
       offset += next.consumed;
-      if (offset >= input.length || isSyncFlushRest(input.subarray(offset))) break;
+      previous = next.consumed;
+      if (offset >= length || isSyncFlushRest(input.bytes.subarray(offset))) break;
     }
     const output = new Uint8Array(total);
     let at = 0;
