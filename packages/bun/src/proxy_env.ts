@@ -2,7 +2,7 @@
  * Proxy selection from Bun's environment; the rules live in `@wsflow/codec`.
  * @module
  */
-import { proxyFromEnvironment as fromEnvironment, type ProxyEnvironment } from '@wsflow/codec';
+import { proxyFromEnvironment as fromEnvironment, type ProxyEnvironment } from '@wsflow/engine';
 import { bunRuntime } from './bun_types.ts';
 
 /**

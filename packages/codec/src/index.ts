@@ -104,32 +104,8 @@ export {
   type DuplexServerOptions,
 } from './duplex.ts';
 export { createDuplexPair, type DuplexPairOptions } from './memory_duplex.ts';
-export { parseCookies } from './cookies.ts';
-export { isProxyExempt, parseProxyUrl, proxyFromEnvironment, type ProxyEnvironment } from './proxy_env.ts';
-export { DEFAULT_HANDSHAKE_TIMEOUT, checkTimeout, connectionOptionsOf, type ConnectionInit, type ConnectionSettings } from './shim_settings.ts';
-export { HandshakeDeadline, type DeadlineOutcome, type HandshakeDeadlineOptions } from './handshake_deadline.ts';
-export { DEFAULT_MAX_PENDING_HANDSHAKES, HandshakeSlots, checkMaxPendingHandshakes, type HandshakeSlot, type PendingHandshakeSettings } from './handshake_slots.ts';
 export { BufferedAmountError, checkBufferedAmountLimit, defaultMaxBufferedAmount, SERVER_BUFFERED_AMOUNT, type BufferedAmountLimit, type BufferedAmountPolicy, type ResolvedBufferedAmountLimit } from './buffered_amount_policy.ts';
 export { fieldValues, headersOf } from './field_lines.ts';
-export {
-  UPGRADE_REQUIRED,
-  decideUpgrade,
-  dropCode,
-  isWebSocketUpgrade,
-  rejectionBytes,
-  targetPath,
-  type AuthorizeRequest,
-  type AuthorizeResult,
-  type RejectionInfo,
-  type UpgradeAcceptance,
-  type UpgradeControl,
-  type UpgradeDecision,
-  type UpgradeDescription,
-  type UpgradeOptions,
-  type UpgradeRefusal,
-  type UpgradeRejection,
-  type UpgradeSubject,
-} from './upgrade_policy.ts';
 export {
   ProxyError,
   authorityOf,
@@ -141,5 +117,3 @@ export {
   type ConnectRequest,
   type ProxyEndpoint,
 } from './proxy_connect.ts';
-export { serializeResponse, type ResponseLike } from './http_response.ts';
-export { requestBodyLength } from './request_body.ts';

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { BufferedAmountError, checkBufferedAmountLimit, defaultMaxBufferedAmount } from '../src/buffered_amount_policy.ts';
 import { WebSocketConnection, type ByteTransport, type CloseInfo, type ConnectionOptions } from '../src/connection.ts';
 import { Opcode } from '../src/constants.ts';
-import { connectionOptionsOf } from '../src/shim_settings.ts';
+import { connectionOptionsOf } from '@wsflow/engine';
 import { concatList, decodeWritten, toHex, wire, type WrittenFrame } from './helpers.ts';
 import { manualTimers } from './manual_timers.ts';
 

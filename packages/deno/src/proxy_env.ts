@@ -4,7 +4,7 @@
  * client never triggers a permission prompt.
  * @module
  */
-import { proxyFromEnvironment as fromEnvironment, type ProxyEnvironment } from '@wsflow/codec';
+import { proxyFromEnvironment as fromEnvironment, type ProxyEnvironment } from '@wsflow/engine';
 
 /** The variables proxy selection reads, in both spellings (lower case wins, as in curl), and REQUEST_METHOD (CGI: HTTP_PROXY is then ignored). */
 const PROXY_VARIABLES = ['https_proxy', 'HTTPS_PROXY', 'http_proxy', 'HTTP_PROXY', 'no_proxy', 'NO_PROXY', 'REQUEST_METHOD'] as const;

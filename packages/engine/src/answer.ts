@@ -4,7 +4,8 @@
  * sends discarded, and the socket destroyed if the client lingers.
  * @module
  */
-import { rejectionBytes, type HeaderFieldsInit, type Timers } from '@wsflow/codec';
+import { type HeaderFieldsInit, type Timers } from '@wsflow/codec';
+import { rejectionBytes } from './upgrade_policy.ts';
 import { IGNORE_RECEIVER, type EngineSocket } from './engine_socket.ts';
 
 /** Milliseconds an answered socket may linger, half-closed, before it is destroyed. */

@@ -7,20 +7,10 @@
  * binds the connection. The runtime gives only {@link ClientAdapter.dial}.
  * @module
  */
-import {
-  HandshakeDeadline,
-  buildClientRequest,
-  checkTimeout,
-  clientDeflateOffers,
-  clientNegotiatedExtensions,
-  connectionOptionsOf,
-  encodeUtf8,
-  parseProxyUrl,
-  resolveDeflate,
-  validateServerResponse,
-  type ConnectionSettings,
-  type HeaderFieldsInit,
-} from '@wsflow/codec';
+import { buildClientRequest, clientDeflateOffers, clientNegotiatedExtensions, encodeUtf8, resolveDeflate, validateServerResponse, type HeaderFieldsInit } from '@wsflow/codec';
+import { HandshakeDeadline } from './handshake_deadline.ts';
+import { checkTimeout, connectionOptionsOf, type ConnectionSettings } from './shim_settings.ts';
+import { parseProxyUrl } from './proxy_env.ts';
 import type { EngineSocket, RuntimeAdapter } from './engine_socket.ts';
 import { HeadReader } from './head_reader.ts';
 import { bindConnection, type PendingConnection } from './pending_connection.ts';

@@ -1,4 +1,30 @@
 // @wsflow/engine: the server engine and the client engine over a socket adapter. This file only re-exports.
+export { parseCookies } from './cookies.ts';
+export { isProxyExempt, parseProxyUrl, proxyFromEnvironment, type ProxyEnvironment } from './proxy_env.ts';
+export {
+  UPGRADE_REQUIRED,
+  decideUpgrade,
+  dropCode,
+  isWebSocketUpgrade,
+  rejectionBytes,
+  targetPath,
+  type AuthorizeRequest as AuthorizeRequestOf,
+  type AuthorizeResult,
+  type RejectionInfo as RejectionInfoOf,
+  type UpgradeAcceptance,
+  type UpgradeControl,
+  type UpgradeDecision,
+  type UpgradeDescription,
+  type UpgradeOptions as UpgradeOptionsOf,
+  type UpgradeRefusal,
+  type UpgradeRejection,
+  type UpgradeSubject,
+} from './upgrade_policy.ts';
+export { HandshakeDeadline, type DeadlineOutcome, type HandshakeDeadlineOptions } from './handshake_deadline.ts';
+export { DEFAULT_MAX_PENDING_HANDSHAKES, HandshakeSlots, checkMaxPendingHandshakes, type HandshakeSlot, type PendingHandshakeSettings } from './handshake_slots.ts';
+export { serializeResponse, type ResponseLike } from './http_response.ts';
+export { requestBodyLength } from './request_body.ts';
+export { checkTimeout, connectionOptionsOf, type ConnectionInit, type ConnectionSettings } from './shim_settings.ts';
 export { IGNORE_RECEIVER, type EngineSocket, type RuntimeAdapter, type SocketReceiver } from './engine_socket.ts';
 export { ConnectionLostError, HeadReader, type HeadRead } from './head_reader.ts';
 export { bindConnection, type PendingConnection } from './pending_connection.ts';

@@ -4,7 +4,10 @@
  * buffered and sent with `Content-Length` and `Connection: close`.
  * @module
  */
-import { HandshakeError, rejectionBytes, requestBodyLength, serializeResponse, type RequestHead, type Timers } from '@wsflow/codec';
+import { HandshakeError, type RequestHead, type Timers } from '@wsflow/codec';
+import { rejectionBytes } from './upgrade_policy.ts';
+import { requestBodyLength } from './request_body.ts';
+import { serializeResponse } from './http_response.ts';
 import { answerAndEnd, refuseSocket } from './answer.ts';
 import type { EngineSocket } from './engine_socket.ts';
 import type { HeadReader } from './head_reader.ts';

@@ -15,19 +15,10 @@ export {
 export type { AcceptedConnection } from './connection_hub.ts';
 export type { ClientOptions } from './client_engine.ts';
 export type { WebSocketServerBase } from './listening_server.ts';
-export { BufferedAmountError, ProxyError, isProxyExempt, parseCookies, parseProxyUrl } from '@wsflow/codec';
-export type {
-  AuthorizeResult,
-  BufferedAmountPolicy,
-  CloseInfo,
-  CloseOptions,
-  ConnectionSettings,
-  HeartbeatOptions,
-  Message,
-  PerMessageDeflateOptions,
-  ProxyEnvironment,
-  SendData,
-  SendOptions,
-  UpgradeRejection,
-  WebSocketConnection,
-} from '@wsflow/codec';
+export { BufferedAmountError, ProxyError } from '@wsflow/codec';
+export { isProxyExempt, parseProxyUrl } from './proxy_env.ts';
+export { parseCookies } from './cookies.ts';
+export type { BufferedAmountPolicy, CloseInfo, CloseOptions, HeartbeatOptions, Message, PerMessageDeflateOptions, SendData, SendOptions, WebSocketConnection } from '@wsflow/codec';
+export type { AuthorizeResult, UpgradeRejection } from './upgrade_policy.ts';
+export type { ConnectionSettings } from './shim_settings.ts';
+export type { ProxyEnvironment } from './proxy_env.ts';

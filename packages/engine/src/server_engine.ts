@@ -9,25 +9,12 @@
  * connection with 1011 and goes to `onError`).
  * @module
  */
-import {
-  HandshakeDeadline,
-  HandshakeError,
-  HandshakeSlots,
-  UPGRADE_REQUIRED,
-  buildRejection,
-  connectionOptionsOf,
-  decideUpgrade,
-  fieldValues,
-  isWebSocketUpgrade,
-  parseCookies,
-  serializeClosePayload,
-  CloseCode,
-  type CloseOptions,
-  type ConnectionOptions,
-  type HeaderFieldsInit,
-  type RequestHead,
-  type WebSocketConnection,
-} from '@wsflow/codec';
+import { HandshakeError, buildRejection, fieldValues, serializeClosePayload, CloseCode, type CloseOptions, type ConnectionOptions, type HeaderFieldsInit, type RequestHead, type WebSocketConnection } from '@wsflow/codec';
+import { HandshakeDeadline } from './handshake_deadline.ts';
+import { HandshakeSlots } from './handshake_slots.ts';
+import { UPGRADE_REQUIRED, decideUpgrade, isWebSocketUpgrade } from './upgrade_policy.ts';
+import { connectionOptionsOf } from './shim_settings.ts';
+import { parseCookies } from './cookies.ts';
 import { refuseSocket } from './answer.ts';
 import { ConnectionHub, type AcceptedConnection } from './connection_hub.ts';
 import type { EngineSocket, RuntimeAdapter } from './engine_socket.ts';

@@ -5,21 +5,10 @@
  * handshake.
  * @module
  */
-import {
-  checkBufferedAmountLimit,
-  checkHeaderField,
-  checkMaxPendingHandshakes,
-  checkTimeout,
-  headerFieldEntries,
-  resolveDeflate,
-  resolveLimits,
-  type AuthorizeRequest as CodecAuthorizeRequest,
-  type DeflateEngine,
-  type PendingHandshakeSettings,
-  type RejectionInfo as CodecRejectionInfo,
-  type UpgradeOptions as CodecUpgradeOptions,
-  type WebSocketConnection,
-} from '@wsflow/codec';
+import { checkBufferedAmountLimit, checkHeaderField, headerFieldEntries, resolveDeflate, resolveLimits, type DeflateEngine, type WebSocketConnection } from '@wsflow/codec';
+import { checkMaxPendingHandshakes, type PendingHandshakeSettings } from './handshake_slots.ts';
+import { checkTimeout } from './shim_settings.ts';
+import { type AuthorizeRequest as CodecAuthorizeRequest, type RejectionInfo as CodecRejectionInfo, type UpgradeOptions as CodecUpgradeOptions } from './upgrade_policy.ts';
 
 /** What the `authorize` hook sees of an upgrade request: its `request` is a WHATWG `Request`. */
 export type AuthorizeRequest = CodecAuthorizeRequest<Request>;

@@ -4,12 +4,13 @@
  * @module
  */
 import { zlibEngine } from '@wsflow/deflate-zlib';
-import { connectionOptionsOf, type ConnectionOptions, type DeflateAgreement, type ConnectionSettings, type Role } from '@wsflow/codec';
+import { type ConnectionOptions, type DeflateAgreement, type Role } from '@wsflow/codec';
+import { connectionOptionsOf, type ConnectionSettings } from '@wsflow/engine';
 import { createHash } from 'node:crypto';
 import type { RuntimeAdapter } from '@wsflow/engine';
 import { nodeTimers } from './node_timers.ts';
 
-export { checkTimeout, DEFAULT_HANDSHAKE_TIMEOUT, type ConnectionSettings } from '@wsflow/codec';
+export { checkTimeout, DEFAULT_HANDSHAKE_TIMEOUT, type ConnectionSettings } from '@wsflow/engine';
 
 /** The DEFLATE engine permessage-deflate uses unless the settings name another: `node:zlib`. */
 export { zlibEngine as defaultDeflateEngine } from '@wsflow/deflate-zlib';

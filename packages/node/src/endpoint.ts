@@ -7,16 +7,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { ConnectionHub, checkServerOptions, errorReporter, type ErrorContext } from '@wsflow/engine';
-import {
-  CloseCode,
-  HandshakeSlots,
-  checkMaxPendingHandshakes,
-  serializeClosePayload,
-  type CloseOptions,
-  type HandshakeSlot,
-  type PendingHandshakeSettings,
-  type WebSocketConnection,
-} from '@wsflow/codec';
+import { CloseCode, serializeClosePayload, type CloseOptions, type WebSocketConnection } from '@wsflow/codec';
+import { HandshakeSlots, checkMaxPendingHandshakes, type HandshakeSlot, type PendingHandshakeSettings } from '@wsflow/engine';
 import { requestPath, upgradeSocket } from './server_upgrade.ts';
 import { trackConnection, type PendingConnection } from './socket_connection.ts';
 import type { UpgradeOptions } from './upgrade_options.ts';

@@ -2,7 +2,7 @@
  * Proxy selection from Node's environment; the rules live in `@wsflow/codec`.
  * @module
  */
-import { proxyFromEnvironment as fromEnvironment, type ProxyEnvironment } from '@wsflow/codec';
+import { proxyFromEnvironment as fromEnvironment, type ProxyEnvironment } from '@wsflow/engine';
 
 /**
  * The proxy for a WebSocket URL according to `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` in

@@ -10,19 +10,8 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { answerable, requestUrl, type ErrorContext } from '@wsflow/engine';
-import {
-  HandshakeError,
-  decideUpgrade,
-  headersOf,
-  parseCookies,
-  rejectionBytes,
-  targetPath,
-  type HeaderFieldsInit,
-  type RequestHead,
-  type WebSocketConnection,
-  type UpgradeRefusal,
-  type UpgradeSubject,
-} from '@wsflow/codec';
+import { HandshakeError, headersOf, type HeaderFieldsInit, type RequestHead, type WebSocketConnection } from '@wsflow/codec';
+import { decideUpgrade, parseCookies, rejectionBytes, targetPath, type UpgradeRefusal, type UpgradeSubject } from '@wsflow/engine';
 import { connectionOptions, defaultDeflateEngine } from './connection_settings.ts';
 import { nodeTimers } from './node_timers.ts';
 import { headOfRequest } from './request_head.ts';

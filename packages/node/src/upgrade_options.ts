@@ -5,13 +5,13 @@
  * @module
  */
 import type { IncomingMessage } from 'node:http';
-import type * as codec from '@wsflow/codec';
+import type { AuthorizeRequestOf, RejectionInfoOf, UpgradeOptionsOf } from '@wsflow/engine';
 
 /** What the upgrade hook of `attach`/`handleUpgrade` sees of a request. */
-export type NodeAuthorizeRequest = codec.AuthorizeRequest<IncomingMessage>;
+export type NodeAuthorizeRequest = AuthorizeRequestOf<IncomingMessage>;
 
 /** Why `attach`/`handleUpgrade` refused or dropped an upgrade. */
-export type NodeRejectionInfo = codec.RejectionInfo<IncomingMessage>;
+export type NodeRejectionInfo = RejectionInfoOf<IncomingMessage>;
 
 /** The upgrade options of `attach`, `handleUpgrade` and `WebSocketEndpoint`. */
-export type UpgradeOptions = codec.UpgradeOptions<IncomingMessage>;
+export type UpgradeOptions = UpgradeOptionsOf<IncomingMessage>;

@@ -1,7 +1,7 @@
 // The settings every runtime shim's connections take, and how they become ConnectionOptions.
 import { describe, expect, it } from 'vitest';
 import { checkTimeout, connectionOptionsOf, DEFAULT_HANDSHAKE_TIMEOUT } from '../src/shim_settings.ts';
-import { manualTimers } from './manual_timers.ts';
+import { manualTimers } from '../../codec/test/manual_timers.ts';
 
 describe('checkTimeout', () => {
   it('returns the fallback when unset, the value when it is a positive finite number', () => {

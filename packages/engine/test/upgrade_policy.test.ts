@@ -3,11 +3,11 @@
 // peer leaving, and the 101 or the refusal to answer.
 import { describe, expect, it } from 'vitest';
 import { parseCookies } from '../src/cookies.ts';
-import { HandshakeError } from '../src/errors.ts';
-import { fieldValues, headersOf } from '../src/field_lines.ts';
+import { HandshakeError } from '@wsflow/codec';
+import { fieldValues, headersOf } from '@wsflow/codec';
 import { HandshakeDeadline } from '../src/handshake_deadline.ts';
-import { parseRequestHead } from '../src/http_head.ts';
-import { buildRejection } from '../src/server_handshake.ts';
+import { parseRequestHead } from '@wsflow/codec';
+import { buildRejection } from '@wsflow/codec';
 import {
   UPGRADE_REQUIRED,
   decideUpgrade,
@@ -21,7 +21,7 @@ import {
   type UpgradeOptions,
   type UpgradeSubject,
 } from '../src/upgrade_policy.ts';
-import { manualTimers, type ManualTimers } from './manual_timers.ts';
+import { manualTimers, type ManualTimers } from '../../codec/test/manual_timers.ts';
 
 /** The runtime's own request type, as a shim would have one. */
 interface NativeRequest {

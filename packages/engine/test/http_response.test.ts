@@ -1,7 +1,7 @@
 // A fetch-style Response as the HTTP/1.1 bytes a fallback writes back: one response per
 // connection, framed by Content-Length, then Connection: close.
 import { describe, expect, it } from 'vitest';
-import { ReasonPhrase, serializeResponseHead } from '../src/http_head.ts';
+import { ReasonPhrase, serializeResponseHead } from '@wsflow/codec';
 import { serializeResponse, type ResponseLike } from '../src/http_response.ts';
 
 const text = async (response: ResponseLike, method = 'GET'): Promise<string> => new TextDecoder().decode(await serializeResponse(response, method));

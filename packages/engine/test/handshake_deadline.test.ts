@@ -2,7 +2,7 @@
 // explicit stops, merged into one reason that the handshake's async steps race against.
 import { describe, expect, it } from 'vitest';
 import { HandshakeDeadline } from '../src/handshake_deadline.ts';
-import { manualTimers } from './manual_timers.ts';
+import { manualTimers } from '../../codec/test/manual_timers.ts';
 
 /** A promise and its settlers. */
 function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void; reject: (error: unknown) => void } {

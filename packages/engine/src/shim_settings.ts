@@ -3,13 +3,13 @@
  * and defaults on Node, Deno and Bun), and how they become a {@link ConnectionOptions}.
  * @module
  */
-import type { BufferedAmountLimit } from './buffered_amount_policy.ts';
-import type { ConnectionOptions, HeartbeatOptions, Timers } from './connection.ts';
-import type { Role } from './constants.ts';
-import type { DeflateEngine } from './deflate_engine.ts';
-import { perMessageDeflateFor, resolveDeflate, type PerMessageDeflateSetting } from './deflate_settings.ts';
-import type { Limits } from './limits.ts';
-import type { DeflateAgreement } from './permessage_deflate_params.ts';
+import type { BufferedAmountLimit } from '@wsflow/codec';
+import type { ConnectionOptions, HeartbeatOptions, Timers } from '@wsflow/codec';
+import type { Role } from '@wsflow/codec';
+import type { DeflateEngine } from '@wsflow/codec';
+import { perMessageDeflateFor, resolveDeflate, type PerMessageDeflateSetting } from '@wsflow/codec';
+import type { Limits } from '@wsflow/codec';
+import type { DeflateAgreement } from '@wsflow/codec';
 
 /** Default milliseconds an opening handshake may take. */
 export const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;

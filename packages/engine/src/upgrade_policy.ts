@@ -8,14 +8,14 @@
  * bytes, closes the socket and tells `onReject`.
  * @module
  */
-import type { Sha1 } from './accept_key.ts';
-import type { Timers } from './connection.ts';
-import type { DeflateEngine } from './deflate_engine.ts';
-import { resolveDeflate, serverDeflateNegotiator } from './deflate_settings.ts';
-import { HandshakeError } from './errors.ts';
+import type { Sha1 } from '@wsflow/codec';
+import type { Timers } from '@wsflow/codec';
+import type { DeflateEngine } from '@wsflow/codec';
+import { resolveDeflate, serverDeflateNegotiator } from '@wsflow/codec';
+import { HandshakeError } from '@wsflow/codec';
 import { HandshakeDeadline } from './handshake_deadline.ts';
-import { listContainsToken, serializeExtensionHeader } from './header_grammar.ts';
-import type { HeaderFieldsInit, HeaderLookup } from './http_head.ts';
+import { listContainsToken, serializeExtensionHeader } from '@wsflow/codec';
+import type { HeaderFieldsInit, HeaderLookup } from '@wsflow/codec';
 import {
   WEBSOCKET_VERSION,
   buildRejection,
@@ -24,7 +24,7 @@ import {
   type NegotiatedUpgrade,
   type ServerHandshakeOptions,
   type UpgradeRequest,
-} from './server_handshake.ts';
+} from '@wsflow/codec';
 import { checkTimeout, DEFAULT_HANDSHAKE_TIMEOUT, type ConnectionSettings } from './shim_settings.ts';
 
 /** What the {@link UpgradeOptions.authorize} hook sees of an upgrade request. */

@@ -1,7 +1,7 @@
 // The body length of a plain HTTP request read for a fetch-style fallback: Content-Length only.
 import { describe, expect, it } from 'vitest';
-import { HandshakeError } from '../src/errors.ts';
-import { parseRequestHead, type RequestHead } from '../src/http_head.ts';
+import { HandshakeError } from '@wsflow/codec';
+import { parseRequestHead, type RequestHead } from '@wsflow/codec';
 import { requestBodyLength } from '../src/request_body.ts';
 
 function head(...fields: string[]): RequestHead {

@@ -5,7 +5,7 @@
  * (RFC 9112 §6), then `Connection: close` (RFC 9112 §9.6).
  * @module
  */
-import { serializeResponseHead } from './http_head.ts';
+import { serializeResponseHead } from '@wsflow/codec';
 
 /** The part of a fetch `Response` that {@link serializeResponse} reads. */
 export interface ResponseLike {

@@ -4,7 +4,7 @@
  * merged into one stop reason that the async steps of the handshake race against.
  * @module
  */
-import type { Timers } from './connection.ts';
+import type { Timers } from '@wsflow/codec';
 
 /** How a promise raced against a {@link HandshakeDeadline} came out. */
 export type DeadlineOutcome<T, R> = { value: T } | { error: unknown } | { stopped: R };

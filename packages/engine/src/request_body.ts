@@ -4,8 +4,8 @@
  * chunked coding.
  * @module
  */
-import { HandshakeError } from './errors.ts';
-import type { RequestHead } from './http_head.ts';
+import { HandshakeError } from '@wsflow/codec';
+import type { RequestHead } from '@wsflow/codec';
 
 /**
  * The length of a request's body: its `Content-Length`, 0 without one.
