@@ -26,7 +26,7 @@ export interface WsflowConnection {
 /** A shim's `connect`, with the shim's way of trusting a CA for wss. */
 export interface WsflowConnect {
   connect(url: string, options: Record<string, unknown>): Promise<WsflowConnection>;
-  /** The shim's option naming a trusted CA (PEM): node/bun `{ ca }`, deno `{ caCerts: [ca] }`. */
+  /** The shim's option naming a trusted CA (PEM): `{ ca }` on every runtime. */
   trust(ca: string): Record<string, unknown>;
 }
 

@@ -27,7 +27,7 @@ async function adapterFor(): Promise<ClientAdapter> {
   if (kind === 'wsflow') {
     const specifier = `@wsflow/${runtime}`;
     const shim = (await import(specifier)) as { connect: WsflowConnect['connect'] };
-    return wsflowAdapter({ connect: shim.connect, trust: (ca) => (runtime === 'deno' ? { caCerts: [ca] } : { ca }) });
+    return wsflowAdapter({ connect: shim.connect, trust: (ca) => ({ ca }) });
   }
   if (kind === 'native' && runtime !== 'node') {
     return whatwgAdapter(globalThis.WebSocket, {
