@@ -1,11 +1,11 @@
 /**
  * The WHATWG `WebSocket` and `WebSocketStream` for Bun: the `@wsflow/websocket` facade
- * over this package's TCP/TLS client ({@link openClient}), so they behave exactly like the
+ * over this package's TCP/TLS client ({@link openBunClient}), so they behave exactly like the
  * facade everywhere else.
  * @module
  */
-import { createWebSocketClass, createWebSocketStreamClass, type Dialer } from '@wsflow/websocket';
-import { openBunClient as openClient, type ConnectOptions } from './connect.ts';
+import { createClientClasses } from '@wsflow/websocket';
+import { openBunClient, type ConnectOptions } from './connect.ts';
 
 /**
  * Bun-only options a `WebSocket` accepts as its second argument's object form (headers,
@@ -13,9 +13,7 @@ import { openBunClient as openClient, type ConnectOptions } from './connect.ts';
  */
 export interface WebSocketOptions extends Omit<ConnectOptions, 'signal'> {}
 
-// Like a browser's, this WebSocket offers permessage-deflate unless `perMessageDeflate: false` is given.
-const dialer: Dialer = ({ url, protocols, signal, origin, init }) =>
-  openClient(url, { perMessageDeflate: true, ...(init as WebSocketOptions | undefined), protocols: [...protocols], signal, origin: origin ?? (init as WebSocketOptions | undefined)?.origin });
+const classes = createClientClasses(openBunClient);
 
 /**
  * The WHATWG `WebSocket` over `Bun.connect`. The second argument may also be an object
@@ -28,7 +26,7 @@ const dialer: Dialer = ({ url, protocols, signal, origin, init }) =>
  * ws.onmessage = (event) => console.log(event.data);
  * ```
  */
-export const WebSocket = createWebSocketClass({ dialer, acceptInit: true });
+export const WebSocket = classes.WebSocket;
 /** The WebSocket class's instance type. */
 export type WebSocket = InstanceType<typeof WebSocket>;
 
@@ -41,7 +39,7 @@ export type WebSocket = InstanceType<typeof WebSocket>;
  * const { readable, writable } = await wss.opened;
  * ```
  */
-export const WebSocketStream = createWebSocketStreamClass({ dialer });
+export const WebSocketStream = classes.WebSocketStream;
 /** The WebSocketStream class's instance type. */
 export type WebSocketStream = InstanceType<typeof WebSocketStream>;
 

@@ -1,18 +1,16 @@
 /**
  * The WHATWG `WebSocket` and `WebSocketStream` for Node: the `@wsflow/websocket` facade
- * over this package's TCP/TLS client ({@link openClient}), so they behave exactly like
+ * over this package's TCP/TLS client ({@link openNodeClient}), so they behave exactly like
  * the facade everywhere else.
  * @module
  */
-import { createWebSocketClass, createWebSocketStreamClass, type Dialer } from '@wsflow/websocket';
-import { openNodeClient as openClient, type ConnectOptions } from './connect.ts';
+import { createClientClasses } from '@wsflow/websocket';
+import { openNodeClient, type ConnectOptions } from './connect.ts';
 
 /** Options a Node `WebSocket` accepts as its second argument's object form (headers, TLS, proxy, limits). */
 export interface WebSocketOptions extends Omit<ConnectOptions, 'signal' | 'protocols'> {}
 
-// Like a browser's, this WebSocket offers permessage-deflate unless `perMessageDeflate: false` is given.
-const dialer: Dialer = ({ url, protocols, signal, origin, init }) =>
-  openClient(url, { perMessageDeflate: true, ...(init as WebSocketOptions | undefined), protocols: [...protocols], signal, origin: origin ?? (init as WebSocketOptions | undefined)?.origin });
+const classes = createClientClasses(openNodeClient);
 
 /**
  * The WHATWG `WebSocket` over Node's `net`/`tls`. The second argument may also be an
@@ -25,7 +23,7 @@ const dialer: Dialer = ({ url, protocols, signal, origin, init }) =>
  * ws.onmessage = (event) => console.log(event.data);
  * ```
  */
-export const WebSocket = createWebSocketClass({ dialer, acceptInit: true });
+export const WebSocket = classes.WebSocket;
 /** The WebSocket class's instance type. */
 export type WebSocket = InstanceType<typeof WebSocket>;
 
@@ -38,7 +36,7 @@ export type WebSocket = InstanceType<typeof WebSocket>;
  * const { readable, writable } = await wss.opened;
  * ```
  */
-export const WebSocketStream = createWebSocketStreamClass({ dialer });
+export const WebSocketStream = classes.WebSocketStream;
 /** The WebSocketStream class's instance type. */
 export type WebSocketStream = InstanceType<typeof WebSocketStream>;
 

@@ -37,3 +37,4 @@ export { TestHandshake, type AcceptOptions, type RejectOptions, type TestHandsha
 export { installGlobals, type InstalledClasses } from './install.ts';
 export { ServerTransport } from './server_transport.ts';
 export { settle as flushNetwork } from './activity.ts';
+export { createClientClasses } from './client_classes.ts';
