@@ -48,6 +48,18 @@ describe(`server on ${runtime}: plain HTTP`, () => {
     expect(await response.text()).toBe('POST /page hi from 127.0.0.1');
   });
 
+  it('sends an upgrade for another path to `fetch` when there is one, else refuses it with 400 PATH_MISMATCH', async () => {
+    const withFetch = await start({ handler: echo, path: '/chat', fetch: (request) => new Response(`fetch got ${new URL(request.url).pathname}`) });
+    const answered = await exchange(withFetch.port, upgradeHead('/other', '127.0.0.1'));
+    expect(statusOf(answered)).toBe(200);
+    expect(answered).toContain('fetch got /other');
+    const rejected: RejectionInfo[] = [];
+    const without = await start({ handler: echo, path: '/chat', onReject: (info) => void rejected.push(info) });
+    expect(statusOf(await exchange(without.port, upgradeHead('/other', '127.0.0.1')))).toBe(400);
+    await until(() => rejected.length === 1, 'onReject');
+    expect(rejected[0].code).toBe('PATH_MISMATCH');
+  });
+
   it('answers 500 when `fetch` throws, and tells onError', async () => {
     const errors: Array<[unknown, ErrorContext]> = [];
     const server = await start({
