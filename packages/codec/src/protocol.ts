@@ -278,6 +278,8 @@ export class WebSocketProtocol implements FrameSink {
       this.#handler.onPong?.(payload);
     } else {
       const { code, reason } = parseClosePayload(payload);
+      // The Pings before this Close still get their Pong (§5.5.2), ahead of our Close reply.
+      this.#flushHeldPong();
       this.#closeReceived = { code, reason };
       // RFC 6455 §5.5.1: answer a Close with a Close echoing its code (and reason, so both ends
       // report what the closer said); after it no more frames.
@@ -301,8 +303,8 @@ export class WebSocketProtocol implements FrameSink {
 
   /**
    * Writes the held automatic Pong, if any (see {@link ProtocolHandler.holdPong}): one
-   * Pong, for the most recent Ping (RFC 6455 §5.5.3). Nothing once a Close was sent or
-   * received.
+   * Pong, for the most recent Ping (RFC 6455 §5.5.3). A Pong still held when a Close is
+   * sent or received goes out just ahead of that Close; nothing after it.
    * @returns whether a Pong was written
    *
    * @example
@@ -323,6 +325,14 @@ export class WebSocketProtocol implements FrameSink {
     if (this.#closeSent !== null || this.#closeReceived !== null || this.#error !== null) return false;
     writeFrameTo(this.#handler, this.#keys, true, 0, Opcode.Pong, payload, this.#allocate);
     return true;
+  }
+
+  /** Writes a held Pong now, whatever the queue (a Close is about to be written behind it). */
+  #flushHeldPong(): void {
+    const payload = this.#heldPong;
+    if (payload === null || this.#closeSent !== null) return;
+    this.#heldPong = null;
+    writeFrameTo(this.#handler, this.#keys, true, 0, Opcode.Pong, payload, this.#allocate);
   }
 
   /** Whether data may still be sent: no Close sent or received. */
@@ -423,6 +433,8 @@ export class WebSocketProtocol implements FrameSink {
     // Closing already started: nothing to do, whatever the arguments.
     if (this.#closeSent !== null || this.#closeReceived !== null || this.#error !== null) return;
     const payload = serializeClosePayload(code, reason);
+    // A Pong held for a Ping received before now goes out first: nothing may follow the Close.
+    this.#flushHeldPong();
     writeFrameTo(this.#handler, this.#keys, true, 0, Opcode.Close, payload, this.#allocate);
     this.#closeSent = { code: code ?? CloseCode.NoStatusReceived, reason: typeof reason === 'string' ? reason : decodeUtf8(reason) };
     this.#state = ProtocolState.Closing;

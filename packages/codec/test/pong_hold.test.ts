@@ -182,12 +182,26 @@ describe('WebSocketProtocol.holdPong / sendHeldPong (sans-I/O)', () => {
     expect(decodeWritten('client', concatList(out)).map((f) => toHex(f.payload))).toEqual(['02']);
   });
 
-  it('nothing is written for a held Pong once a Close was sent', () => {
+  it('a held Pong goes out just ahead of our Close, and nothing after it', () => {
     const out: Uint8Array[] = [];
     const ws = new WebSocketProtocol({ role: 'client' }, { write: (b) => out.push(b.slice()), holdPong: () => true });
     ws.receiveData(Uint8Array.of(0x89, 0x01, 0x01));
     ws.close(1000);
     expect(ws.sendHeldPong()).toBe(false);
-    expect(decodeWritten('client', concatList(out)).map((f) => f.opcode)).toEqual([Opcode.Close]);
+    expect(decodeWritten('client', concatList(out)).map((f) => [f.opcode, toHex(f.payload)])).toEqual([
+      [Opcode.Pong, '01'],
+      [Opcode.Close, '03 e8'],
+    ]);
+  });
+
+  it("a Ping held before the peer's Close is answered ahead of the Close reply (RFC 6455 §5.5.2)", () => {
+    const out: Uint8Array[] = [];
+    const ws = new WebSocketProtocol({ role: 'server' }, { write: (b) => out.push(b.slice()), holdPong: () => true });
+    // Masked client frames: Ping 07, then Close 1000.
+    ws.receiveData(Uint8Array.of(0x89, 0x81, 0, 0, 0, 0, 0x07, 0x88, 0x82, 0, 0, 0, 0, 0x03, 0xe8));
+    expect(decodeWritten('server', concatList(out)).map((f) => [f.opcode, toHex(f.payload)])).toEqual([
+      [Opcode.Pong, '07'],
+      [Opcode.Close, '03 e8'],
+    ]);
   });
 });
