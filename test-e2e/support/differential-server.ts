@@ -177,15 +177,18 @@ export async function startDifferentialServer(): Promise<DifferentialServer> {
         conn.close({ closeCode: 4002, reason: 'seen' });
       },
     }),
+    // Answers after ANSWER_DELAY_MS too, for the same reason as /server-close.
     endpoint('/binary-type', {}, (conn, data) => {
       if (data === 'next') {
         // The first answer is 1 byte (01), the second 2 bytes (02 02).
         const n = (asked.get(conn) ?? 0) + 1;
         asked.set(conn, n);
-        conn.send(new Uint8Array(n).fill(n));
+        setTimeout(() => conn.send(new Uint8Array(n).fill(n)), ANSWER_DELAY_MS);
       } else if (data === 'burst') {
-        // One write, three frames: each message's task runs after the previous handler.
-        for (const b of burst) conn.send(b);
+        // Three frames sent in one go: each message's task runs after the previous handler.
+        setTimeout(() => {
+          for (const b of burst) conn.send(b);
+        }, ANSWER_DELAY_MS);
       }
     }),
   ];
