@@ -97,6 +97,11 @@ export interface ConnectionOptions extends Limits, BufferedAmountLimit {
    * the transport's event. Servers pass their `onError` here. Default: reported on stderr.
    */
   onCallbackError?: (error: unknown, connection: WebSocketConnection) => void;
+  /**
+   * Told once, after `onclose` and `closed`, that the connection is finished: for a server
+   * that keeps its open connections in a set, without a `closed` promise per connection.
+   */
+  onFinished?: (connection: WebSocketConnection) => void;
 }
 
 /** A message as delivered: text as a string, binary as bytes. */
@@ -162,6 +167,7 @@ interface Settings {
   readonly maxBufferedAmount: number;
   readonly bufferedAmountPolicy: BufferedAmountPolicy;
   readonly onCallbackError: ((error: unknown, connection: WebSocketConnection) => void) | undefined;
+  readonly onFinished: ((connection: WebSocketConnection) => void) | undefined;
 }
 
 /** The settings object made last, reused by the next connection made with the same values. */
@@ -177,6 +183,7 @@ function settingsOf(options: ConnectionOptions): Settings {
   const maxBufferedAmount = options.maxBufferedAmount ?? defaultMaxBufferedAmount(options.role, options.maxMessage);
   const bufferedAmountPolicy = options.bufferedAmountPolicy ?? 'close';
   const onCallbackError = options.onCallbackError;
+  const onFinished = options.onFinished;
   if (options.maxBufferedAmount !== undefined || options.bufferedAmountPolicy !== undefined) checkBufferedAmountLimit(options); // throws RangeError
   const last = lastSettings;
   if (
@@ -189,11 +196,12 @@ function settingsOf(options: ConnectionOptions): Settings {
     last.allocate === allocate &&
     last.maxBufferedAmount === maxBufferedAmount &&
     last.bufferedAmountPolicy === bufferedAmountPolicy &&
-    last.onCallbackError === onCallbackError
+    last.onCallbackError === onCallbackError &&
+    last.onFinished === onFinished
   ) {
     return last;
   }
-  return (lastSettings = { timers, closeTimeout, heartbeat, readableHighWaterMark, writableHighWaterMark, allocate, maxBufferedAmount, bufferedAmountPolicy, onCallbackError });
+  return (lastSettings = { timers, closeTimeout, heartbeat, readableHighWaterMark, writableHighWaterMark, allocate, maxBufferedAmount, bufferedAmountPolicy, onCallbackError, onFinished });
 }
 
 /**
@@ -458,6 +466,7 @@ export class WebSocketConnection {
       extra.resolveClosed(result);
       extra.resolveClosed = null;
     }
+    this.#settings.onFinished?.(this);
   }
 
   /** The transport's queue drained: a held Pong goes out, writers waiting on backpressure may go on. */

@@ -53,11 +53,12 @@ export class MessageAssembler {
   #opcode = 0;
   #size = 0;
   #frames = 0;
-  /** The text of the message so far, decoded. */
-  readonly #text = new TextPieces();
+  /** The text of the message so far, decoded; made when a text message first comes in pieces (an idle connection holds none). */
+  #textPieces: TextPieces | null = null;
   #textStarted = false;
-  /** The octets of a fragmented binary (or compressed) message so far. */
-  readonly #bytes: FragmentBytes;
+  /** The octets of a fragmented binary (or compressed) message so far; made on first use. */
+  #fragmentBytes: FragmentBytes | null = null;
+  readonly #allocate: (size: number) => Uint8Array;
   /** Whether a binary (or compressed) message's first frame was gathered into {@link #bytes}. */
   #gathering = false;
   /** The streaming decoder, created when a text message first arrives in pieces. */
@@ -75,7 +76,15 @@ export class MessageAssembler {
   constructor(limits: Required<Pick<Limits, 'maxMessage' | 'maxFragments'>>, allocate: (size: number) => Uint8Array = newUint8Array) {
     this.#maxMessage = limits.maxMessage;
     this.#maxFragments = limits.maxFragments;
-    this.#bytes = new FragmentBytes(allocate);
+    this.#allocate = allocate;
+  }
+
+  get #text(): TextPieces {
+    return (this.#textPieces ??= new TextPieces());
+  }
+
+  get #bytes(): FragmentBytes {
+    return (this.#fragmentBytes ??= new FragmentBytes(this.#allocate));
   }
 
   /** Whether a fragmented message has started and not yet ended. */
@@ -88,8 +97,8 @@ export class MessageAssembler {
    * their octets (text counted at 2 per code unit). @internal (tests bound these)
    */
   get held(): { pieces: number; octets: number } {
-    const bytes = this.#bytes.held;
-    const text = this.#text.held;
+    const bytes = this.#fragmentBytes?.held ?? { pieces: 0, octets: 0 };
+    const text = this.#textPieces?.held ?? { pieces: 0, octets: 0 };
     return { pieces: bytes.pieces + text.pieces, octets: bytes.octets + text.octets };
   }
 
@@ -200,9 +209,9 @@ export class MessageAssembler {
     this.#opcode = 0;
     this.#size = 0;
     this.#frames = 0;
-    this.#text.clear();
+    this.#textPieces?.clear();
     this.#textStarted = false;
-    this.#bytes.clear();
+    this.#fragmentBytes?.clear();
     this.#gathering = false;
     this.#compressed = false;
   }

@@ -21,6 +21,16 @@ interface Queued<R> {
 }
 
 /**
+ * Keeps `connection` in `registry` until it closes. A function of its own, so that the
+ * callback holds only these two (a closure made inside `deliver` would hold everything the
+ * handshake left there, for the connection's whole life).
+ */
+function keepUntilClosed(registry: Set<WebSocketConnection>, connection: WebSocketConnection): void {
+  registry.add(connection);
+  void connection.closed.then(() => registry.delete(connection));
+}
+
+/**
  * Delivers accepted connections. With a handler each goes to it (a throw or rejection
  * closes that connection with 1011 and is reported); without one they queue for the async
  * iterator, not reading until taken.
@@ -39,11 +49,28 @@ export class ConnectionHub<R = Request> implements AsyncIterable<AcceptedConnect
   readonly #queue: Queued<R>[] = [];
   readonly #waiters: Array<(result: IteratorResult<AcceptedConnection<R>>) => void> = [];
   #ended = false;
+  /** Whether the owner calls {@link forget} for each connection that finishes (its `onFinished`). */
+  readonly #finishedReported: boolean;
 
-  constructor(handler: ((connection: WebSocketConnection, request: R) => void | Promise<void>) | undefined, report: (error: unknown, context: ErrorContext) => void, later: (callback: () => void) => void) {
+  /**
+   * @param finishedReported the connections' `onFinished` calls {@link forget}, so no
+   *   `closed` promise is needed per connection to keep the set
+   */
+  constructor(
+    handler: ((connection: WebSocketConnection, request: R) => void | Promise<void>) | undefined,
+    report: (error: unknown, context: ErrorContext) => void,
+    later: (callback: () => void) => void,
+    finishedReported = false,
+  ) {
     this.#handler = handler;
     this.#report = report;
     this.#later = later;
+    this.#finishedReported = finishedReported;
+  }
+
+  /** A connection finished: it leaves the set of open connections. */
+  forget(connection: WebSocketConnection): void {
+    this.#connections.delete(connection);
   }
 
   /** The open connections. */
@@ -65,11 +92,9 @@ export class ConnectionHub<R = Request> implements AsyncIterable<AcceptedConnect
       connection.close({ closeCode: CloseCode.GoingAway });
       return;
     }
-    if (pending.track !== undefined) pending.track(this.#connections);
-    else {
-      this.#connections.add(connection);
-      void connection.closed.then(() => this.#connections.delete(connection));
-    }
+    if (this.#finishedReported) this.#connections.add(connection);
+    else if (pending.track !== undefined) pending.track(this.#connections);
+    else keepUntilClosed(this.#connections, connection);
     const handler = this.#handler;
     if (handler === undefined) {
       this.#offer({ accepted: { connection, request }, start: () => this.#start(pending, remoteAddress) });

@@ -21,6 +21,11 @@ export interface PendingConnection {
   track?(registry: Set<WebSocketConnection>): void;
 }
 
+/** Tells `connection` its transport closed, in a microtask. */
+function closeLater(connection: WebSocketConnection, error: unknown): void {
+  queueMicrotask(() => connection.transportClosed(error));
+}
+
 /**
  * Makes the connection of a socket whose head `reader` read (the 101 or its request is
  * written already, or queued before anything the connection writes).
@@ -43,7 +48,9 @@ export function bindConnection(socket: EngineSocket, options: ConnectionOptions,
     transportClosed: (error) => connection.transportClosed(error),
     drain: () => connection.drain(),
   };
-  if (reader.closed) queueMicrotask(() => connection.transportClosed(reader.closeError));
+  // Read off the reader now: no closure here may hold it (or the handshake it read) for
+  // the connection's life.
+  if (reader.closed) closeLater(connection, reader.closeError);
 
   let started = false;
   return {

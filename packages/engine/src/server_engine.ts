@@ -84,6 +84,8 @@ export class ServerEngine implements AsyncIterable<AcceptedConnection> {
   /** Peers' addresses, for reports about a connection's callbacks. */
   readonly #peers = new WeakMap<WebSocketConnection, string>();
   readonly #onCallbackError: (error: unknown, connection: WebSocketConnection) => void;
+  /** One function for every connection (the codec shares settings that are equal). */
+  readonly #onFinished: (connection: WebSocketConnection) => void;
   #closing: Promise<void> | null = null;
 
   constructor(options: ServerOptions, adapter: RuntimeAdapter, listener: ListenerInfo) {
@@ -93,8 +95,9 @@ export class ServerEngine implements AsyncIterable<AcceptedConnection> {
     this.#timeout = options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
     this.#slots = new HandshakeSlots(options.maxPendingHandshakes ?? 1024);
     this.#report = errorReporter(options);
-    this.#hub = new ConnectionHub(options.handler, this.#report, adapter.later);
+    this.#hub = new ConnectionHub(options.handler, this.#report, adapter.later, true);
     this.#onCallbackError = (error, connection) => this.#report(error, { source: 'connection', remoteAddress: this.#peers.get(connection), connection });
+    this.#onFinished = (connection) => this.#hub.forget(connection);
   }
 
   /** The open connections. */
@@ -204,6 +207,7 @@ export class ServerEngine implements AsyncIterable<AcceptedConnection> {
     });
     if (adapter.allocate !== undefined) options.allocate = adapter.allocate;
     options.onCallbackError = this.#onCallbackError;
+    options.onFinished = this.#onFinished;
     return options;
   }
 
@@ -294,7 +298,11 @@ export class ServerEngine implements AsyncIterable<AcceptedConnection> {
         options,
         {
           timers: adapter.timers,
-          deadline: deadline.signal,
+          // The head is read: without an authorize hook nothing left can stall, so the policy
+          // decides at once (no deadline of its own, no race); with one, the hook races this
+          // handshake's deadline.
+          deadline: options.authorize === undefined ? undefined : deadline.signal,
+          signal: this.#shutdown.signal,
           deflateEngine: adapter.deflateEngine,
           sha1: adapter.sha1,
           watch: (drop) => void reader.gone.then(() => drop('SOCKET_CLOSED')),

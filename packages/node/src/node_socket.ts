@@ -68,9 +68,12 @@ export class NodeEngineSocket implements EngineSocket {
     if (socket.destroyed && socket.closed) queueMicrotask(() => onClose.call(socket as Carrier));
   }
 
+  /** The peer's address, looked up once (each `socket.remoteAddress` read is a getpeername call). */
   get remoteAddress(): string | undefined {
-    return this.#socket.remoteAddress;
+    return (this.#remoteAddress ??= this.#socket.remoteAddress ?? '') || undefined;
   }
+
+  #remoteAddress: string | undefined = undefined;
 
   get bufferedAmount(): number {
     return this.#socket.writableLength;

@@ -49,6 +49,14 @@ async function builtin<T>(id: string): Promise<T> {
 
 const noop = (): void => {};
 
+const kSockets = Symbol('wsflow.sockets');
+type Tracked = Socket & { [kSockets]?: Set<Socket> };
+
+/** A socket closed: it leaves its server's set (one listener shared by every socket, not a closure each). */
+function forgetSocket(this: Tracked): void {
+  this[kSockets]?.delete(this);
+}
+
 /**
  * Starts a standalone WebSocket server and resolves once it listens. Accepted connections
  * go to `handler`, or to whoever iterates the server; plain HTTP requests to `fetch`
@@ -87,7 +95,8 @@ export async function serve(options: ServeOptions = {}): Promise<WebSocketServer
   let engine: ServerEngine | undefined;
   const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (raw) => {
     sockets.add(raw);
-    raw.once('close', () => sockets.delete(raw));
+    (raw as Tracked)[kSockets] = sockets;
+    raw.once('close', forgetSocket);
     engine!.accept(new NodeEngineSocket(wrap(raw)));
   });
   await new Promise<void>((resolve, reject) => {
