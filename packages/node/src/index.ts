@@ -3,7 +3,7 @@
 // `WebSocketEndpoint`) for servers that already have a `node:http` server.
 export * from '@wsflow/engine/public';
 export { CloseEventImpl, type CloseEventFields } from '@wsflow/websocket';
-export { serve, type ServeOptions, type WebSocketServer } from './serve.ts';
+export { serve, type NodeTlsOptions, type ServeOptions, type WebSocketServer } from './serve.ts';
 export { connect, type ConnectOptions } from './connect.ts';
 export { WebSocket, WebSocketError, WebSocketStream, type BinaryType, type WebSocketOptions } from './websocket.ts';
 export { proxyFromEnvironment } from './proxy_env.ts';
