@@ -4,7 +4,7 @@
  * socket next.
  * @module
  */
-import { HttpHeadParser, type HttpHeadKind, type HttpHeadOf, type HttpHeadOptions, type RequestHead } from '@wsflow/codec';
+import { HttpHeadParser, type HttpHeadKind, type HttpHeadOf, type HttpHeadOptions } from '@wsflow/codec';
 import type { EngineSocket, SocketReceiver } from './engine_socket.ts';
 
 /** A head, and the bytes that arrived after it in the same read. */
@@ -69,23 +69,6 @@ export class HeadReader<K extends HttpHeadKind> implements SocketReceiver {
     this.gone = new Promise((resolve) => (this.#resolveGone = resolve));
     socket.receiver = this;
     socket.release();
-  }
-
-  /**
-   * A reader for a head read elsewhere (by a host HTTP server, as Node's `upgrade` event
-   * hands over): `rest` is what followed it. The socket is held until a connection starts.
-   * @example
-   * ```ts
-   * const reader = HeadReader.after(socket, head, rest);
-   * ```
-   */
-  static after(socket: EngineSocket, head: RequestHead, rest: Uint8Array): HeadReader<'request'> {
-    const reader = new HeadReader(socket, 'request');
-    reader.#complete = true;
-    socket.hold();
-    if (rest.length > 0) reader.#buffered.push(rest);
-    reader.#resolve({ head, rest });
-    return reader;
   }
 
   /** Whether the peer finished sending after the head. */

@@ -126,36 +126,11 @@ export class ServerEngine implements AsyncIterable<AcceptedConnection> {
       socket.destroy();
       return;
     }
-    this.#handle(socket, null).catch((error: unknown) => {
+    this.#handle(socket).catch((error: unknown) => {
       // A bug of ours, not the peer's doing: drop the socket and let it be seen.
       socket.destroy();
       console.error('wsflow: the server engine failed on a socket:', error);
     });
-  }
-
-  /**
-   * Takes a socket whose request head a host HTTP server read (Node's `upgrade` event):
-   * the same decision and delivery as {@link accept}. Resolves with the connection, or
-   * `null` when it was refused or dropped.
-   */
-  upgrade(socket: EngineSocket, head: RequestHead, rest: Uint8Array): Promise<WebSocketConnection | null> {
-    if (this.#shutdown.signal.aborted) {
-      refuseSocket(socket, 503, undefined, undefined, this.#adapter.timers);
-      this.#rejected({ status: 503, code: 'SHUTTING_DOWN', request: undefined });
-      return Promise.resolve(null);
-    }
-    return this.#handle(socket, HeadReader.after(socket, head, rest));
-  }
-
-  /** Whether a request-target is for this server's `path` (always, without one). */
-  matches(head: RequestHead): boolean {
-    const path = this.options.path;
-    if (path === undefined) return true;
-    try {
-      return requestUrl(head, 'ws', this.#listener.authority).pathname === path;
-    } catch {
-      return false;
-    }
   }
 
   /**
@@ -211,8 +186,8 @@ export class ServerEngine implements AsyncIterable<AcceptedConnection> {
     return options;
   }
 
-  /** One socket from accept (or from a head read elsewhere) to a connection, an answer or a drop. */
-  async #handle(socket: EngineSocket, given: HeadReader<'request'> | null): Promise<WebSocketConnection | null> {
+  /** One socket from accept to a connection, an answer or a drop. */
+  async #handle(socket: EngineSocket): Promise<WebSocketConnection | null> {
     const options = this.options;
     const adapter = this.#adapter;
     const { secure, authority } = this.#listener;
@@ -237,7 +212,7 @@ export class ServerEngine implements AsyncIterable<AcceptedConnection> {
       return null;
     };
     try {
-      const reader = given ?? new HeadReader(socket, 'request', { maxHeadSize: options.maxHeadSize });
+      const reader = new HeadReader(socket, 'request', { maxHeadSize: options.maxHeadSize });
       const read = await deadline.settle(reader.head);
       if ('stopped' in read) return refuse({ status: 0, code: read.stopped });
       if ('error' in read) {
