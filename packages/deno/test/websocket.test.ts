@@ -4,7 +4,6 @@
 // what only a shim adds (the options object, WebSocketStream over TCP).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serve, WebSocket, WebSocketError, WebSocketStream, type WebSocketServer } from '../src/index.ts';
-import { makeCertificates } from './support/certs.ts';
 
 describe('WebSocket (WHATWG) over @wsflow/deno', () => {
   let server: WebSocketServer;
@@ -166,98 +165,4 @@ describe('WebSocket (WHATWG) over @wsflow/deno', () => {
     expect(error).toBeInstanceOf(WebSocketError);
     await wss.closed.catch(() => {});
   });
-});
-
-// Issue 14: where the facade stood below the runtimes' own WebSocket on the web-platform tests.
-describe('WebSocket and WebSocketStream on Deno: the web-platform-tests behaviours of issue 14', () => {
-  const servers: WebSocketServer[] = [];
-  afterAll(async () => {
-    for (const s of servers) await s.close();
-  });
-  async function start(options: Parameters<typeof serve>[0]): Promise<WebSocketServer> {
-    const s = await serve(options);
-    servers.push(s);
-    return s;
-  }
-  const opened = (ws: WebSocket): Promise<unknown> => new Promise((resolve) => (ws.onopen = resolve));
-  const closedEvent = (ws: WebSocket): Promise<unknown> => new Promise((resolve) => ws.addEventListener('close', resolve, { once: true }));
-
-  it('WebSocket and WebSocketStream are interface objects with the Web IDL shape, not subclasses', () => {
-    expect(Object.getPrototypeOf(WebSocket.prototype)).toBe(EventTarget.prototype);
-    expect(Object.getPrototypeOf(WebSocket)).toBe(EventTarget);
-    expect(Object.getOwnPropertyDescriptor(WebSocket.prototype, 'send')).toMatchObject({ writable: true, enumerable: true, configurable: true });
-    expect(Object.getOwnPropertyDescriptor(WebSocket.prototype, 'bufferedAmount')).toMatchObject({ enumerable: true, configurable: true });
-    expect(Object.getOwnPropertyDescriptor(WebSocket, 'CLOSING')).toEqual({ value: 2, writable: false, enumerable: true, configurable: false });
-    expect(Object.getOwnPropertyDescriptor(WebSocket.prototype, Symbol.toStringTag)).toEqual({ value: 'WebSocket', writable: false, enumerable: false, configurable: true });
-    expect(Object.getPrototypeOf(WebSocketStream.prototype)).toBe(Object.prototype);
-    expect(Object.getOwnPropertyDescriptor(WebSocketStream.prototype, 'opened')).toMatchObject({ enumerable: true, configurable: true });
-  });
-
-  it('bufferedAmount counts a 65,000-byte text compressed to a few bytes whole, and drops in a later task', async () => {
-    const s = await start({
-      perMessageDeflate: true,
-      handler: (conn) => {
-        conn.onmessage = (data) => conn.send(data);
-      },
-    });
-    const ws = new WebSocket(s.url);
-    await opened(ws);
-    expect(ws.extensions).toContain('permessage-deflate');
-    const echoed = new Promise<MessageEvent>((resolve) => (ws.onmessage = (event) => resolve(event as MessageEvent)));
-    ws.send('a'.repeat(65_000));
-    // The frame on the wire is under 100 bytes, and the socket may have taken it at once.
-    expect(ws.bufferedAmount).toBe(65_000);
-    await Promise.resolve();
-    expect(ws.bufferedAmount).toBe(65_000);
-    expect(((await echoed).data as string).length).toBe(65_000);
-    expect(ws.bufferedAmount).toBe(0);
-    const closed = closedEvent(ws);
-    ws.close();
-    await closed;
-  });
-
-  it("sends the URL's user info as Basic Authorization", async () => {
-    const seen: Array<string | null> = [];
-    const s = await start({
-      handler: (conn, request) => {
-        seen.push(request.headers.get('authorization'));
-        conn.close();
-      },
-    });
-    const url = new URL(s.url);
-    url.username = 'user';
-    url.password = 'p%40ss';
-    const ws = new WebSocket(url.href);
-    await closedEvent(ws);
-    expect(seen).toEqual([`Basic ${btoa('user:p@ss')}`]);
-  });
-
-  it('WebSocketStream holds the server back over wss:// while nothing is read', async () => {
-    const certs = await makeCertificates();
-    const total = 64;
-    let written = 0;
-    const s = await start({
-      tls: { cert: certs.cert, key: certs.key },
-      handler: (conn) => {
-        void (async () => {
-          const writer = conn.writable.getWriter();
-          const chunk = new Uint8Array(256 * 1024);
-          for (let i = 0; i < total; i++) {
-            await writer.write(chunk);
-            written++;
-          }
-        })().catch(() => {});
-      },
-    });
-    const wss = new WebSocketStream(`wss://localhost:${s.port}/`, { ca: [certs.ca], proxy: false } as never);
-    const { readable } = await wss.opened;
-    // 16 MiB offered; nothing read for a second (more than loopback buffers hold).
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    expect(written).toBeLessThan(total);
-    const reader = readable.getReader();
-    for (let i = 0; i < total; i++) expect((await reader.read()).value).toHaveLength(256 * 1024);
-    expect(written).toBe(total);
-    wss.close();
-    await wss.closed;
-  }, 20_000);
 });

@@ -2,8 +2,7 @@
 // the exceptions the standard names, against our own server.
 import { afterEach, describe, expect, test } from 'vitest';
 import type { WebSocketConnection } from '@wsflow/codec';
-import { CloseEventImpl, serve, WebSocket, WebSocketStream, type WebSocketServer } from '../src/index.ts';
-import { makeCert } from './support/certs.ts';
+import { CloseEventImpl, serve, WebSocket, type WebSocketServer } from '../src/index.ts';
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -171,80 +170,4 @@ describe('WebSocket', () => {
     ws.close();
     await closed(ws);
   });
-});
-
-// Issue 14: where the facade stood below the runtimes' own WebSocket on the web-platform tests.
-describe('WebSocket and WebSocketStream on Node: the web-platform-tests behaviours of issue 14', () => {
-  test('WebSocket and WebSocketStream are interface objects with the Web IDL shape, not subclasses', () => {
-    expect(Object.getPrototypeOf(WebSocket.prototype)).toBe(EventTarget.prototype);
-    expect(Object.getPrototypeOf(WebSocket)).toBe(EventTarget);
-    expect(Object.getOwnPropertyDescriptor(WebSocket.prototype, 'send')).toMatchObject({ writable: true, enumerable: true, configurable: true });
-    expect(Object.getOwnPropertyDescriptor(WebSocket.prototype, 'bufferedAmount')).toMatchObject({ enumerable: true, configurable: true });
-    expect(Object.getOwnPropertyDescriptor(WebSocket, 'CLOSING')).toEqual({ value: 2, writable: false, enumerable: true, configurable: false });
-    expect(Object.getOwnPropertyDescriptor(WebSocket.prototype, Symbol.toStringTag)).toEqual({ value: 'WebSocket', writable: false, enumerable: false, configurable: true });
-    expect(Object.getPrototypeOf(WebSocketStream.prototype)).toBe(Object.prototype);
-    expect(Object.getOwnPropertyDescriptor(WebSocketStream.prototype, 'opened')).toMatchObject({ enumerable: true, configurable: true });
-  });
-
-  test('bufferedAmount counts a 65,000-byte text compressed to a few bytes whole, and drops in a later task', async () => {
-    const server = await start(echo, { perMessageDeflate: true });
-    const ws = new WebSocket(server.url);
-    await new Promise((resolve) => (ws.onopen = resolve));
-    expect(ws.extensions).toContain('permessage-deflate');
-    ws.send('a'.repeat(65_000));
-    // The frame on the wire is under 100 bytes, and the socket may have taken it at once.
-    expect(ws.bufferedAmount).toBe(65_000);
-    await Promise.resolve();
-    expect(ws.bufferedAmount).toBe(65_000);
-    const echoed = await message(ws);
-    expect((echoed.data as string).length).toBe(65_000);
-    expect(ws.bufferedAmount).toBe(0);
-    ws.close();
-    await closed(ws);
-  });
-
-  test("sends the URL's user info as Basic Authorization", async () => {
-    const seen: Array<string | undefined> = [];
-    const server = await start((conn, request) => {
-      seen.push(request.headers.get('authorization') ?? undefined);
-      conn.close();
-    });
-    const url = new URL(server.url);
-    url.username = 'user';
-    url.password = 'p%40ss';
-    const ws = new WebSocket(url.href);
-    await closed(ws);
-    expect(seen).toEqual([`Basic ${btoa('user:p@ss')}`]);
-  });
-
-  test('WebSocketStream holds the server back over wss:// while nothing is read', async () => {
-    const cert = makeCert();
-    cleanups.push(() => cert.dispose());
-    const total = 64;
-    let written = 0;
-    const server = await start(
-      (conn) => {
-        void (async () => {
-          const writer = conn.writable.getWriter();
-          const chunk = new Uint8Array(256 * 1024);
-          for (let i = 0; i < total; i++) {
-            await writer.write(chunk);
-            written++;
-          }
-        })().catch(() => {});
-      },
-      { tls: { cert: cert.cert, key: cert.key } },
-    );
-    expect(server.url).toMatch(/^wss:/);
-    const wss = new WebSocketStream(server.url, { ca: cert.cert, proxy: false } as never);
-    const { readable } = await wss.opened;
-    // 16 MiB offered; nothing read for a second (more than loopback buffers hold).
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    expect(written).toBeLessThan(total);
-    const reader = readable.getReader();
-    for (let i = 0; i < total; i++) expect((await reader.read()).value).toHaveLength(256 * 1024);
-    expect(written).toBe(total);
-    wss.close();
-    await wss.closed;
-  }, 20_000);
 });

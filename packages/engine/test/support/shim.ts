@@ -4,7 +4,7 @@
  * that every behaviour here is written once and run on every runtime.
  * @module
  */
-export { connect, serve } from '#shim';
+export { WebSocket, WebSocketStream, connect, serve } from '#shim';
 export type { ErrorContext, RejectionInfo, WebSocketConnection } from '#shim';
 
 /** The runtime these tests run on. */
