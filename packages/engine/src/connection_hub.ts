@@ -4,7 +4,7 @@
  * delivery at shutdown.
  * @module
  */
-import { CloseCode, type WebSocketConnection } from '@wsflow/codec';
+import { CloseCode, serializeClosePayload, type CloseOptions, type WebSocketConnection } from '@wsflow/codec';
 import { isPromiseLike } from './error_policy.ts';
 import type { PendingConnection } from './pending_connection.ts';
 import type { ErrorContext } from './server_options.ts';
@@ -112,6 +112,24 @@ export class ConnectionHub<R = Request> implements AsyncIterable<AcceptedConnect
     if (isPromiseLike(result)) {
       result.then(undefined, (error: unknown) => this.#failed(connection, error, remoteAddress));
     }
+  }
+
+  /**
+   * Shuts down: checks the close code first (nothing is done if it may not be sent), calls
+   * `stopAccepting` (the owner drops handshakes under way), ends delivery, and closes every
+   * open connection with it (default 1001 Going Away). Resolves once all are closed (each
+   * within its `closeTimeout`).
+   * @throws RangeError for a close code that may not be sent
+   */
+  closeAll(options: CloseOptions, stopAccepting: () => void): Promise<void> {
+    const closeCode = options.closeCode ?? CloseCode.GoingAway;
+    const reason = options.reason ?? '';
+    serializeClosePayload(closeCode, reason); // throws before anything was closed
+    const open = [...this.#connections];
+    stopAccepting();
+    this.end();
+    for (const connection of open) connection.close({ closeCode, reason });
+    return Promise.all(open.map((connection) => connection.closed)).then(() => undefined);
   }
 
   /** Ends delivery: queued connections start (to be closed by the caller), iterations end. */

@@ -9,7 +9,7 @@
  * connection with 1011 and goes to `onError`).
  * @module
  */
-import { HandshakeError, buildRejection, fieldValues, serializeClosePayload, CloseCode, type CloseOptions, type ConnectionOptions, type HeaderFieldsInit, type RequestHead, type WebSocketConnection } from '@wsflow/codec';
+import { HandshakeError, buildRejection, fieldValues, type CloseOptions, type ConnectionOptions, type HeaderFieldsInit, type RequestHead, type WebSocketConnection } from '@wsflow/codec';
 import { HandshakeDeadline } from './handshake_deadline.ts';
 import { HandshakeSlots } from './handshake_slots.ts';
 import { UPGRADE_REQUIRED, decideUpgrade, isWebSocketUpgrade } from './upgrade_policy.ts';
@@ -148,14 +148,7 @@ export class ServerEngine implements AsyncIterable<AcceptedConnection> {
    */
   close(options: CloseOptions = {}): Promise<void> {
     if (this.#closing !== null) return this.#closing;
-    const closeCode = options.closeCode ?? CloseCode.GoingAway;
-    const reason = options.reason ?? '';
-    serializeClosePayload(closeCode, reason); // throws before anything was closed
-    const open = [...this.#hub.connections];
-    this.#shutdown.abort('SHUTTING_DOWN');
-    this.#hub.end();
-    for (const connection of open) connection.close({ closeCode, reason });
-    this.#closing = Promise.all(open.map((connection) => connection.closed)).then(() => undefined);
+    this.#closing = this.#hub.closeAll(options, () => this.#shutdown.abort('SHUTTING_DOWN'));
     return this.#closing;
   }
 

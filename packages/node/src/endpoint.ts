@@ -7,10 +7,10 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { ConnectionHub, checkServerOptions, errorReporter, type ErrorContext } from '@wsflow/engine';
-import { CloseCode, serializeClosePayload, type CloseOptions, type WebSocketConnection } from '@wsflow/codec';
+import type { CloseOptions, WebSocketConnection } from '@wsflow/codec';
 import { HandshakeSlots, checkMaxPendingHandshakes, type HandshakeSlot, type PendingHandshakeSettings } from '@wsflow/engine';
 import { requestPath, upgradeSocket } from './server_upgrade.ts';
-import { trackConnection, type PendingConnection } from './socket_connection.ts';
+import type { PendingConnection } from './socket_connection.ts';
 import type { UpgradeOptions } from './upgrade_options.ts';
 
 /** A connection an endpoint accepted, with the request that opened it. */
@@ -198,14 +198,7 @@ export class WebSocketEndpoint implements AsyncIterable<NodeAcceptedConnection> 
    */
   close(options: CloseOptions = {}): Promise<void> {
     if (this.#closing !== null) return this.#closing;
-    const closeCode = options.closeCode ?? CloseCode.GoingAway;
-    const reason = options.reason ?? '';
-    serializeClosePayload(closeCode, reason); // throws before anything was closed
-    const open = [...this.#hub.connections];
-    this.#shutdown.abort();
-    this.#hub.end();
-    for (const connection of open) connection.close({ closeCode, reason });
-    this.#closing = Promise.all(open.map((connection) => connection.closed)).then(() => undefined);
+    this.#closing = this.#hub.closeAll(options, () => this.#shutdown.abort());
     return this.#closing;
   }
 }
