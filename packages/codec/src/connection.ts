@@ -650,7 +650,15 @@ export class WebSocketConnection {
     return true;
   }
 
-  /** Writes what {@link cork} held, as one write where it can. Does nothing when not corked. */
+  /**
+   * Writes what {@link cork} held, as one write where it can. Does nothing when not corked.
+   * @example
+   * ```ts
+   * const corked = conn.cork();
+   * for (const update of updates) conn.send(update);
+   * if (corked) conn.uncork(); // one write
+   * ```
+   */
   uncork(): void {
     if ((this.#flags & CORKED) === 0) return;
     this.#flags &= ~CORKED;

@@ -37,6 +37,10 @@ export interface PublishBackpressure {
  * than by losing its connection, and it costs the server nothing more than the limit. It
  * is half the server's default `maxBufferedAmount` (16 MiB plus `maxMessage`), so
  * published messages alone never trip the connection's own close policy.
+ * @example
+ * ```ts
+ * serve({ publishBackpressure: { limit: DEFAULT_PUBLISH_BACKPRESSURE.limit / 4 }, handler });
+ * ```
  */
 export const DEFAULT_PUBLISH_BACKPRESSURE = {
   /** 16 MiB, as Bun's `backpressureLimit`. */

@@ -28,7 +28,14 @@ export interface ConnectionPublishOptions extends PublishOptions {
   includeSelf?: boolean;
 }
 
-/** A server's publish counters (since it started). */
+/**
+ * A server's publish counters (since it started).
+ * @example
+ * ```ts
+ * const { published, delivered, skipped } = server.publishStats;
+ * console.log(`${published} published, ${delivered} queued, ${skipped} skipped for slow subscribers`);
+ * ```
+ */
 export interface PublishStats {
   /** Messages published on this server (`server.publish` and connections' `publish`). */
   readonly published: number;

@@ -262,12 +262,25 @@ export class TestServer implements MemoryEndpoint {
     return this.#topics.publish(topic, data, options);
   }
 
-  /** How many of this server's connections are subscribed to `topic`. @throws TypeError for a topic that is not a string */
+  /**
+   * How many of this server's connections are subscribed to `topic`.
+   * @throws TypeError for a topic that is not a string
+   * @example
+   * ```ts
+   * expect(server.subscriberCount('room')).toBe(2);
+   * ```
+   */
   subscriberCount(topic: string): number {
     return this.#topics.subscriberCount(topic);
   }
 
-  /** The publish counters, as a `serve` server's `publishStats`. */
+  /**
+   * The publish counters, as a `serve` server's `publishStats`.
+   * @example
+   * ```ts
+   * expect(server.publishStats.skipped).toBe(0);
+   * ```
+   */
   get publishStats(): PublishStats {
     return this.#topics.stats;
   }
