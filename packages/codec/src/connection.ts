@@ -469,6 +469,7 @@ export class WebSocketConnection {
     if (extra !== null) {
       extra.pending = null;
       extra.held = null;
+      extra.heldBytes = 0;
     }
     callUser(this, this.onclose, result);
     if (extra !== null && extra.resolveClosed !== null) {

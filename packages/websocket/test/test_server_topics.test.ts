@@ -4,11 +4,11 @@
  * client that does not read is skipped.
  */
 import { describe, expect, it } from 'vitest';
-import { LocalBackplane, type TestConnection } from '../src/index.ts';
+import { LocalBackplane, type TestConnection, type TestServer, type WebSocket } from '../src/index.ts';
 import { startServer, uniqueUrl } from './helpers.ts';
 
 /** A client of `server`'s WebSocket class that records the messages it gets. */
-function client(url: string, WebSocketClass: typeof WebSocket): { ws: WebSocket; got: unknown[]; opened: Promise<void> } {
+function client(url: string, WebSocketClass: TestServer['WebSocket']): { ws: WebSocket; got: unknown[]; opened: Promise<void> } {
   const ws = new WebSocketClass(url);
   ws.binaryType = 'arraybuffer';
   const got: unknown[] = [];
