@@ -2,7 +2,7 @@
 // Doc tests: every fenced code block of every README.md and of docs/**/*.md is run, so the
 // documentation cannot drift from the code.
 //
-//   node scripts/doc-test.mjs [--list] [--keep] [--concurrency N] [path-substring ...]
+//   node scripts/doc-test.mjs [--list] [--keep] [--verbose] [--concurrency N] [file-or-dir ...]
 //
 // What happens to a block is decided by its info string and by an optional directive, an
 // HTML comment on the line(s) just above the fence (invisible on GitHub and in the site):
@@ -38,13 +38,14 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const work = join(root, '.tmp', 'doc-tests');
+const work = join(root, '.tmp', `doc-tests-${process.pid}`);
 const bin = (name) => join(root, 'node_modules', '.bin', name);
 
 const argv = process.argv.slice(2);
 const flag = (name) => argv.includes(name);
 const list = flag('--list');
 const keep = flag('--keep');
+const verbose = flag('--verbose');
 const ci = argv.indexOf('--concurrency');
 const concurrency = ci >= 0 ? Math.max(1, Number(argv[ci + 1]) || 1) : 2;
 const filters = argv.filter((a, i) => !a.startsWith('--') && !(ci >= 0 && i === ci + 1));
@@ -319,7 +320,10 @@ async function pool(items, n, fn) {
 }
 
 async function main() {
-  const files = markdownFiles().filter((f) => filters.length === 0 || filters.some((s) => rel(f).includes(s)));
+  // A filter naming a .md file anywhere (e.g. a test's fixture) takes that file as it is.
+  const found = markdownFiles().filter((f) => filters.length === 0 || filters.some((s) => rel(f) === s || rel(f).startsWith(`${s.replace(/\/$/, '')}/`)));
+  const direct = filters.filter((s) => s.endsWith('.md') && existsSync(s)).map((s) => resolve(s)).filter((f) => !found.includes(f));
+  const files = [...found, ...direct];
   const blocks = files.flatMap((f) => parseBlocks(readFileSync(f, 'utf8'), f)).map((b) => ({ block: b, plan: plan(b) }));
   if (list) {
     for (const { block, plan: p } of blocks) console.log(`${where(block)}\t${block.lang || '-'}\t${p.kind}${p.runtimes ? ` ${p.runtimes.join(',')}` : ''}${p.reason ? `\t${p.reason}` : ''}`);
@@ -369,6 +373,7 @@ async function main() {
       ? await exec('sh', ['-e', '-c', await withFreePorts(block.code)], { cwd: dirname(block.file), timeout })
       : await runCode(block, runtime, timeout);
     console.log(`${r.ok ? 'ok  ' : 'FAIL'} ${where(block)} [${runtime}] ${((Date.now() - started) / 1000).toFixed(1)}s`);
+    if (verbose && r.ok && r.output?.trim()) console.log(r.output.trim().split('\n').map((l) => `  | ${l}`).join('\n'));
     record(block, runtime, r);
   });
   // Test files, in one Vitest run.
