@@ -21,6 +21,10 @@
 //   no language, text, wat…  output or another language: counted as skipped.
 //   <!-- doc-test: skip REASON -->   not run; REASON is reported.
 //   <!-- doc-test: timeout 60 -->    seconds before the block counts as hung (default 30).
+//   <!-- doc-test: peer echo -->     for a client snippet (a browser's, say): the runner starts
+//                            a wsflow echo server (permessage-deflate on) on a free port and
+//                            the block's 8080 becomes that port; closed after the block.
+//   Directives combine: <!-- doc-test: peer echo, timeout 60 -->.
 //
 // Ports: the literal 8080 (and 9001) in a block is replaced by a free port picked when the
 // block runs, so examples can show the usual port yet never collide on a shared machine.
@@ -107,7 +111,9 @@ function plan(block) {
     const unknown = block.tags.filter((t) => !RUNTIMES.includes(t));
     if (unknown.length) return { kind: 'invalid', reason: `unknown tag(s) ${unknown.join(' ')} (use node, deno, bun or vitest)` };
     const runtimes = block.tags.length ? block.tags : ['node'];
-    return { kind: 'code', runtimes, timeout };
+    const peer = /\bpeer\s+(\w+)/.exec(d)?.[1];
+    if (peer !== undefined && peer !== 'echo') return { kind: 'invalid', reason: `unknown peer ${peer} (the runner provides: echo)` };
+    return { kind: 'code', runtimes, timeout, peer };
   }
   if (block.lang === 'json') return { kind: 'json' };
   if (SHELL_LANGS.has(block.lang)) return /^run\b/.test(d) ? { kind: 'shell-run', timeout } : { kind: 'shell' };
@@ -129,12 +135,27 @@ function freePort() {
   });
 }
 
-/** The block's code with its usual ports replaced by free ones. */
-async function withFreePorts(code) {
+/** The block's code with its usual ports replaced by free ones (8080 by the peer's, if any). */
+async function withFreePorts(code, peerPort) {
   for (const p of PORTS) {
-    if (new RegExp(`\\b${p}\\b`).test(code)) code = code.replace(new RegExp(`\\b${p}\\b`, 'g'), String(await freePort()));
+    const port = p === 8080 && peerPort !== undefined ? peerPort : await freePort();
+    code = code.replace(new RegExp(`\\b${p}\\b`, 'g'), String(port));
   }
   return code;
+}
+
+/** A peer for client snippets: a wsflow echo server on 127.0.0.1, any path. */
+async function startPeer(kind) {
+  if (kind !== 'echo') throw new Error(`unknown peer ${kind}`);
+  const { serve } = await import('@wsflow/node');
+  const server = await serve({
+    port: 0,
+    perMessageDeflate: true,
+    handler: (conn) => {
+      conn.onmessage = (data) => conn.send(data);
+    },
+  });
+  return { port: server.port, close: () => server.close() };
 }
 
 /** Relative import specifiers resolved against the Markdown file's directory. */
@@ -188,8 +209,16 @@ let seq = 0;
 const slug = (b) => `${String(++seq).padStart(3, '0')}-${rel(b.file).replace(/[^a-z0-9]+/gi, '_')}-L${b.line}`;
 
 /** Runs a ts/js block under one runtime. */
-async function runCode(block, runtime, timeout) {
-  const code = await withFreePorts(block.code);
+async function runCode(block, runtime, timeout, peerKind, peerPort) {
+  if (peerKind !== undefined) {
+    const peer = await startPeer(peerKind);
+    try {
+      return await runCode(block, runtime, timeout, undefined, peer.port);
+    } finally {
+      await peer.close();
+    }
+  }
+  const code = await withFreePorts(block.code, peerPort);
   const mdDir = dirname(block.file);
   const ts = block.lang === 'ts' || block.lang === 'typescript' || block.lang === 'mts';
   const name = `${slug(block)}-${runtime}`;
@@ -365,13 +394,13 @@ async function main() {
   }
   // Programs, under each runtime they name.
   const jobs = blocks.flatMap(({ block, plan: p }) =>
-    p.kind === 'code' ? p.runtimes.map((rt) => ({ block, runtime: rt, timeout: p.timeout }))
+    p.kind === 'code' ? p.runtimes.map((rt) => ({ block, runtime: rt, timeout: p.timeout, peer: p.peer }))
     : p.kind === 'shell-run' ? [{ block, runtime: 'sh', timeout: p.timeout }] : []);
-  await pool(jobs, concurrency, async ({ block, runtime, timeout }) => {
+  await pool(jobs, concurrency, async ({ block, runtime, timeout, peer }) => {
     const started = Date.now();
     const r = runtime === 'sh'
       ? await exec('sh', ['-e', '-c', await withFreePorts(block.code)], { cwd: dirname(block.file), timeout })
-      : await runCode(block, runtime, timeout);
+      : await runCode(block, runtime, timeout, peer);
     console.log(`${r.ok ? 'ok  ' : 'FAIL'} ${where(block)} [${runtime}] ${((Date.now() - started) / 1000).toFixed(1)}s`);
     if (verbose && r.ok && r.output?.trim()) console.log(r.output.trim().split('\n').map((l) => `  | ${l}`).join('\n'));
     record(block, runtime, r);
