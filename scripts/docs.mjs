@@ -21,7 +21,7 @@ export function classify(line) {
   if (/^\[error\]/.test(text) && !/^\[error\] Found \d+ errors/.test(text)) return 'error';
   if (!/^\[warning\]/.test(text) || /^\[warning\] Found \d+ errors/.test(text)) return 'other';
   if (/resolved but is not included in the documentation/.test(text)) return 'not-exported';
-  if (/Failed to resolve link|could not be resolved|is not a file|did not match any files|Failed to find .* to inherit/.test(text)) return 'broken-link';
+  if (/Failed to resolve link|could not be resolved|is not a file|does not exist|did not match any|Failed to find .* to inherit/.test(text)) return 'broken-link';
   return 'warning';
 }
 
@@ -52,4 +52,14 @@ async function main() {
   return ok ? 0 : 1;
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) process.exit(await main());
+/** `--classify`: reads TypeDoc output lines on stdin and prints each one's kind (for tests). */
+async function classifyStdin() {
+  let text = '';
+  for await (const chunk of process.stdin) text += chunk;
+  for (const line of text.split('\n').filter(Boolean)) console.log(classify(line));
+  return 0;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  process.exit(await (process.argv.includes('--classify') ? classifyStdin() : main()));
+}

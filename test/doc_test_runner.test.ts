@@ -68,3 +68,29 @@ describe('doc-test runner', () => {
     expect(out).toMatch(/^README\.md:\d+\tts\tcode node$/m);
   });
 });
+
+describe('docs site build (scripts/docs.mjs)', () => {
+  it('treats broken links as fatal and links to internal symbols as notes', () => {
+    const lines = [
+      '[warning] Failed to resolve link to "Nope" in comment for @wsflow/codec.acceptKey',
+      '[warning] Failed to resolve link to "./gone.md" in document guides/node',
+      '[warning] The relative path ./missing.md is not a file and will not be copied to the output directory',
+      '[warning] The glob /x/docs/guides/*.md did not match any files',
+      '[warning] The comment for @wsflow/bun.X links to "Y" which was resolved but is not included in the documentation. To fix this warning export it',
+      '[error] Something failed',
+      '[warning] Found 0 errors and 2 warnings',
+      '[info] html generated at ./docs-site',
+    ];
+    const out = execFileSync(process.execPath, [join(root, 'scripts/docs.mjs'), '--classify'], { input: lines.join('\n'), encoding: 'utf8' });
+    expect(out.trim().split('\n')).toEqual(['broken-link', 'broken-link', 'broken-link', 'broken-link', 'not-exported', 'error', 'other', 'other']);
+  });
+});
+
+describe('doc-test runner peers', () => {
+  it('gives a client snippet marked peer echo a server on its 8080', () => {
+    const r = run('peer.md', `<!-- doc-test: peer echo -->\n${fence}js\nconst ws = new WebSocket('ws://127.0.0.1:8080/');\nws.onopen = () => ws.send('marco');\nws.onmessage = (e) => { if (e.data !== 'marco') process.exit(3); ws.close(); };\n${fence}\n`);
+    expect(r.out).toContain('doc-tests: 1 passed, 0 failed');
+    const without = run('no-peer.md', `<!-- doc-test: timeout 10 -->\n${fence}js\nconst ws = new WebSocket('ws://127.0.0.1:8080/');\nws.onerror = () => process.exit(4);\n${fence}\n`);
+    expect(without.out).toContain('exited with 4');
+  }, 120_000);
+});
