@@ -26,6 +26,11 @@
 //                            the block's 8080 becomes that port; closed after the block.
 //   Directives combine: <!-- doc-test: peer echo, timeout 60 -->.
 //
+// Types: the `ts` blocks that run under Node or Vitest are also type-checked, in one `tsc`
+// program against the packages' published .d.ts (strict, as tsconfig.base.json), so an
+// example that runs but would not compile in a user's project fails too (`--no-types` skips
+// this, `--types-only` does only this).
+//
 // Ports: the literal 8080 (and 9001) in a block is replaced by a free port picked when the
 // block runs, so examples can show the usual port yet never collide on a shared machine.
 // Every block must end by itself (servers closed, sockets ended) within its timeout; a block
@@ -251,6 +256,40 @@ async function runCode(block, runtime, timeout, peerKind, peerPort) {
   return exec(bin(runtime), args, { cwd: work, timeout });
 }
 
+/**
+ * Type-checks the TypeScript blocks that run under Node or Vitest, in one `tsc` program
+ * against the packages' published types (their dist .d.ts). Deno and Bun blocks use those
+ * runtimes' globals and are left to run. Returns one problem list per block.
+ */
+async function typecheck(blocks) {
+  const dir = join(work, 'types');
+  mkdirSync(dir, { recursive: true });
+  const files = blocks.map(({ block }, i) => {
+    const file = join(dir, `b${String(i).padStart(3, '0')}.ts`);
+    // Relative imports as absolute paths (tsc does not take file: URLs).
+    const code = block.code.replace(/(\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)(['"])(\.\.?\/[^'"]+)\2/g, (_, pre, q, spec) => {
+      const target = relative(dir, resolve(dirname(block.file), spec)).split(sep).join('/');
+      return `${pre}${q}${target.startsWith('.') ? target : `./${target}`}${q}`;
+    });
+    writeFileSync(file, code);
+    return file;
+  });
+  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
+    extends: join(root, 'tsconfig.base.json'),
+    compilerOptions: { noEmit: true, types: ['node'], lib: ['ES2023', 'DOM', 'DOM.Iterable', 'DOM.AsyncIterable'], moduleDetection: 'force', declaration: false, skipLibCheck: true },
+    files,
+  }));
+  const r = await exec(bin('tsc'), ['-p', join(dir, 'tsconfig.json'), '--pretty', 'false'], { timeout: 180_000 });
+  const problems = blocks.map(() => []);
+  for (const line of r.output.split('\n')) {
+    const m = /^(.*?)\((\d+),(\d+)\): (error TS\d+: .*)$/.exec(line);
+    const i = m ? files.indexOf(resolve(m[1])) : -1;
+    if (i >= 0) problems[i].push(`${rel(blocks[i].block.file)}:${blocks[i].block.line + Number(m[2])}: ${m[4]}`);
+  }
+  if (!r.ok && problems.every((p) => p.length === 0)) problems.forEach((p) => p.push(`tsc failed: ${r.reason}\n${r.output.slice(-2000)}`));
+  return problems;
+}
+
 /** Runs every `ts vitest` block in one Vitest run; one result per block. */
 async function runVitest(blocks) {
   if (blocks.length === 0) return [];
@@ -392,8 +431,8 @@ async function main() {
       }
     }
   }
-  // Programs, under each runtime they name.
-  const jobs = blocks.flatMap(({ block, plan: p }) =>
+  // Programs, under each runtime they name (none with --types-only).
+  const jobs = flag('--types-only') ? [] : blocks.flatMap(({ block, plan: p }) =>
     p.kind === 'code' ? p.runtimes.map((rt) => ({ block, runtime: rt, timeout: p.timeout, peer: p.peer }))
     : p.kind === 'shell-run' ? [{ block, runtime: 'sh', timeout: p.timeout }] : []);
   await pool(jobs, concurrency, async ({ block, runtime, timeout, peer }) => {
@@ -405,8 +444,23 @@ async function main() {
     if (verbose && r.ok && r.output?.trim()) console.log(r.output.trim().split('\n').map((l) => `  | ${l}`).join('\n'));
     record(block, runtime, r);
   });
+  // Types: the TypeScript blocks run under Node or Vitest, in one tsc program.
+  const typed = blocks.filter(({ block, plan: p }) =>
+    ['ts', 'typescript', 'mts'].includes(block.lang) && (p.kind === 'vitest' || (p.kind === 'code' && p.runtimes.includes('node'))));
+  let typeFailures = 0;
+  let typeChecked = 0;
+  if (!flag('--no-types') && typed.length > 0) {
+    const problems = await typecheck(typed);
+    typeChecked = typed.length;
+    typed.forEach(({ block }, i) => {
+      if (problems[i].length === 0) return;
+      typeFailures++;
+      failures.push({ block, label: 'types', reason: 'does not type-check', output: problems[i].join('\n') });
+    });
+    console.log(`${typeFailures ? 'FAIL' : 'ok  '} types: ${typed.length} TypeScript blocks type-checked, ${typeFailures} with errors`);
+  }
   // Test files, in one Vitest run.
-  const vitestBlocks = blocks.filter((b) => b.plan.kind === 'vitest');
+  const vitestBlocks = flag('--types-only') ? [] : blocks.filter((b) => b.plan.kind === 'vitest');
   const vr = await runVitest(vitestBlocks);
   vitestBlocks.forEach(({ block }, i) => {
     console.log(`${vr[i].ok ? 'ok  ' : 'FAIL'} ${where(block)} [vitest]`);
@@ -421,8 +475,8 @@ async function main() {
   const skippedTotal = [...skipped.values()].reduce((a, b) => a + b, 0);
   const reasons = [...skipped].map(([reason, n]) => `${n} ${reason}`).join('; ');
   console.log(`\ndoc-tests: blocks run per file: ${[...perFile].map(([f, n]) => `${f}: ${n}`).join(', ')}`);
-  console.log(`doc-tests: ${run} blocks run, ${skippedTotal} skipped${skippedTotal ? ` (${reasons})` : ''}`);
-  console.log(`doc-tests: ${passed} passed, ${failures.length} failed`);
+  console.log(`doc-tests: ${run} blocks run, ${skippedTotal} skipped${skippedTotal ? ` (${reasons})` : ''}; ${typeChecked} TypeScript blocks type-checked`);
+  console.log(`doc-tests: ${passed} passed, ${failures.length} failed${typeFailures ? ` (${typeFailures} of them type errors)` : ""}`);
   return failures.length === 0 ? 0 : 1;
 }
 

@@ -70,7 +70,7 @@ for (const runtime of ['deno', 'bun']) {
 // 3. Doc tests: every code block of every README and docs/ page (scripts/doc-test.mjs).
 {
   const r = run('doc-tests', process.execPath, [join(root, 'scripts/doc-test.mjs')]);
-  const m = r.stdout.match(/^doc-tests: (\d+) passed, (\d+) failed$/m);
+  const m = r.stdout.match(/^doc-tests: (\d+) passed, (\d+) failed/m);
   const s = r.stdout.match(/^doc-tests: \d+ blocks run, (\d+) skipped/m);
   add('doc-tests', m ? { passed: +m[1], failed: +m[2], skipped: +(s?.[1] ?? 0) } : null, r.status, r.seconds);
 }

@@ -94,3 +94,13 @@ describe('doc-test runner peers', () => {
     expect(without.out).toContain('exited with 4');
   }, 120_000);
 });
+
+describe('doc-test runner types', () => {
+  it('fails a ts block that runs but does not type-check, naming the Markdown line', () => {
+    const r = run('types.md', `# x\n\n${fence}ts\nimport { acceptKey } from '@wsflow/codec';\nconst n: number = await acceptKey('dGhlIHNhbXBsZSBub25jZQ==');\nconsole.log(n);\n${fence}\n`);
+    expect(r.out).toContain(`FAIL ${r.file}:3 [types] does not type-check`);
+    expect(r.out).toMatch(new RegExp(`${r.file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:5: error TS2322`));
+    expect(r.out).toContain('doc-tests: 1 passed, 1 failed (1 of them type errors)');
+    expect(r.status).toBe(1);
+  }, 120_000);
+});
