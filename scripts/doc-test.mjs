@@ -13,7 +13,8 @@
 //                            directory, as if the block were a file next to it.
 //   ```ts deno / bun / node  run under each runtime named (esbuild bundle, as
 //                            scripts/test-runtimes.mjs does). `ts node deno bun` runs it 3 times.
-//   ```ts vitest             a Vitest test file: all such blocks run in one `vitest run`.
+//   ```ts vitest             a Vitest test file: all such blocks run in one `vitest run`. A
+//                            block that imports from 'vitest' is one without the tag.
 //   ```json                  parsed (JSON.parse).
 //   ```sh / bash / shell     not run: each command is checked instead (an `npm run X` script
 //                            exists in the package it names, a file a command runs exists).
@@ -21,6 +22,8 @@
 //   no language, text, wat…  output or another language: counted as skipped.
 //   <!-- doc-test: skip REASON -->   not run; REASON is reported.
 //   <!-- doc-test: timeout 60 -->    seconds before the block counts as hung (default 30).
+//   <!-- doc-test: needs REDIS_URL -->  run only when that environment variable is set;
+//                            otherwise skipped, with the reason counted.
 //   <!-- doc-test: peer echo -->     for a client snippet (a browser's, say): the runner starts
 //                            a wsflow echo server (permessage-deflate on) on a free port and
 //                            the block's 8080 becomes that port; closed after the block.
@@ -110,9 +113,12 @@ function plan(block) {
   const d = block.directive ?? '';
   const skip = /^skip\b\s*(.*)$/.exec(d);
   if (skip) return { kind: 'skip', reason: skip[1] || '(no reason given)' };
+  const needs = /\bneeds\s+([A-Z_][A-Z0-9_]*)/.exec(d)?.[1];
+  if (needs !== undefined && !process.env[needs]) return { kind: 'skip', reason: `needs ${needs} (unset)` };
   const timeout = Number(/\btimeout\s+(\d+)/.exec(d)?.[1] ?? DEFAULT_TIMEOUT_S) * 1000;
   if (CODE_LANGS.has(block.lang)) {
-    if (block.tags.includes('vitest')) return { kind: 'vitest', timeout };
+    // A test file: tagged so, or a block that imports from Vitest (it needs Vitest's runner).
+    if (block.tags.includes('vitest') || (block.tags.length === 0 && /\bfrom\s*['"]vitest['"]/.test(block.code))) return { kind: 'vitest', timeout };
     const unknown = block.tags.filter((t) => !RUNTIMES.includes(t));
     if (unknown.length) return { kind: 'invalid', reason: `unknown tag(s) ${unknown.join(' ')} (use node, deno, bun or vitest)` };
     const runtimes = block.tags.length ? block.tags : ['node'];

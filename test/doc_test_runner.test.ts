@@ -104,3 +104,15 @@ describe('doc-test runner types', () => {
     expect(r.status).toBe(1);
   }, 120_000);
 });
+
+describe('doc-test runner defaults', () => {
+  it('runs a block importing from vitest as a test file, and skips a block whose service is missing', () => {
+    const r = run('auto.md', [
+      `${fence}ts\nimport { expect, test } from 'vitest';\ntest('runs under vitest', () => expect(2 * 2).toBe(4));\n${fence}\n`,
+      `<!-- doc-test: needs WSFLOW_DOC_TEST_UNSET_VAR -->\n${fence}ts\nthrow new Error('must not run');\n${fence}\n`,
+    ].join('\n'));
+    expect(r.out).toMatch(/ok {3}.*auto\.md:1 \[vitest\]/);
+    expect(r.out).toContain('1 needs WSFLOW_DOC_TEST_UNSET_VAR (unset)');
+    expect(r.out).toContain('doc-tests: 1 passed, 0 failed');
+  }, 120_000);
+});
