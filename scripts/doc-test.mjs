@@ -19,6 +19,8 @@
 //   ```sh / bash / shell     not run: each command is checked instead (an `npm run X` script
 //                            exists in the package it names, a file a command runs exists).
 //                            `<!-- doc-test: run -->` runs the block with `sh -e` instead.
+//                            Commands quoted inline in the prose (`npm run X`, `node file`)
+//                            are checked the same way.
 //   no language, text, wat…  output or another language: counted as skipped.
 //   <!-- doc-test: skip REASON -->   not run; REASON is reported.
 //   <!-- doc-test: timeout 60 -->    seconds before the block counts as hung (default 30).
@@ -343,7 +345,7 @@ export function checkShell(block) {
     }
   }
   const exists = (p) => existsSync(resolve(root, p)) || existsSync(resolve(mdDir, p));
-  const placeholder = (t) => /[<>[\]|{}$*]/.test(t);
+  const placeholder = (t) => /[<>[\]|{}$*]/.test(t) || /^[A-Z][A-Z0-9_]*$/.test(t);
   const joined = block.code.replace(/\\\n/g, ' ');
   for (const raw of joined.split('\n')) {
     const line = raw.replace(/(^|\s)#.*$/, '').trim();
@@ -437,6 +439,23 @@ async function main() {
       }
     }
   }
+  // Commands quoted inline in the prose (`npm run bench:deflate`, `node tools/echo.ts …`):
+  // checked like shell blocks, outside fenced blocks.
+  let inlineChecked = 0;
+  for (const file of files) {
+    const lines = readFileSync(file, 'utf8').split('\n');
+    let fenced = false;
+    lines.forEach((text, i) => {
+      if (/^\s*(`{3,}|~{3,})/.test(text)) fenced = !fenced;
+      if (fenced) return;
+      for (const m of text.matchAll(/`((?:npm (?:run|start|test)|npx node|node|deno run|bun run)\b[^`]*)`/g)) {
+        inlineChecked++;
+        const problems = checkShell({ file, line: i + 1, lang: 'sh', code: m[1] });
+        if (problems.length) failures.push({ block: { file, line: i + 1 }, label: 'inline', reason: 'stale command in the prose', output: problems.join('\n') });
+      }
+    });
+  }
+
   // Programs, under each runtime they name (none with --types-only).
   const jobs = flag('--types-only') ? [] : blocks.flatMap(({ block, plan: p }) =>
     p.kind === 'code' ? p.runtimes.map((rt) => ({ block, runtime: rt, timeout: p.timeout, peer: p.peer }))
@@ -481,7 +500,7 @@ async function main() {
   const skippedTotal = [...skipped.values()].reduce((a, b) => a + b, 0);
   const reasons = [...skipped].map(([reason, n]) => `${n} ${reason}`).join('; ');
   console.log(`\ndoc-tests: blocks run per file: ${[...perFile].map(([f, n]) => `${f}: ${n}`).join(', ')}`);
-  console.log(`doc-tests: ${run} blocks run, ${skippedTotal} skipped${skippedTotal ? ` (${reasons})` : ''}; ${typeChecked} TypeScript blocks type-checked`);
+  console.log(`doc-tests: ${run} blocks run, ${skippedTotal} skipped${skippedTotal ? ` (${reasons})` : ''}; ${typeChecked} TypeScript blocks type-checked; ${inlineChecked} inline commands checked`);
   console.log(`doc-tests: ${passed} passed, ${failures.length} failed${typeFailures ? ` (${typeFailures} of them type errors)` : ""}`);
   return failures.length === 0 ? 0 : 1;
 }

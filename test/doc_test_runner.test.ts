@@ -116,3 +116,13 @@ describe('doc-test runner defaults', () => {
     expect(r.out).toContain('doc-tests: 1 passed, 0 failed');
   }, 120_000);
 });
+
+describe('doc-test runner prose', () => {
+  it('checks commands quoted inline in the prose, outside code blocks', () => {
+    const r = run('inline.md', 'Run `npm run build` first, then `npm run bench:gone` and `node scripts/test.mjs`.\n');
+    expect(r.out).toMatch(/FAIL .*inline\.md:1 \[inline\] stale command in the prose/);
+    expect(r.out).toContain('has no "bench:gone" script');
+    expect(r.out).toContain('3 inline commands checked');
+    expect(r.status).toBe(1);
+  }, 120_000);
+});
