@@ -499,7 +499,7 @@ async function main() {
   if (!keep) rmSync(work, { recursive: true, force: true });
   const skippedTotal = [...skipped.values()].reduce((a, b) => a + b, 0);
   const reasons = [...skipped].map(([reason, n]) => `${n} ${reason}`).join('; ');
-  console.log(`\ndoc-tests: blocks run per file: ${[...perFile].map(([f, n]) => `${f}: ${n}`).join(', ')}`);
+  console.log(`\ndoc-tests: blocks run per file: ${[...perFile].sort(([a], [b]) => a.localeCompare(b)).map(([f, n]) => `${f}: ${n}`).join(', ')}`);
   console.log(`doc-tests: ${run} blocks run, ${skippedTotal} skipped${skippedTotal ? ` (${reasons})` : ''}; ${typeChecked} TypeScript blocks type-checked; ${inlineChecked} inline commands checked`);
   console.log(`doc-tests: ${passed} passed, ${failures.length} failed${typeFailures ? ` (${typeFailures} of them type errors)` : ""}`);
   return failures.length === 0 ? 0 : 1;

@@ -18,8 +18,10 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** Which TypeDoc output lines are fatal. */
 export function classify(line) {
   const text = line.replace(/\x1b\[[0-9;]*m/g, '');
-  if (/^\[error\]/.test(text) && !/^\[error\] Found \d+ errors/.test(text)) return 'error';
-  if (!/^\[warning\]/.test(text) || /^\[warning\] Found \d+ errors/.test(text)) return 'other';
+  // A message may start with its source location: `./docs/guides/x.md:56:23 - [warning] …`.
+  if (/Found \d+ errors and \d+ warnings/.test(text)) return 'other';
+  if (/(^|\s)\[error\]/.test(text)) return 'error';
+  if (!/(^|\s)\[warning\]/.test(text)) return 'other';
   if (/resolved but is not included in the documentation/.test(text)) return 'not-exported';
   if (/Failed to resolve link|could not be resolved|is not a file|does not exist|did not match any|Failed to find .* to inherit/.test(text)) return 'broken-link';
   return 'warning';

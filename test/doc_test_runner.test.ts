@@ -75,6 +75,7 @@ describe('docs site build (scripts/docs.mjs)', () => {
       '[warning] Failed to resolve link to "Nope" in comment for @wsflow/codec.acceptKey',
       '[warning] Failed to resolve link to "./gone.md" in document guides/node',
       '[warning] The relative path ./missing.md is not a file and will not be copied to the output directory',
+      '\x1b[96m./docs/guides/bun.md\x1b[0m:\x1b[93m56\x1b[0m:\x1b[93m23\x1b[0m - \x1b[93m[warning]\x1b[0m The relative path missing-page.md is not a file and will not be copied to the output directory',
       '[warning] The glob /x/docs/guides/*.md did not match any files',
       '[warning] The comment for @wsflow/bun.X links to "Y" which was resolved but is not included in the documentation. To fix this warning export it',
       '[error] Something failed',
@@ -82,7 +83,7 @@ describe('docs site build (scripts/docs.mjs)', () => {
       '[info] html generated at ./docs-site',
     ];
     const out = execFileSync(process.execPath, [join(root, 'scripts/docs.mjs'), '--classify'], { input: lines.join('\n'), encoding: 'utf8' });
-    expect(out.trim().split('\n')).toEqual(['broken-link', 'broken-link', 'broken-link', 'broken-link', 'not-exported', 'error', 'other', 'other']);
+    expect(out.trim().split('\n')).toEqual(['broken-link', 'broken-link', 'broken-link', 'broken-link', 'broken-link', 'not-exported', 'error', 'other', 'other']);
   });
 });
 
