@@ -360,6 +360,10 @@ export function checkShell(block) {
         if (!existsSync(bin(tool))) problems.push(`\`npx ${tool}\`: no node_modules/.bin/${tool} (not a devDependency)`);
         cmd = tool;
       }
+      if (cmd === 'cd' && args[0]?.startsWith('/')) {
+        problems.push(`\`cd ${args[0]}\`: a path on one machine; say "from the repository root" instead`);
+        continue;
+      }
       if (cmd === 'npm') {
         const w = args.findIndex((a) => a === '-w' || a === '--workspace');
         const target = w >= 0 ? args[w + 1] : null;

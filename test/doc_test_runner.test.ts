@@ -46,9 +46,10 @@ describe('doc-test runner', () => {
     const good = run('sh-good.md', `${fence}sh\nnpm run build      # builds\nnode scripts/test.mjs\n${fence}\n`);
     expect(good.out).toContain('doc-tests: 0 blocks run, 1 skipped (1 shell: commands checked');
     expect(good.status).toBe(0);
-    const bad = run('sh-bad.md', `${fence}sh\nnpm run no-such-script\nnode scripts/no-such-file.mjs\n${fence}\n`);
+    const bad = run('sh-bad.md', `${fence}sh\ncd /home/someone/wsflow\nnpm run no-such-script\nnode scripts/no-such-file.mjs\n${fence}\n`);
     expect(bad.out).toContain('has no "no-such-script" script');
     expect(bad.out).toContain('scripts/no-such-file.mjs`: no such file');
+    expect(bad.out).toContain('`cd /home/someone/wsflow`: a path on one machine');
     expect(bad.status).toBe(1);
   }, 120_000);
 
