@@ -112,9 +112,6 @@ function afterThisTask(callback: () => void): void {
   port2.postMessage(null);
 }
 
-/** Reads kept outstanding on a connection's readable (see `#receive`). */
-const OUTSTANDING_READS = 64;
-
 const { CONNECTING, OPEN, CLOSING, CLOSED } = ReadyState;
 
 function isBlob(value: unknown): value is Blob {
@@ -450,51 +447,18 @@ export class WebSocket extends EventTarget {
   // ---- feedback from the protocol ---------------------------------------------------
 
   /**
-   * Takes the connection's messages in order, then its end, and queues their tasks.
-   *
-   * `onmessage` alone could reorder: the connection hands the messages it kept before this
-   * subscription over in a microtask, and one arriving meanwhile would overtake them. Its
-   * `readable` takes them synchronously instead; but an unclean end errors that stream,
-   * dropping what it still queues, while a WebSocket delivers every message received
-   * before the end. So many reads are kept outstanding: each message fulfils one the
-   * moment it is enqueued, and each fulfilled read asks for another at once. A connection
-   * that already ended is read through `onmessage`, which no later message can race.
+   * Takes the connection's messages, then its end, through its ordered event path: each
+   * message reaches `onmessage` synchronously, in order (those kept before this
+   * subscription first), and `onclose` comes after the last of them, even when the end
+   * is unclean. Their tasks are queued in that order. A connection that already ended
+   * hands its kept messages over in a microtask queued by the setter, before its
+   * `closed` settles.
    */
   #receive(conn: WebSocketConnection): void {
-    let endMessages!: () => void;
-    const messagesEnded = new Promise<void>((resolve) => (endMessages = resolve));
-    void Promise.all([conn.closed, messagesEnded]).then(([info]) => this.#connectionClosed(info.closeCode, info.reason, info.wasClean));
-    if (conn.state === 'closed') {
-      conn.onmessage = (data) => this.#messageReceived(data);
-      // The kept messages are handed over in a microtask queued by the setter, before this one.
-      void Promise.resolve().then(endMessages);
-      return;
-    }
-    const reader = conn.readable.getReader();
-    let outstanding = 0;
-    let ended = false;
-    const end = (): void => {
-      if (ended) return;
-      ended = true;
-      endMessages();
-    };
-    const onRead = (result: ReadableStreamReadResult<Message>): void => {
-      outstanding--;
-      if (result.done) {
-        end();
-        return;
-      }
-      if (ended) return;
-      this.#messageReceived(result.value);
-      request();
-    };
-    const request = (): void => {
-      while (!ended && outstanding < OUTSTANDING_READS) {
-        outstanding++;
-        reader.read().then(onRead, end);
-      }
-    };
-    request();
+    const closedAlready = conn.state === 'closed';
+    conn.onmessage = (data) => this.#messageReceived(data);
+    if (closedAlready) void conn.closed.then((info) => this.#connectionClosed(info.closeCode, info.reason, info.wasClean));
+    else conn.onclose = (info) => this.#connectionClosed(info.closeCode, info.reason, info.wasClean);
   }
 
   /** "When a WebSocket message has been received with type type and data data, the user agent must queue a task:" */
