@@ -74,6 +74,71 @@ describe(`the WHATWG facade on ${runtime}`, () => {
     expect(seen).toEqual([`Basic ${btoa('user:p@ss')}`]);
   });
 
+  // Diagnostics: the error event is an ErrorEvent whose message and error say why the
+  // connection failed; the events and their order stay the standard's (error, close 1006).
+  async function failure(ws: InstanceType<typeof WebSocket>): Promise<{ message: string; error: unknown; log: string[] }> {
+    const log: string[] = [];
+    let event: { message: string; error: unknown } | undefined;
+    ws.addEventListener('error', (e) => {
+      log.push('error');
+      event = e as unknown as { message: string; error: unknown };
+    });
+    ws.addEventListener('open', () => log.push('open'));
+    await new Promise<void>((resolve) =>
+      ws.addEventListener('close', (e) => {
+        log.push(`close ${(e as CloseEvent).code}`);
+        resolve();
+      }),
+    );
+    expect(event).toBeDefined();
+    return { message: event!.message, error: event!.error, log };
+  }
+
+  it('the error event says the connection was refused', async () => {
+    const server = await serve({ handler: () => {} });
+    const url = server.url;
+    await server.close();
+    const { message, error, log } = await failure(new WebSocket(url));
+    expect(log).toEqual(['error', 'close 1006']);
+    expect(error).toBeInstanceOf(Error);
+    expect(message).toContain(`WebSocket connection to '${url}' failed: ${(error as Error).message}`);
+    // Refused (Deno may see the closed listener's backlog reset instead).
+    expect(message).toMatch(/refused|reset/i);
+  });
+
+  it('the error event says the host name did not resolve', { timeout: 20_000 }, async () => {
+    const { message, error, log } = await failure(new WebSocket('ws://no-such-host.invalid/'));
+    expect(log).toEqual(['error', 'close 1006']);
+    expect(message).toMatch(/^WebSocket connection to 'ws:\/\/no-such-host\.invalid\/' failed: ./);
+    expect(error).toBeInstanceOf(Error);
+  });
+
+  it.skipIf(!hasOpenssl)('the error event carries the TLS failure of an untrusted certificate', async () => {
+    const certs = makeCertificates();
+    const server = await start(() => {}, { tls: { cert: certs.cert, key: certs.key } });
+    const { message, error, log } = await failure(new WebSocket(`wss://localhost:${server.port}/`));
+    expect(log).toEqual(['error', 'close 1006']);
+    expect(message).toMatch(/failed: ./);
+    expect(error).toBeInstanceOf(Error);
+    expect(message).toMatch(/cert|issuer|trust|verif|UnknownIssuer/i);
+  });
+
+  it('the error event carries the HTTP status of a refused handshake', async () => {
+    const server = await start(() => {}, { authorize: () => ({ status: 403, body: 'not you' }) });
+    const { message, error, log } = await failure(new WebSocket(server.url));
+    expect(log).toEqual(['error', 'close 1006']);
+    expect(message).toMatch(/403/);
+    expect((error as { status?: number }).status).toBe(403);
+  });
+
+  it('the error event carries the limit that was hit (1009)', async () => {
+    const server = await start((conn) => conn.send('x'.repeat(100)));
+    const { message, error, log } = await failure(new WebSocket(server.url, { maxPayload: 10 } as never));
+    expect(log).toEqual(['open', 'error', 'close 1006']);
+    expect(message).toMatch(/\(close code 1009\)$/);
+    expect((error as { closeCode?: number }).closeCode).toBe(1009);
+  });
+
   // The kernel holds part of what the server offers, however well the client pauses: the
   // receive buffer autotunes up to net.ipv4.tcp_rmem's maximum (32 MiB on common Linux
   // hosts), the send buffer up to tcp_wmem's (4 MiB). 16 MiB offered was within that, so the

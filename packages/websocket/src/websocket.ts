@@ -12,6 +12,7 @@ import { noteActivity, track } from './activity.ts';
 import { dialedParts, startDial, type DialedConnection } from './dialer.ts';
 import { bufferSourceBytes, exactArrayBuffer } from './buffer_source.ts';
 import { CloseEventImpl } from './close_event.ts';
+import { ErrorEventImpl } from './error_event.ts';
 import { validateCloseCodeAndReason } from './close_validation.ts';
 import { EventHandlers } from './event_handler.ts';
 import { DEFAULT_FACADE_OPTIONS, resolveFacadeConfig, type FacadeConfig, type FacadeOptions } from './facade_config.ts';
@@ -175,6 +176,8 @@ export class WebSocket extends EventTarget {
   #connection: WebSocketConnection | null = null;
   /** "The user agent was required to fail the WebSocket connection." */
   #failed = false;
+  /** Why it failed, when known: what the `error` event carries. */
+  #failure: unknown = undefined;
   /** The task that fires close is queued: later ends are ignored. */
   #closeQueued = false;
   /** The connection was closing when it was handed over: an unclean end means it failed. */
@@ -393,12 +396,12 @@ export class WebSocket extends EventTarget {
     // processResponse step 1).
     const dialing = startDial(config, { url: new URL(this.#url.href), protocols: [...protocols], signal: this.#dial.signal, origin, init });
     if (dialing === null) {
-      this.#failTheConnection();
+      this.#failTheConnection(new TypeError(`the port of ${this.#url.href} is blocked (Fetch "bad port")`));
       return;
     }
     dialing.then(
       (result) => this.#established(dialedParts(result), protocols),
-      () => this.#failTheConnection(),
+      (error: unknown) => this.#failTheConnection(error),
     );
   }
 
@@ -413,14 +416,17 @@ export class WebSocket extends EventTarget {
     // empty byte sequence, then fail the WebSocket connection."
     if (protocols.length > 0 && conn.protocol === '') {
       conn.abort();
-      this.#failTheConnection();
+      this.#failTheConnection(new Error(`the server selected none of the subprotocols offered (${protocols.join(', ')})`));
       return;
     }
     // The WebSocket connection is established.
     this.#connection = conn;
     // The peer broke the protocol: the connection failed it (and sent the Close code).
     conn.onerror = (error) => {
-      if (error instanceof ProtocolError) this.#failed = true;
+      if (error instanceof ProtocolError) {
+        this.#failed = true;
+        this.#failure ??= error;
+      }
     };
     // An error before this subscription was not seen. A connection already closing now
     // (no Close from us yet) got the peer's Close, or failed: if it ends uncleanly, it
@@ -490,13 +496,15 @@ export class WebSocket extends EventTarget {
     // without a closing handshake is not failed: close reports 1006 (§7.1.5), wasClean
     // false, and no error fires — as the standard's steps say, and as Chromium does.
     const failed = this.#failed || (this.#failedIfUnclean && !wasClean);
+    const error = failed ? (this.#failure ?? this.#connection?.error ?? undefined) : undefined;
     queueTask(() => {
       // 1. Change the ready state to CLOSED (3).
       this.#readyState = CLOSED;
       // 2. If the user agent was required to fail the WebSocket connection, or if the
       //    WebSocket connection was closed after being flagged as full, fire an event
       //    named error at the WebSocket object.
-      if (failed) this.dispatchEvent(new Event('error'));
+      //    (An ErrorEvent, as undici and Deno fire: its message and error say why.)
+      if (failed) this.dispatchEvent(new ErrorEventImpl('error', { message: this.#failureMessage(error), error }) as Event);
       // 3. Fire an event named close at the WebSocket object, using CloseEvent, with the
       //    wasClean attribute initialized to true if the connection closed cleanly and
       //    false otherwise, the code attribute initialized to the WebSocket connection
@@ -512,13 +520,30 @@ export class WebSocket extends EventTarget {
     });
   }
 
+  /** The `message` of the error event: what failed, and why when known. */
+  #failureMessage(error: unknown): string {
+    const prefix = `WebSocket connection to '${this.#url.href}' failed`;
+    if (error === undefined) return prefix;
+    let why = error instanceof Error ? error.message || error.name : String(error);
+    if (error instanceof ProtocolError) why += ` (close code ${error.closeCode})`;
+    else if (error instanceof Error && 'status' in error && typeof error.status === 'number') {
+      if (!why.includes(String(error.status))) why += ` (HTTP status ${error.status})`;
+    } else if (error instanceof Error && 'code' in error && typeof error.code === 'string' && !why.includes(error.code)) {
+      // A system error's code (Bun says only "Failed to connect" for ECONNREFUSED).
+      why += ` (${error.code})`;
+    }
+    return `${prefix}: ${why}`;
+  }
+
   /**
    * Fail the WebSocket connection (RFC 6455 §7.1.7): drop what there is, and the
-   * connection is closed with 1006 (nothing of the cause reaches script).
+   * connection is closed with 1006. `reason` (what the dialer rejected with, …) is what
+   * the error event carries.
    */
-  #failTheConnection(): void {
+  #failTheConnection(reason?: unknown): void {
     if (this.#closeQueued) return;
     this.#failed = true;
+    this.#failure ??= reason;
     this.#dial.abort(new DOMException('The WebSocket connection was failed', 'AbortError'));
     this.#sendQueue = null;
     const conn = this.#connection;
@@ -537,7 +562,7 @@ export class WebSocket extends EventTarget {
     // If the WebSocket connection is not yet established: fail the WebSocket connection
     // and set this's ready state to CLOSING (2).
     if (conn === null) {
-      this.#failTheConnection();
+      this.#failTheConnection(new DOMException('the WebSocket was closed before the connection was established', 'AbortError'));
       this.#readyState = CLOSING;
       return;
     }
@@ -659,9 +684,9 @@ export class WebSocket extends EventTarget {
       if (item.kind === 'blob') {
         try {
           item = { kind: 'binary', data: new Uint8Array(await item.data.arrayBuffer()), size: item.size };
-        } catch {
+        } catch (error) {
           // The Blob could not be read: the message cannot be sent.
-          this.#failTheConnection();
+          this.#failTheConnection(error);
           return;
         }
         if (this.#sendQueue !== queue) return;
