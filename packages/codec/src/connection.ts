@@ -38,7 +38,14 @@ export interface ByteTransport {
 
 /** Timer functions, injected so that the codec touches no global (shims pass the runtime's). */
 export interface Timers {
-  setTimeout(callback: () => void, ms: number): unknown;
+  /**
+   * Starts a timer. `keepAlive` is true for a timer that something awaits: the close
+   * timeout, which settles `closed` (and so a server's `close()`) when a peer does not
+   * finish the closing handshake, even when no socket is reading meanwhile. A runtime
+   * keeps the process alive for such a timer; other timers (heartbeats) never keep it
+   * alive on their own.
+   */
+  setTimeout(callback: () => void, ms: number, keepAlive?: boolean): unknown;
   clearTimeout(handle: unknown): void;
 }
 
@@ -857,10 +864,15 @@ export class WebSocketConnection {
     if (timers === undefined || this.#finished !== null) return;
     const extra = this.#more();
     if (extra.closeTimer !== undefined) return;
-    extra.closeTimer = timers.setTimeout(() => {
-      extra.closeTimer = undefined;
-      this.abort();
-    }, this.#settings.closeTimeout);
+    // Kept alive: `closed` waits for it, and a paused socket holds nothing open.
+    extra.closeTimer = timers.setTimeout(
+      () => {
+        extra.closeTimer = undefined;
+        this.abort();
+      },
+      this.#settings.closeTimeout,
+      true,
+    );
   }
 
   #startHeartbeat(): void {
