@@ -11,6 +11,8 @@
  * script end with `close()` pending exits otherwise (Node: 13) without `closed`.
  * @module
  */
+export {};
+
 type Serve = (options: Record<string, unknown>) => Promise<{ port: number; close(): Promise<void> }>;
 
 const runtime = 'Deno' in globalThis ? 'deno' : 'Bun' in globalThis ? 'bun' : 'node';

@@ -132,7 +132,7 @@ describe(`the WHATWG facade on ${runtime}`, () => {
   });
 
   it('the error event carries the limit that was hit (1009)', async () => {
-    const server = await start((conn) => conn.send('x'.repeat(100)));
+    const server = await start((conn) => void conn.send('x'.repeat(100)));
     const { message, error, log } = await failure(new WebSocket(server.url, { maxPayload: 10 } as never));
     expect(log).toEqual(['open', 'error', 'close 1006']);
     expect(message).toMatch(/\(close code 1009\)$/);
