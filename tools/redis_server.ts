@@ -65,6 +65,12 @@ function exited(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
+/** Options of {@link startRedisServer}. */
+export interface RedisServerOptions {
+  /** More command-line settings, e.g. `['--cluster-enabled', 'yes']`. */
+  args?: readonly string[];
+}
+
 /**
  * Starts a redis-server and resolves once it answers PING (within 10 s).
  * @example
@@ -74,7 +80,7 @@ function exited(child: ChildProcess): Promise<void> {
  * await redis.dispose();
  * ```
  */
-export async function startRedisServer(): Promise<RedisServer> {
+export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
   const dir = mkdtempSync(join(tmpdir(), 'wsflow-redis-'));
   let port = await freePort();
   let child: ChildProcess | undefined;
@@ -84,7 +90,7 @@ export async function startRedisServer(): Promise<RedisServer> {
     log = '';
     const proc = spawn(
       'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--loglevel', 'warning'],
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--loglevel', 'warning', ...(options.args ?? [])],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     child = proc;
@@ -158,4 +164,75 @@ export async function startRedisServer(): Promise<RedisServer> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A Redis Cluster of redis-servers (masters only), each on its own free port. */
+export interface RedisCluster {
+  readonly nodes: readonly RedisServer[];
+  /** Stops every node and removes their directories. */
+  dispose(): Promise<void>;
+}
+
+/**
+ * Starts `size` (at least 3) cluster-enabled redis-servers and joins them into one Redis
+ * Cluster with `redis-cli --cluster create` (the hash slots split evenly, no replicas);
+ * resolves once every node reports `cluster_state:ok`.
+ * @example
+ * ```ts
+ * const cluster = await startRedisCluster(3);
+ * console.log(cluster.nodes.map((n) => n.port));
+ * await cluster.dispose();
+ * ```
+ */
+export async function startRedisCluster(size = 3): Promise<RedisCluster> {
+  const nodes: RedisServer[] = [];
+  const dispose = async (): Promise<void> => {
+    await Promise.all(nodes.map((n) => n.dispose()));
+  };
+  try {
+    for (let i = 0; i < size; i++) {
+      // Each node keeps its nodes.conf in its own directory (the default --dir).
+      nodes.push(await startRedisServer({ args: ['--cluster-enabled', 'yes', '--cluster-node-timeout', '2000'] }));
+    }
+    const addresses = nodes.map((n) => `127.0.0.1:${n.port}`);
+    await new Promise<void>((resolve, reject) => {
+      const cli = spawn('redis-cli', ['--cluster', 'create', ...addresses, '--cluster-replicas', '0', '--cluster-yes'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      cli.stdout?.on('data', (chunk: Uint8Array) => (out += chunk.toString()));
+      cli.stderr?.on('data', (chunk: Uint8Array) => (out += chunk.toString()));
+      cli.once('error', reject);
+      cli.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`redis-cli --cluster create exited ${code}: ${out}`))));
+    });
+    const deadline = Date.now() + 15_000;
+    for (const node of nodes) {
+      while (!(await clusterOk(node.port))) {
+        if (Date.now() > deadline) throw new Error(`the cluster did not reach cluster_state:ok within 15 s (node ${node.port})`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
+  } catch (error) {
+    await dispose();
+    throw error;
+  }
+  return { nodes, dispose };
+}
+
+/** Whether the node on `port` reports `cluster_state:ok` (CLUSTER INFO, RESP2 bulk string). */
+function clusterOk(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    let reply = '';
+    const done = (ok: boolean): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(ok);
+    };
+    const timer = setTimeout(() => done(false), 1_000);
+    socket.on('connect', () => socket.write('CLUSTER INFO\r\n'));
+    socket.on('data', (chunk) => {
+      reply += chunk.toString('latin1');
+      if (reply.includes('cluster_state:')) done(reply.includes('cluster_state:ok'));
+    });
+    socket.on('error', () => done(false));
+  });
 }
