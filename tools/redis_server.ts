@@ -69,6 +69,8 @@ function exited(child: ChildProcess): Promise<void> {
 export interface RedisServerOptions {
   /** More command-line settings, e.g. `['--cluster-enabled', 'yes']`. */
   args?: readonly string[];
+  /** The port to listen on. Default: one the OS says is free. */
+  port?: number;
 }
 
 /**
@@ -82,7 +84,7 @@ export interface RedisServerOptions {
  */
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
   const dir = mkdtempSync(join(tmpdir(), 'wsflow-redis-'));
-  let port = await freePort();
+  let port = options.port ?? (await freePort());
   let child: ChildProcess | undefined;
   let log = '';
 
@@ -136,7 +138,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       break;
     } catch (error) {
       await stop();
-      if (attempt >= 3 || !/Address already in use/i.test(String(error))) {
+      if (attempt >= 3 || options.port !== undefined || !/Address already in use/i.test(String(error))) {
         rmSync(dir, { recursive: true, force: true });
         throw error;
       }

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createClient } from 'redis';
 import { RedisBackplane, type RedisBackplaneOptions } from '../src/index.ts';
-import { startRedisServer, type RedisServer } from '../../../tools/redis_server.ts';
+import { freePort, startRedisServer, type RedisServer } from '../../../tools/redis_server.ts';
 
 let redis: RedisServer;
 beforeAll(async () => {
@@ -196,6 +196,33 @@ describe('RedisBackplane connections', () => {
     // Lost connections were reported, not thrown.
     expect(a.errors.length + b.errors.length).toBeGreaterThan(0);
     await closeAll(a, b);
+  }, 20_000);
+
+  test('with Redis down at start the backplane keeps trying, drops and counts publishes, and subscribes once Redis is up', async () => {
+    const port = await freePort();
+    const errors: unknown[] = [];
+    const got: unknown[] = [];
+    const b = new RedisBackplane({ url: `redis://127.0.0.1:${port}`, channelPrefix: 'late:', onError: (e) => errors.push(e) });
+    b.start((_, data) => got.push(data));
+    b.subscribe('x');
+    b.publish('x', 'nobody listens');
+    expect(b.stats.dropped).toBe(1);
+    await sleep(300);
+    expect(errors.length).toBeGreaterThan(0); // refused connections, reported, not thrown
+    const late = await startRedisServer({ port });
+    try {
+      await b.ready();
+      const a = new RedisBackplane({ url: late.url, channelPrefix: 'late:', onError: () => {} });
+      a.start(() => {});
+      await a.ready();
+      a.publish('x', 'now');
+      await until(() => got.length === 1, 'the message once Redis is up');
+      expect(got).toEqual(['now']);
+      await a.close();
+      await b.close();
+    } finally {
+      await late.dispose();
+    }
   }, 20_000);
 
   test('the options are checked: unknown names, neither or both of url/client, bad values', () => {
