@@ -225,6 +225,21 @@ describe('RedisBackplane connections', () => {
     }
   }, 20_000);
 
+  test('a foreign message on a topic channel is reported to onError and not delivered', async () => {
+    const b = instance({ channelPrefix: 'foreign:' });
+    b.backplane.subscribe('x');
+    await b.backplane.ready();
+    const raw = createClient({ url: redis.url });
+    await raw.connect();
+    await raw.publish(b.backplane.channelOf('x'), 'plain text from some other writer');
+    await until(() => b.errors.length === 1, 'the error');
+    expect(String(b.errors[0])).toMatch(/no wsflow frame/);
+    expect(b.got).toEqual([]);
+    expect(b.backplane.stats.received).toBe(0);
+    await raw.close();
+    await b.backplane.close();
+  });
+
   test('the options are checked: unknown names, neither or both of url/client, bad values', () => {
     expect(() => new RedisBackplane({ url: redis.url, chanelPrefix: 'x' } as RedisBackplaneOptions)).toThrow(/unknown option "chanelPrefix" \(did you mean "channelPrefix"\?\)/);
     expect(() => new RedisBackplane({})).toThrow(TypeError);
