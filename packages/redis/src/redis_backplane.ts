@@ -7,7 +7,7 @@
 import type { Buffer } from 'node:buffer';
 import { checkKnownOptions } from '@wsflow/engine';
 import { createClient } from 'redis';
-import type { Backplane } from './backplane.ts';
+import type { Backplane } from '@wsflow/engine';
 import { decodeFrame, encodeFrame, newInstanceId, sameInstance } from './frame.ts';
 
 /** A pub/sub message listener in node-redis's buffer mode. */
