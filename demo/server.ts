@@ -85,12 +85,14 @@ const members = new Map<WebSocketConnection, Member>();
 const logs = new Map<string, FrameLog>();
 let guests = 0;
 
-function broadcast(make: (to: Member) => object): void {
-  for (const member of members.values()) member.connection.send(JSON.stringify(make(member)));
+/** Sends one message, serialized once, to every page in the room. */
+function toRoom(message: object): void {
+  const text = JSON.stringify(message);
+  for (const member of members.values()) member.connection.send(text);
 }
 
 function presence(event: 'joined' | 'left', who: Member): void {
-  broadcast(() => ({ type: 'presence', event, name: who.name, online: members.size }));
+  toRoom({ type: 'presence', event, name: who.name, online: members.size });
 }
 
 function onConnection(connection: WebSocketConnection, request: IncomingMessage): void {
@@ -104,7 +106,7 @@ function onConnection(connection: WebSocketConnection, request: IncomingMessage)
       const text = data.trim();
       if (text === '') return;
       const at = new Date().toISOString();
-      broadcast((to) => ({ type: 'chat', from: member.name, self: to === member, text, at }));
+      toRoom({ type: 'chat', from: member.name, text, at });
     } else if (data.length === 1 && data[0] === PING_ME) {
       member.pingSentAt = performance.now();
       connection.ping('wsflow demo');
