@@ -1,32 +1,35 @@
 #!/usr/bin/env node
-// What a topic subscription costs a wsflow server on Node: 10,000 connections, each
-// subscribed to 10 topics, against the same 10,000 connections not subscribed.
+// What a topic subscription costs a wsflow server: 10,000 connections, each subscribed to
+// 10 topics, against the same 10,000 connections not subscribed. Node by default; Deno and
+// Bun with --runtimes.
 //
-//   npx node bench/fanout/memory.mjs [--connections=10000] [--topics=10] [--json=FILE]
+//   npx node bench/fanout/memory.mjs [--runtimes=node,deno,bun] [--connections=10000] [--topics=10] [--json=FILE]
 //
-// Processes: this one orchestrates; the server (@wsflow/node `serve`, run with
-// --expose-gc) and the clients (raw node:net sockets that only complete the handshake and
-// then idle) are two children, so the clients' memory is not the server's. The server is
-// measured after full GCs (several, until heapUsed settles) at each step:
-//   open      every connection open, none subscribed (the baseline)
-//   shared    each connection subscribed to the same T topics (T topics of C subscribers)
-//   (unsubscribed again, measured: should come back to the baseline)
-//   distinct  each connection subscribed to T topics of its own (C*T topics of 1 subscriber)
-//   (unsubscribed again, measured)
-// and reports bytes per subscription = delta / (C*T) for heapUsed+external and for RSS.
-// RSS counts pages the allocator keeps after a GC, so it lags and is the coarser of the two.
-// Needs C+256 open files in each child: the script checks the limit (children inherit it)
-// and asks for `ulimit -n` first when it is lower. (The development container's limit is
-// 20,000, soft and hard; even root cannot raise the hard one there, no CAP_SYS_RESOURCE.)
-// Bounded: every step has a timeout and the run a 3-minute watchdog.
-import { fork } from 'node:child_process';
+// Processes: this one orchestrates; the server (memory_server.ts on the runtime's wsflow
+// shim, with a gc() exposed) and the clients (raw node:net sockets that complete the
+// handshake and then idle, in a forked Node) are separate, so the clients' memory is not
+// the server's. The server is measured after full GCs (repeated until heapUsed settles):
+//   open        every connection open, none subscribed (the baseline)
+//   shared      each connection subscribed to the same T topics (T topics of C subscribers)
+//   unsub       unsubscribed again (should come back near the baseline)
+//   distinct    each connection subscribed to T topics of its own (C·T topics of 1 subscriber)
+//   unsub       unsubscribed again
+// and reports bytes per subscription = (step − baseline) / (C·T), for heapUsed+external and
+// for RSS. RSS counts pages the allocator keeps after a GC, so it is the coarser of the two
+// (and it does not come back down after unsubscribing).
+// Needs C+256 open files in each child: it checks the limit (children inherit it) and asks
+// for `ulimit -n` first when it is lower. (The development container's limit is 20,000,
+// soft and hard; even root cannot raise the hard one there, no CAP_SYS_RESOURCE.)
+// Bounded: every step has a timeout and the run a 5-minute watchdog.
+import { fork, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
-const node = join(root, 'node_modules', '.bin', 'node');
+const bin = (name) => join(root, 'node_modules', '.bin', name);
 
 const args = Object.fromEntries(
   process.argv.slice(2).map((a) => {
@@ -37,61 +40,12 @@ const args = Object.fromEntries(
 );
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-// ---- the server child -------------------------------------------------------------------
-
-async function server() {
-  const { serve } = await import('@wsflow/node');
-  const connections = [];
-  const srv = await serve({ port: 0, host: '127.0.0.1', handler: (c) => void connections.push(c) });
-  if (typeof globalThis.gc !== 'function') throw new Error('run the server with --expose-gc');
-  /** Full GCs until heapUsed stops falling, then the numbers. */
-  const measure = async () => {
-    let last = Infinity;
-    for (let i = 0; i < 10; i++) {
-      globalThis.gc();
-      await sleep(20);
-      const used = process.memoryUsage().heapUsed;
-      if (last - used < 64 * 1024) break;
-      last = used;
-    }
-    const m = process.memoryUsage();
-    return { heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers, rss: m.rss, connections: connections.length };
-  };
-  const ops = {
-    count: () => ({ connections: connections.length }),
-    measure,
-    subscribe: ({ topics, layout }) => {
-      if (typeof connections[0]?.subscribe !== 'function') throw new Error('this @wsflow/node has no topics (connection.subscribe is missing)');
-      connections.forEach((c, i) => {
-        for (let t = 0; t < topics; t++) c.subscribe(layout === 'shared' ? `topic-${t}` : `conn-${i}-topic-${t}`);
-      });
-      return { subscriptions: connections.length * topics };
-    },
-    unsubscribe: () => {
-      for (const c of connections) for (const topic of [...c.topics]) c.unsubscribe(topic);
-      return {};
-    },
-    close: async () => {
-      await srv.close();
-      return {};
-    },
-  };
-  process.on('message', async ({ id, op, ...payload }) => {
-    try {
-      process.send({ id, result: await ops[op](payload) });
-    } catch (error) {
-      process.send({ id, error: String(error?.message ?? error) });
-    }
-  });
-  process.send({ ready: true, port: srv.port, pid: process.pid });
-}
-
 // ---- the clients child ------------------------------------------------------------------
 
 async function clients() {
   const { handshake } = await import('./handshake.mjs');
   const sockets = [];
-  process.on('message', async ({ id, op, port, count }) => {
+  process.on('message', async ({ op, port, count }) => {
     if (op === 'open') {
       let failed = 0;
       for (let i = 0; i < count; i += 64) {
@@ -104,10 +58,10 @@ async function clients() {
           } else failed++;
         }
       }
-      process.send({ id, result: { opened: sockets.length, failed } });
+      process.send({ opened: sockets.length, failed });
     } else if (op === 'close') {
-      for (const s of sockets) s.destroy();
-      process.send({ id, result: {} });
+      for (const s of sockets.splice(0)) s.destroy();
+      process.send({});
     }
   });
   process.send({ ready: true });
@@ -115,61 +69,73 @@ async function clients() {
 
 // ---- the orchestrator -------------------------------------------------------------------
 
+const SERVER = {
+  node: [bin('node'), ['--expose-gc', join(here, 'memory_server.ts')]],
+  deno: [bin('deno'), ['run', '-A', '--no-lock', '--no-remote', '--v8-flags=--expose-gc', join(here, 'memory_server.ts')]],
+  bun: [bin('bun'), ['run', '--no-install', join(here, 'memory_server.ts')]],
+};
+
 function openFileLimit() {
   const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
   return Number(line?.split(/\s+/)[3]) || 1024;
 }
 
-function start(role, execArgv) {
-  const child = fork(fileURLToPath(import.meta.url), [`--role=${role}`], { execPath: node, execArgv, cwd: root, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const waiting = new Map();
-  let next = 1;
-  let readyResolve;
-  const ready = new Promise((r, reject) => {
-    readyResolve = r;
-    child.once('exit', (code) => reject(new Error(`${role} exited (${code})`)));
-  });
-  child.on('message', (m) => {
-    if (m.ready) readyResolve(m);
-    else {
-      const w = waiting.get(m.id);
-      waiting.delete(m.id);
-      if (m.error) w?.reject(new Error(m.error));
-      else w?.resolve(m.result);
-    }
-  });
+/** Starts the server on `runtime`; `call(line)` sends one command and resolves with its answer. */
+async function startServer(runtime) {
+  const [command, argv] = SERVER[runtime];
+  const child = spawn(command, argv, { cwd: root, stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout });
+  const queue = [];
+  lines.on('line', (line) => queue.shift()?.(line));
+  const next = (ms, what) =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${runtime} server: ${what}: no answer within ${ms} ms`)), ms);
+      queue.push((line) => {
+        clearTimeout(timer);
+        const m = JSON.parse(line);
+        if (m.error !== undefined) reject(new Error(m.error));
+        else resolve(m.result ?? m);
+      });
+    });
+  const ready = await next(20_000, 'start');
   return {
     child,
     ready,
-    call(op, payload = {}, ms = 60_000) {
-      const id = next++;
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`${role} ${op}: no answer within ${ms} ms`)), ms);
-        waiting.set(id, { resolve: (v) => (clearTimeout(timer), resolve(v)), reject: (e) => (clearTimeout(timer), reject(e)) });
-        child.send({ id, op, ...payload });
-      });
+    call(line, ms = 60_000) {
+      const answer = next(ms, line);
+      child.stdin.write(`${line}\n`);
+      return answer;
     },
   };
 }
 
-async function main() {
-  const C = Number(args.connections ?? 10_000);
-  const T = Number(args.topics ?? 10);
-  const files = C + 256;
-  const watchdog = setTimeout(() => {
-    console.error('watchdog: 3 minutes; stopping');
-    process.exit(1);
-  }, 180_000);
-  if (openFileLimit() < files) {
-    console.error(`needs ${files} open files per process; the limit is ${openFileLimit()}: raise it first (\`ulimit -n ${files}\`) or pass a smaller --connections`);
-    process.exit(2);
-  }
-  const srv = start('server', ['--expose-gc']);
-  const cli = start('clients', []);
+function startClients() {
+  const child = fork(fileURLToPath(import.meta.url), ['--role=clients'], { execPath: bin('node'), cwd: root, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const next = (ms, what) =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`clients: ${what}: no answer within ${ms} ms`)), ms);
+      child.once('message', (m) => {
+        clearTimeout(timer);
+        resolve(m);
+      });
+    });
+  return {
+    child,
+    ready: next(20_000, 'start'),
+    call(message, ms = 120_000) {
+      const answer = next(ms, message.op);
+      child.send(message);
+      return answer;
+    },
+  };
+}
+
+async function measureRuntime(runtime, C, T) {
+  const srv = await startServer(runtime);
+  const cli = startClients();
   try {
-    const { port } = await srv.ready;
     await cli.ready;
-    const opened = await cli.call('open', { port, count: C }, 120_000);
+    const opened = await cli.call({ op: 'open', port: srv.ready.port, count: C });
     if (opened.opened !== C) throw new Error(`opened ${opened.opened} of ${C} connections (${opened.failed} failed)`);
     const deadline = Date.now() + 10_000;
     while ((await srv.call('count')).connections < C && Date.now() < deadline) await sleep(50);
@@ -181,46 +147,70 @@ async function main() {
       return m;
     };
     const base = await step('open');
-    await srv.call('subscribe', { topics: T, layout: 'shared' });
-    const shared = await step('shared');
+    await srv.call(`subscribe shared ${T}`);
+    await step('shared');
     await srv.call('unsubscribe');
-    await step('unsubscribed');
-    await srv.call('subscribe', { topics: T, layout: 'distinct' });
-    const distinct = await step('distinct');
+    await step('unsub');
+    await srv.call(`subscribe distinct ${T}`);
+    await step('distinct');
     await srv.call('unsubscribe');
-    await step('unsubscribed again');
-
+    await step('unsub');
     const subs = C * T;
-    const per = (m, key) => (key === 'heap' ? m.heapUsed + m.external - (base.heapUsed + base.external) : m.rss - base.rss) / subs;
-    console.log(`${C} connections × ${T} topics = ${subs} subscriptions, @wsflow/node on Node ${process.versions.node}\n`);
-    console.log('| step | heapUsed | external | RSS | heap+external per subscription | RSS per subscription |');
-    console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
-    const MB = (x) => `${(x / 1e6).toFixed(1)} MB`;
     for (const s of steps) {
-      const isSub = s.step === 'shared' || s.step === 'distinct';
-      console.log(`| ${s.step} | ${MB(s.heapUsed)} | ${MB(s.external)} | ${MB(s.rss)} | ${isSub ? `${per(s, 'heap').toFixed(0)} B` : ''} | ${isSub ? `${per(s, 'rss').toFixed(0)} B` : ''} |`);
+      s.heapExternalPerSubscription = (s.heapUsed + s.external - (base.heapUsed + base.external)) / subs;
+      s.rssPerSubscription = (s.rss - base.rss) / subs;
     }
-    console.log(`\nbaseline per connection (open, not subscribed): ${((base.heapUsed + base.external) / C).toFixed(0)} B heap+external (whole heap / connections, an upper bound)`);
-    const result = { connections: C, topics: T, node: process.versions.node, steps, perSubscription: { shared: { heapExternal: per(shared, 'heap'), rss: per(shared, 'rss') }, distinct: { heapExternal: per(distinct, 'heap'), rss: per(distinct, 'rss') } } };
-    const file = typeof args.json === 'string' ? resolve(args.json) : join(root, 'bench', 'results', `fanout-memory-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
-    console.log(`every number: ${file}`);
+    return { runtime, connections: C, topics: T, steps };
   } finally {
-    await cli.call('close', {}, 10_000).catch(() => {});
-    await srv.call('close', {}, 15_000).catch(() => {});
+    await cli.call({ op: 'close' }, 10_000).catch(() => {});
+    await srv.call('close', 15_000).catch(() => {});
     cli.child.kill('SIGKILL');
     srv.child.kill('SIGKILL');
-    clearTimeout(watchdog);
   }
 }
 
-const role = args.role;
-if (role === 'server') await server();
-else if (role === 'clients') await clients();
-else {
-  await main().catch((error) => {
-    console.error(`memory: ${error.message}`);
-    process.exitCode = 1;
-  });
+async function main() {
+  const C = Number(args.connections ?? 10_000);
+  const T = Number(args.topics ?? 10);
+  const runtimes = String(args.runtimes ?? 'node').split(',');
+  for (const r of runtimes) if (SERVER[r] === undefined) throw new Error(`--runtimes: unknown ${r}`);
+  const files = C + 256;
+  if (openFileLimit() < files) {
+    console.error(`needs ${files} open files per process; the limit is ${openFileLimit()}: raise it first (\`ulimit -n ${files}\`) or pass a smaller --connections`);
+    process.exit(2);
+  }
+  setTimeout(() => {
+    console.error('watchdog: 5 minutes; stopping');
+    process.exit(1);
+  }, 300_000).unref();
+
+  const results = [];
+  const MB = (x) => `${(x / 1e6).toFixed(1)} MB`;
+  console.log(`${C} connections × ${T} topics = ${C * T} subscriptions\n`);
+  console.log('| runtime | step | heapUsed | external | RSS | heap+external Δ per subscription | RSS Δ per subscription |');
+  console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: |');
+  for (const runtime of runtimes) {
+    let result;
+    try {
+      result = await measureRuntime(runtime, C, T);
+    } catch (error) {
+      console.log(`| ${runtime} | error: ${error.message} | | | | | |`);
+      results.push({ runtime, error: error.message });
+      continue;
+    }
+    results.push(result);
+    for (const s of result.steps) {
+      const delta = s.step === 'open' ? '' : `${s.heapExternalPerSubscription.toFixed(0)} B`;
+      const rssDelta = s.step === 'open' ? '' : `${s.rssPerSubscription.toFixed(0)} B`;
+      console.log(`| ${runtime} | ${s.step} | ${MB(s.heapUsed)} | ${MB(s.external)} | ${MB(s.rss)} | ${delta} | ${rssDelta} |`);
+    }
+  }
+  const file = typeof args.json === 'string' ? resolve(args.json) : join(root, 'bench', 'results', `fanout-memory-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), results }, null, 2)}\n`);
+  console.log(`\nevery number: ${file}`);
+  if (results.some((r) => r.error)) process.exitCode = 1;
 }
+
+if (args.role === 'clients') await clients();
+else await main();
