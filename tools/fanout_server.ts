@@ -13,7 +13,7 @@
  * `--runtime deno` and `--runtime bun` run `packages/<runtime>/bin/fanout_server.ts`.
  * @module
  */
-import { serve, type WebSocketConnection } from '@wsflow/node';
+import { serve } from '@wsflow/node';
 import { authority, parseOptions, parsePort, required, runMain, UsageError } from './cli.ts';
 import { delegate, isDelegated } from './delegate.ts';
 import type { ToolServer } from './runtimes.ts';
@@ -48,16 +48,16 @@ export interface FanoutServerOptions {
  * ```
  */
 export async function startFanoutServer(options: FanoutServerOptions): Promise<ToolServer> {
-  const room = new Set<WebSocketConnection>();
   return serve({
     port: options.port,
     host: options.host,
     handler: (connection) => {
-      room.add(connection);
-      void connection.closed.then(() => room.delete(connection));
-      // Strings are sent as text and bytes as binary: the message keeps its type.
+      // The room is a topic: a publish is framed once and written to every subscriber but
+      // the sender; a closed connection leaves it by itself.
+      connection.subscribe(ROOM);
+      // Strings are published as text and bytes as binary: the message keeps its type.
       connection.onmessage = (data) => {
-        for (const other of room) if (other !== connection) other.send(data);
+        connection.publish(ROOM, data);
       };
     },
   });

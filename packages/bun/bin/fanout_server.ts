@@ -11,7 +11,10 @@
  * and exits 0 after SIGINT or SIGTERM, once every connection is closed (at most 7 s).
  * @module
  */
-import { serve, type WebSocketConnection } from '../src/index.ts';
+import { serve } from '../src/index.ts';
+
+/** The one room every connection joins. */
+const ROOM = 'room';
 
 const SHUTDOWN_GRACE = 7000;
 const USAGE = `usage: bun run packages/bun/bin/fanout_server.ts --port PORT [--host 127.0.0.1]
@@ -57,16 +60,16 @@ if (args === null) {
   process.exit(0);
 }
 
-const room = new Set<WebSocketConnection>();
 const server = await serve({
   port: args.port,
   host: args.host,
   handler: (connection) => {
-    room.add(connection);
-    void connection.closed.then(() => room.delete(connection));
-    // Strings are sent as text and bytes as binary: the message keeps its type.
+    // The room is a topic: a publish is framed once and written to every subscriber but
+    // the sender; a closed connection leaves it by itself.
+    connection.subscribe(ROOM);
+    // Strings are published as text and bytes as binary: the message keeps its type.
     connection.onmessage = (data) => {
-      for (const other of room) if (other !== connection) other.send(data);
+      connection.publish(ROOM, data);
     };
   },
 });

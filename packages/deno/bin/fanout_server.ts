@@ -12,7 +12,10 @@
  * 7 s). Exit 2: a bad command line.
  * @module
  */
-import { serve, type WebSocketConnection } from '../src/index.ts';
+import { serve } from '../src/index.ts';
+
+/** The one room every connection joins. */
+const ROOM = 'room';
 
 const USAGE = `usage: deno run -A packages/deno/bin/fanout_server.ts --port PORT [--host 127.0.0.1]
 
@@ -53,16 +56,16 @@ if (args.port === undefined) usage('--port is required');
 if (!/^\d{1,5}$/.test(args.port) || Number(args.port) > 65535) usage(`--port must be 0-65535, not ${JSON.stringify(args.port)}`);
 const host = args.host ?? '127.0.0.1';
 
-const room = new Set<WebSocketConnection>();
 const server = await serve({
   port: Number(args.port),
   host,
   handler: (connection) => {
-    room.add(connection);
-    void connection.closed.then(() => room.delete(connection));
-    // Strings are sent as text and bytes as binary: the message keeps its type.
+    // The room is a topic: a publish is framed once and written to every subscriber but
+    // the sender; a closed connection leaves it by itself.
+    connection.subscribe(ROOM);
+    // Strings are published as text and bytes as binary: the message keeps its type.
     connection.onmessage = (data) => {
-      for (const other of room) if (other !== connection) other.send(data);
+      connection.publish(ROOM, data);
     };
   },
 });
