@@ -19,7 +19,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
-import { serve, type WebSocketConnection } from '@wsflow/node';
+import { serve, type ServerConnection } from '@wsflow/node';
 import { FrameLog } from './frame_log.ts';
 import { createFrameTap } from './frame_tap.ts';
 import { relayUpgrade, TAP_HEADER } from './relay.ts';
@@ -74,30 +74,26 @@ function sendText(response: ServerResponse, status: number, body: string, extra:
 
 // ---- the chat room --------------------------------------------------------------------
 
+/** The topic every page subscribes to: the chat room. */
+const ROOM = 'chat';
+
 interface Member {
   readonly id: string;
   readonly name: string;
-  readonly connection: WebSocketConnection;
   readonly log: FrameLog;
   pingSentAt: number;
 }
 
-const members = new Map<WebSocketConnection, Member>();
 /** Frame logs by member id, kept a while after their connection closed. */
 const logs = new Map<string, FrameLog>();
 let guests = 0;
 
-/** Sends one message, serialized once, to every page in the room. */
-function toRoom(message: object): void {
-  const text = JSON.stringify(message);
-  for (const member of members.values()) member.connection.send(text);
-}
-
+/** Publishes a join or leave to the room, with how many pages are in it now. */
 function presence(event: 'joined' | 'left', who: Member): void {
-  toRoom({ type: 'presence', event, name: who.name, online: members.size });
+  wsServer.publish(ROOM, JSON.stringify({ type: 'presence', event, name: who.name, online: wsServer.subscriberCount(ROOM) }));
 }
 
-function onConnection(connection: WebSocketConnection, request: Request): void {
+function onConnection(connection: ServerConnection, request: Request): void {
   // Connections come through the relay, which names the frame log it feeds.
   const id = request.headers.get(TAP_HEADER) ?? '';
   const log = logs.get(id);
@@ -105,15 +101,16 @@ function onConnection(connection: WebSocketConnection, request: Request): void {
     connection.close({ closeCode: 1008, reason: 'connect through the demo page' });
     return;
   }
-  const member: Member = { id, name: `guest-${++guests}`, connection, log, pingSentAt: 0 };
-  members.set(connection, member);
+  const member: Member = { id, name: `guest-${++guests}`, log, pingSentAt: 0 };
+  connection.subscribe(ROOM);
 
   connection.onmessage = (data) => {
     if (typeof data === 'string') {
       const text = data.trim();
       if (text === '') return;
       const at = new Date().toISOString();
-      toRoom({ type: 'chat', from: member.name, text, at });
+      // Framed once for the whole room; the sender gets it too, as its echo.
+      connection.publish(ROOM, JSON.stringify({ type: 'chat', from: member.name, text, at }), { includeSelf: true });
     } else if (data.length === 1 && data[0] === PING_ME) {
       member.pingSentAt = performance.now();
       connection.ping('wsflow demo');
@@ -126,14 +123,14 @@ function onConnection(connection: WebSocketConnection, request: Request): void {
     connection.send(JSON.stringify({ type: 'pong', ms: Math.round(ms * 100) / 100 }));
   };
   connection.onerror = (error) => console.log(`${member.name}: ${error.message}`);
+  // A closed connection has left the room by itself (subscriberCount no longer counts it).
   void connection.closed.then((info) => {
-    members.delete(connection);
     member.log.end(info);
     console.log(`${member.name} left (${info.closeCode}${info.reason ? ` ${info.reason}` : ''})`);
     presence('left', member);
   });
 
-  connection.send(JSON.stringify({ type: 'welcome', id: member.id, name: member.name, online: members.size, maxMessage: MAX_MESSAGE }));
+  connection.send(JSON.stringify({ type: 'welcome', id: member.id, name: member.name, online: wsServer.subscriberCount(ROOM), maxMessage: MAX_MESSAGE }));
   presence('joined', member);
   console.log(`${member.name} joined`);
 }
@@ -201,7 +198,7 @@ let stopping = false;
 function shutdown(signal: string): void {
   if (stopping) return;
   stopping = true;
-  console.log(`${signal}: closing ${members.size} connection(s)…`);
+  console.log(`${signal}: closing ${wsServer.connections.size} connection(s)…`);
   setTimeout(() => {
     console.log('shutdown took too long; exiting');
     process.exit(1);
