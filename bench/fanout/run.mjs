@@ -8,7 +8,7 @@
 //   deno: wsflow (@wsflow/deno)             vs  Deno.serve + upgradeWebSocket + broadcast loop
 //
 //   npm run bench:fanout [-- --clients=16,256] [--runtimes=node,bun,deno] [--warm=1000] [--ms=5000]
-//                          [--size=32] [--window=W] [--reps=1] [--cpu-prof[=DIR]] [--json=FILE]
+//                          [--size=32] [--window=W] [--reps=1] [--generator=node|bun] [--cpu-prof[=DIR]] [--json=FILE]
 //
 // The load generator (bench/fanout/load.mjs, the same for every server) runs in its own
 // Node process; each server's CPU time is read from /proc/<pid>/stat when the generator
@@ -47,6 +47,9 @@ const MEASURE_MS = Number(args.ms ?? 5000);
 const SIZE = Number(args.size ?? 32);
 const REPS = Number(args.reps ?? 1);
 const CPU_PROF = args['cpu-prof'] !== undefined;
+// --generator: the runtime that runs load.mjs (the same script; Bun speaks Node's IPC).
+const GENERATOR = String(args.generator ?? 'node');
+if (GENERATOR !== 'node' && GENERATOR !== 'bun') throw new Error('--generator must be node or bun');
 const PROF_DIR = typeof args['cpu-prof'] === 'string' ? resolve(args['cpu-prof']) : join(root, '.tmp', 'fanout-prof');
 const JSON_FILE = typeof args.json === 'string' ? resolve(args.json) : join(root, 'bench', 'results', `fanout-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
 const WATCHDOG_MS = 10 * 60_000;
@@ -144,7 +147,7 @@ function procCpuSeconds(pid) {
 
 /** Runs the load generator once against `port`; reads the server's CPU at its marks. */
 async function load(port, serverPid, n) {
-  const child = fork(join(here, 'load.mjs'), [], { execPath: bin('node'), cwd: root, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(join(here, 'load.mjs'), [], { execPath: bin(GENERATOR), cwd: root, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   children.add(child);
   const marks = {};
   const budget = WARM_MS + MEASURE_MS + 60_000;
@@ -183,7 +186,8 @@ const median = (xs) => {
 
 const meta = {
   date: new Date().toISOString(),
-  node: 'node_modules/.bin/node (servers and generator)',
+  node: 'node_modules/.bin/node (Node servers)',
+  generator: GENERATOR,
   cpus: cpus().length,
   cpuModel: cpus()[0]?.model,
   loadavgBefore: loadavg(),
@@ -192,7 +196,7 @@ const meta = {
   measureMs: MEASURE_MS,
   reps: REPS,
 };
-console.log(`fan-out: ${SIZE} B text messages, ${WARM_MS} ms warm-up + ${MEASURE_MS} ms measured, ${REPS} repetition(s); load ${loadavg().map((x) => x.toFixed(2)).join(' ')} on ${cpus().length} CPUs\n`);
+console.log(`fan-out: generator on ${GENERATOR}, ${SIZE} B text messages, ${WARM_MS} ms warm-up + ${MEASURE_MS} ms measured, ${REPS} repetition(s); load ${loadavg().map((x) => x.toFixed(2)).join(' ')} on ${cpus().length} CPUs\n`);
 
 const samples = [];
 for (const runtime of RUNTIMES) {
