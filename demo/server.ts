@@ -18,8 +18,10 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { serve, type ServerConnection } from '@wsflow/node';
+import { docsSite } from './docs_site.ts';
 import { FrameLog } from './frame_log.ts';
 import { createFrameTap } from './frame_tap.ts';
 import { relayUpgrade, TAP_HEADER } from './relay.ts';
@@ -137,6 +139,9 @@ function onConnection(connection: ServerConnection, request: Request): void {
 
 // ---- HTTP -----------------------------------------------------------------------------
 
+/** `/docs/`: the API site, once `npm run docs` has built it. */
+const serveDocs = docsSite(fileURLToPath(new URL('../docs-site', import.meta.url)));
+
 const server = createServer((request, response) => {
   const url = new URL(request.url ?? '/', 'http://localhost');
   if (request.method !== 'GET' && request.method !== 'HEAD') {
@@ -149,6 +154,7 @@ const server = createServer((request, response) => {
     else log.subscribe(response);
     return;
   }
+  if (serveDocs(url.pathname, request, response)) return;
   const file = STATIC[url.pathname];
   if (file === undefined) {
     sendText(response, 404, 'not found\n');
