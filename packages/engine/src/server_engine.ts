@@ -100,7 +100,9 @@ export class ServerEngine implements AsyncIterable<AcceptedConnection> {
     this.#slots = new HandshakeSlots(options.maxPendingHandshakes ?? 1024);
     this.#report = errorReporter(options);
     this.#hub = new ConnectionHub<Request, ServerConnection>(options.handler, this.#report, adapter.later, true);
-    this.#topics = new TopicHub(options);
+    // Published messages are written once per event-loop turn: on Node a microtask runs after
+    // every socket read, and with one message per read that was one write per delivery.
+    this.#topics = new TopicHub(options, adapter.later);
     const topics = this.#topics;
     this.#make = (transport, connectionOptions) => new ServerConnection(transport, connectionOptions, topics);
     this.#onCallbackError = (error, connection) => this.#report(error, { source: 'connection', remoteAddress: this.#peers.get(connection), connection });

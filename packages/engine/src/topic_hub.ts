@@ -100,15 +100,20 @@ export class TopicHub {
   readonly #backplane: Backplane | null;
   readonly #backpressure: ResolvedPublishBackpressure;
   readonly #stats = { published: 0, received: 0, delivered: 0, skipped: 0, closed: 0 };
-  /** Subscribers corked this turn, uncorked together in one microtask. */
+  /** Subscribers corked this turn, uncorked together by {@link #flushLater}. */
   #corked: ServerConnection[] = [];
+  readonly #flushLater: (callback: () => void) => void;
   #closed = false;
 
   /**
    * Starts the backplane, if there is one (its messages fan out here from now on).
+   * @param flushLater when the corked subscribers are written: a server passes its
+   *   runtime's next macrotask (one write per subscriber per event-loop turn, however many
+   *   socket reads that turn had); default a microtask (one per read)
    * @throws TypeError/RangeError for an invalid `publishBackpressure` or `backplane`
    */
-  constructor(settings: TopicSettings = {}) {
+  constructor(settings: TopicSettings = {}, flushLater: (callback: () => void) => void = queueMicrotask) {
+    this.#flushLater = flushLater;
     this.#backpressure = checkPublishBackpressure(settings.publishBackpressure);
     const backplane = settings.backplane ?? null;
     if (backplane !== null) {
@@ -201,7 +206,7 @@ export class TopicHub {
       }
       message ??= prepareMessage(data, { compress });
       if (connection.cork()) {
-        if (this.#corked.length === 0) queueMicrotask(() => this.#uncorkAll());
+        if (this.#corked.length === 0) this.#flushLater(() => this.#uncorkAll());
         this.#corked.push(connection);
       }
       if (connection.sendPrepared(message)) queued++;
