@@ -16,9 +16,11 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { attach } from '@wsflow/node';
 import type { WebSocketConnection } from '@wsflow/codec';
+import { docsSite } from './docs_site.ts';
 import { FrameLog } from './frame_log.ts';
 import { tapSocket } from './frame_tap.ts';
 
@@ -132,6 +134,9 @@ function onConnection(connection: WebSocketConnection, request: IncomingMessage)
 
 // ---- HTTP -----------------------------------------------------------------------------
 
+/** `/docs/`: the API site, once `npm run docs` has built it. */
+const serveDocs = docsSite(fileURLToPath(new URL('../docs-site', import.meta.url)));
+
 const server = createServer((request, response) => {
   const url = new URL(request.url ?? '/', 'http://localhost');
   if (request.method !== 'GET' && request.method !== 'HEAD') {
@@ -144,6 +149,7 @@ const server = createServer((request, response) => {
     else log.subscribe(response);
     return;
   }
+  if (serveDocs(url.pathname, request, response)) return;
   const file = STATIC[url.pathname];
   if (file === undefined) {
     sendText(response, 404, 'not found\n');

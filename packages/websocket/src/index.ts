@@ -23,6 +23,7 @@ export { WebSocketError, createWebSocketError } from './websocket_error.ts';
 export type { WebSocketCloseInfo, WebSocketClosedInfo, WebSocketOpenInfo, WebSocketStreamOptions } from './websocket_close_info.ts';
 export { dialedParts, type DialRequest, type DialedConnection, type Dialer } from './dialer.ts';
 export type { FacadeOptions } from './facade_config.ts';
+export { ErrorEventImpl, ErrorEventPolyfill, type ErrorEventConstructor, type ErrorEventFields, type ErrorEventLike } from './error_event.ts';
 export { CloseEventImpl, CloseEventPolyfill, type CloseEventConstructor, type CloseEventFields, type CloseEventLike } from './close_event.ts';
 export { MessageEventImpl, MessageEventPolyfill, type MessageEventConstructor, type MessageEventFields, type MessageEventLike } from './message_event.ts';
 export { EventHandlers, type EventHandlerValue } from './event_handler.ts';
@@ -33,6 +34,8 @@ export { isApplicationCloseCode, validateCloseCodeAndReason } from './close_vali
 export { toProtocolList, validateProtocolList } from './protocol_list.ts';
 export { MemoryNetwork, defaultNetwork, endpointKey, type IncomingConnectionInfo, type MemoryEndpoint } from './memory_network.ts';
 export { TestServer, classesFor, type TestServerOptions } from './test_server.ts';
+// The topics' names a TestServer user meets (a backplane joins TestServers, as it joins servers).
+export { LocalBackplane, type Backplane, type PublishBackpressure, type PublishStats } from '@wsflow/engine';
 export { TestConnection, type RawFrame, type TestMessage } from './test_connection.ts';
 export { TestHandshake, type AcceptOptions, type RejectOptions, type TestHandshakeState } from './test_handshake.ts';
 export { installGlobals, type InstalledClasses } from './install.ts';
