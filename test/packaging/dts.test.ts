@@ -23,7 +23,7 @@ const WEB_GLOBALS: Record<string, string[]> = {
   engine: ['AbortSignal', 'Blob', 'Headers', 'ReadableStream', 'Request', 'Response', 'TransformStream', 'URL', 'WritableStream'],
   websocket: [
     'AbortSignal', 'Blob', 'CloseEvent', 'DOMException', 'Event', 'EventTarget', 'Headers', 'MessageEvent', 'ReadableStream',
-    'ReadableStreamDefaultReader', 'TransformStream', 'URL', 'WritableStream', 'WritableStreamDefaultWriter',
+    'ReadableStreamDefaultReader', 'Request', 'Response', 'TransformStream', 'URL', 'WritableStream', 'WritableStreamDefaultWriter',
   ],
   bun: [
     'AbortSignal', 'Blob', 'CloseEvent', 'DOMException', 'Event', 'EventTarget', 'Headers', 'MessageEvent', 'ReadableStream',
