@@ -154,7 +154,7 @@ export interface MaskKeySource {
  * frame does not pay for a call into the system's random source.
  */
 export class RandomMaskKeys implements MaskKeySource {
-  readonly #pool: Uint32Array;
+  readonly #pool: Uint32Array<ArrayBuffer>;
   #index: number;
 
   /** @param batch how many keys to draw per call to `crypto.getRandomValues` (at most 16384) */

@@ -13,7 +13,7 @@ import { parseClosePayload, serializeClosePayload } from './close_payload.ts';
 import { CloseCode, isControlOpcode, Opcode, type Role } from './constants.ts';
 import { InflateLimitError } from './deflate_engine.ts';
 import { ProtocolError } from './errors.ts';
-import { FrameParser, type FrameSink } from './frame_parser.ts';
+import { FrameParser } from './frame_parser.ts';
 import { writeFrameTo, writeTextTo } from './frame_serializer.ts';
 import { resolveLimits, type Limits } from './limits.ts';
 import { defaultMaskKeys, type MaskKeySource } from './mask.ts';
@@ -107,7 +107,7 @@ const EMPTY = new Uint8Array(0);
  * // out holds 81 05 48 65 6c 6c 6f: "Hello" echoed
  * ```
  */
-export class WebSocketProtocol implements FrameSink {
+export class WebSocketProtocol {
   readonly role: Role;
   readonly #handler: ProtocolHandler;
   readonly #parser: FrameParser;
@@ -217,6 +217,9 @@ export class WebSocketProtocol implements FrameSink {
     this.#state = ProtocolState.Closed;
     this.#deflate?.dispose();
   }
+
+  // The three FrameSink methods (checked structurally by `new FrameParser(…, this)`) are
+  // internal, so the class's public declaration does not say it implements FrameSink.
 
   /** @internal FrameSink: checks message-level rules before any payload is buffered. */
   frameHeader(fin: boolean, rsv: number, opcode: number, length: number): boolean {

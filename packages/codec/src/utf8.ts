@@ -87,5 +87,5 @@ export function encodeUtf8(text: string): Uint8Array {
   return encoder.encode(text);
 }
 
-/** The shared encoder, for callers that use `encodeInto` on their own buffers. */
+/** @internal The shared encoder, for callers that use `encodeInto` on their own buffers. */
 export const utf8Encoder: TextEncoder = encoder;

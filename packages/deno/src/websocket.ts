@@ -13,7 +13,7 @@ import { openDenoClient, type ConnectOptions } from './connect.ts';
  */
 export interface WebSocketOptions extends Omit<ConnectOptions, 'signal'> {}
 
-const classes = createClientClasses(openDenoClient);
+const classes: ReturnType<typeof createClientClasses> = createClientClasses(openDenoClient);
 
 /**
  * The WHATWG `WebSocket` over `Deno.connect`/`Deno.connectTls`. The second argument may

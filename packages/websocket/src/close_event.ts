@@ -4,12 +4,13 @@
  * class with the same constructor and attributes.
  * @module
  */
+import type { EventInitFields } from './dom_dictionaries.ts';
 import { lazyGlobalClass } from './lazy_global_class.ts';
 import { applyInterfaceShape } from './webidl_interface.ts';
 import { toUSVString } from './webidl.ts';
 
 /** Init dictionary of {@link CloseEvent} (WebSockets Standard `CloseEventInit`). */
-export interface CloseEventFields extends EventInit {
+export interface CloseEventFields extends EventInitFields {
   wasClean?: boolean;
   code?: number;
   reason?: string;

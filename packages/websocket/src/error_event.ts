@@ -6,12 +6,13 @@
  * `Event` still) whose `message` and `error` say why.
  * @module
  */
+import type { EventInitFields } from './dom_dictionaries.ts';
 import { lazyGlobalClass } from './lazy_global_class.ts';
 import { applyInterfaceShape } from './webidl_interface.ts';
 import { toDOMString } from './webidl.ts';
 
 /** Init dictionary of {@link ErrorEventLike} (HTML Standard `ErrorEventInit`). */
-export interface ErrorEventFields extends EventInit {
+export interface ErrorEventFields extends EventInitFields {
   message?: string;
   filename?: string;
   lineno?: number;

@@ -27,6 +27,7 @@ export { ErrorEventImpl, ErrorEventPolyfill, type ErrorEventConstructor, type Er
 export { CloseEventImpl, CloseEventPolyfill, type CloseEventConstructor, type CloseEventFields, type CloseEventLike } from './close_event.ts';
 export { MessageEventImpl, MessageEventPolyfill, type MessageEventConstructor, type MessageEventFields, type MessageEventLike } from './message_event.ts';
 export { EventHandlers, type EventHandlerValue } from './event_handler.ts';
+export type { AddListenerOptions, EventInitFields, Listener, ListenerOptions } from './dom_dictionaries.ts';
 export { getURLRecord, defaultBaseURL } from './websocket_url.ts';
 export { isBadPort, isBlockedPort } from './bad_port.ts';
 export { isApplicationCloseCode, validateCloseCodeAndReason } from './close_validation.ts';

@@ -4,11 +4,12 @@
  * spec-shaped class with `data`, `origin`, `lastEventId`, `source` and `ports`.
  * @module
  */
+import type { EventInitFields } from './dom_dictionaries.ts';
 import { lazyGlobalClass } from './lazy_global_class.ts';
 import { applyInterfaceShape } from './webidl_interface.ts';
 
 /** The fields a WebSocket message event carries. */
-export interface MessageEventFields extends EventInit {
+export interface MessageEventFields extends EventInitFields {
   data?: unknown;
   origin?: string;
   lastEventId?: string;

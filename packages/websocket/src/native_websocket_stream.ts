@@ -222,7 +222,7 @@ export class NativeWebSocketStream {
       },
       cancel: (reason) => this.#closeUsingReason(reason),
     });
-    const writable = new WritableStream<string | BufferSource>({
+    const writable = new WritableStream<string | ArrayBuffer | ArrayBufferView>({
       start: (controller) => {
         this.#writableController = controller;
       },

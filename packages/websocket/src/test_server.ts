@@ -343,7 +343,7 @@ export class TestServer implements MemoryEndpoint {
 
   // ---- MemoryEndpoint ---------------------------------------------------------------
 
-  /** @internal Takes the server end of a new in-memory connection. */
+  /** {@link MemoryEndpoint}: takes the server end of a new in-memory connection (the network calls it). */
   acceptConnection(duplex: ByteDuplex, info: IncomingConnectionInfo): { drop(reason: unknown): void } {
     const reader = duplex.readable.getReader();
     const writer = duplex.writable.getWriter();

@@ -14,6 +14,7 @@ import { bufferSourceBytes, exactArrayBuffer } from './buffer_source.ts';
 import { CloseEventImpl } from './close_event.ts';
 import { ErrorEventImpl } from './error_event.ts';
 import { validateCloseCodeAndReason } from './close_validation.ts';
+import type { AddListenerOptions, Listener, ListenerOptions } from './dom_dictionaries.ts';
 import { EventHandlers } from './event_handler.ts';
 import { DEFAULT_FACADE_OPTIONS, resolveFacadeConfig, type FacadeConfig, type FacadeOptions } from './facade_config.ts';
 import { MessageEventImpl } from './message_event.ts';
@@ -717,15 +718,15 @@ export interface WebSocket {
   addEventListener<K extends keyof WebSocketEventMap>(
     type: K,
     listener: (this: WebSocket, event: WebSocketEventMap[K]) => unknown,
-    options?: boolean | AddEventListenerOptions,
+    options?: boolean | AddListenerOptions,
   ): void;
-  addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void;
+  addEventListener(type: string, listener: Listener | null, options?: boolean | AddListenerOptions): void;
   removeEventListener<K extends keyof WebSocketEventMap>(
     type: K,
     listener: (this: WebSocket, event: WebSocketEventMap[K]) => unknown,
-    options?: boolean | EventListenerOptions,
+    options?: boolean | ListenerOptions,
   ): void;
-  removeEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | EventListenerOptions): void;
+  removeEventListener(type: string, listener: Listener | null, options?: boolean | ListenerOptions): void;
 }
 
 /**

@@ -22,7 +22,7 @@ export interface WebSocketOpenInfo {
   /** The messages: a `string` per text message, a `Uint8Array` per binary one. */
   readable: ReadableStream<string | Uint8Array>;
   /** Sink for messages: a `BufferSource` is sent as binary, anything else as text. */
-  writable: WritableStream<string | BufferSource>;
+  writable: WritableStream<string | ArrayBuffer | ArrayBufferView>;
   /** The extensions the server selected, `''` for none. */
   extensions: string;
   /** The subprotocol the server selected, `''` for none. */

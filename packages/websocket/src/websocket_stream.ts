@@ -296,9 +296,9 @@ export class WebSocketStream {
     );
   }
 
-  #createWritable(conn: WebSocketConnection): WritableStream<string | BufferSource> {
+  #createWritable(conn: WebSocketConnection): WritableStream<string | ArrayBuffer | ArrayBufferView> {
     const writer = conn.writable.getWriter();
-    return new WritableStream<string | BufferSource>(
+    return new WritableStream<string | ArrayBuffer | ArrayBufferView>(
       {
         start: (controller) => {
           this.#writableController = controller;
