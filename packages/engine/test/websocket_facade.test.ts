@@ -60,6 +60,22 @@ describe(`the WHATWG facade on ${runtime}`, () => {
     await closed(ws);
   });
 
+  it('messages the server sends in its handler, and a close right after, arrive after open, in order', async () => {
+    // They may come in the same bytes as the 101: their tasks must queue behind open's.
+    const server = await start((conn) => {
+      conn.send('welcome');
+      conn.send(new Uint8Array([1, 2, 3]));
+      conn.close({ closeCode: 4000, reason: 'bye' });
+    });
+    const ws = new WebSocket(server.url);
+    ws.binaryType = 'arraybuffer';
+    const log: string[] = [];
+    ws.onopen = () => log.push('open');
+    ws.onmessage = (event) => log.push(typeof event.data === 'string' ? event.data : `binary ${new Uint8Array(event.data as ArrayBuffer).join(',')}`);
+    await new Promise<void>((resolve) => (ws.onclose = (event) => (log.push(`close ${event.code} ${event.reason}`), resolve())));
+    expect(log).toEqual(['open', 'welcome', 'binary 1,2,3', 'close 4000 bye']);
+  });
+
   it("sends the URL's user info as Basic Authorization", async () => {
     const seen: Array<string | undefined> = [];
     const server = await start((conn, request) => {

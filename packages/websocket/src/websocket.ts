@@ -433,8 +433,8 @@ export class WebSocket extends EventTarget {
     // (no Close from us yet) got the peer's Close, or failed: if it ends uncleanly, it
     // failed. (The codec's connection does not keep its ProtocolError for late subscribers.)
     if (conn.state === 'closing') this.#failedIfUnclean = true;
-    this.#receive(conn);
-    start();
+    // Queued before the connection starts reading: a message in the same bytes as the
+    // handshake's answer queues its task behind this one, so it finds the state OPEN.
     // "When the WebSocket connection is established, the user agent must queue a task to
     // run these steps:"
     queueTask(() => {
@@ -449,6 +449,8 @@ export class WebSocket extends EventTarget {
       // 4. Fire an event named open at the WebSocket object.
       this.dispatchEvent(new Event('open'));
     });
+    this.#receive(conn);
+    start();
   }
 
   // ---- feedback from the protocol ---------------------------------------------------
