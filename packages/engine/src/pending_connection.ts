@@ -6,7 +6,7 @@
  */
 import { WebSocketConnection, type ConnectionOptions } from '@wsflow/codec';
 import type { EngineSocket } from './engine_socket.ts';
-import type { HeadReader } from './head_reader.ts';
+import type { HeadLeftovers } from './head_reader.ts';
 
 /** A connection bound to its socket that does not read yet. */
 export interface PendingConnection {
@@ -36,7 +36,7 @@ function closeLater(connection: WebSocketConnection, error: unknown): void {
  * pending.start();
  * ```
  */
-export function bindConnection(socket: EngineSocket, options: ConnectionOptions, reader: HeadReader<'request' | 'response'>): PendingConnection {
+export function bindConnection(socket: EngineSocket, options: ConnectionOptions, reader: HeadLeftovers): PendingConnection {
   const connection = new WebSocketConnection(socket, options);
   const buffered = reader.takeBuffered();
   let peerEnded = reader.ended;

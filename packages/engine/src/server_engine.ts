@@ -9,10 +9,10 @@
  * connection with 1011 and goes to `onError`).
  * @module
  */
-import { HandshakeError, buildRejection, fieldValues, type CloseOptions, type ConnectionOptions, type HeaderFieldsInit, type RequestHead, type WebSocketConnection } from '@wsflow/codec';
+import { ServerHandshake, fieldValues, type CloseOptions, type ConnectionOptions, type HandshakeRefusal, type RequestHead, type WebSocketConnection } from '@wsflow/codec';
 import { HandshakeDeadline } from './handshake_deadline.ts';
 import { HandshakeSlots } from './handshake_slots.ts';
-import { UPGRADE_REQUIRED, decideUpgrade, isWebSocketUpgrade } from './upgrade_policy.ts';
+import { UPGRADE_REQUIRED, decideUpgrade, dropped, isWebSocketUpgrade } from './upgrade_policy.ts';
 import { connectionOptionsOf } from './shim_settings.ts';
 import { parseCookies } from './cookies.ts';
 import { refuseSocket } from './answer.ts';
@@ -31,32 +31,6 @@ export interface ListenerInfo {
   secure: boolean;
   /** `host:port` of the listener, for requests without a `Host`. */
   authority: string;
-}
-
-const encoder = new TextEncoder();
-
-/** A refusal to answer: 0 for a drop. */
-export interface Refusal {
-  status: number;
-  code: string;
-  error?: unknown;
-  headers?: HeaderFieldsInit;
-  body?: string;
-}
-
-/**
- * A hook's refusal that cannot be answered as given (a status outside 300–599, a header
- * with CR/LF or one the refusal writes itself) is answered 500 and reported as the hook's
- * failure, so that `onReject` tells what went on the wire.
- */
-export function answerable<T extends Refusal>(refusal: T): Refusal {
-  if (refusal.status === 0) return refusal;
-  try {
-    buildRejection(refusal.status, refusal.headers, refusal.body);
-    return refusal;
-  } catch (error) {
-    return { status: 500, code: 'HOOK_FAILED', error };
-  }
 }
 
 /**
@@ -197,35 +171,36 @@ export class ServerEngine implements AsyncIterable<AcceptedConnection> {
         return undefined;
       }
     };
-    const refuse = (given: Refusal): null => {
-      const { status, code, error, headers, body } = answerable(given);
-      if (status > 0) refuseSocket(socket, status, headers, body, adapter.timers);
-      else socket.destroy();
-      this.#rejected({ status, code, error, request: safeRequest() });
+    const refuse = (refusal: HandshakeRefusal): null => {
+      refuseSocket(socket, refusal, adapter.timers);
+      this.#rejected({ status: refusal.status, code: refusal.code, error: refusal.error, request: safeRequest() });
       return null;
     };
     try {
-      const reader = new HeadReader(socket, 'request', { maxHeadSize: options.maxHeadSize });
+      // The codec decides on the bytes; this engine only moves them and applies the policy.
+      const handshake = new ServerHandshake({ maxHeadSize: options.maxHeadSize, sha1: adapter.sha1 });
+      const reader = new HeadReader(socket, (chunk) => handshake.receive(chunk));
       const read = await deadline.settle(reader.head);
-      if ('stopped' in read) return refuse({ status: 0, code: read.stopped });
+      if ('stopped' in read) return refuse(dropped(read.stopped));
       if ('error' in read) {
-        const error = read.error;
-        if (error instanceof HandshakeError) return refuse({ status: error.status, code: error.code, error, headers: error.headers, body: error.message });
         // A socket that closes having sent nothing (a port probe) is no refused upgrade.
+        const error = read.error;
         if (error instanceof ConnectionLostError && error.bytesReceived === 0) {
           socket.destroy();
           return null;
         }
-        return refuse({ status: 0, code: 'SOCKET_CLOSED', error });
+        return refuse(dropped('SOCKET_CLOSED', error));
       }
-      const requestHead = (head = read.value.head);
+      const step = read.value;
+      if (step.kind === 'refuse') return refuse(step);
+      const requestHead = (head = step.head);
 
       let url: URL;
       try {
         url = requestUrl(requestHead, secure ? 'wss' : 'ws', authority);
       } catch (error) {
-        const e = error as HandshakeError;
-        return refuse({ status: e.status, code: e.code, error: e, body: e.message });
+        const e = error as { status: number; code: string; message: string };
+        return refuse(ServerHandshake.refuse(e.status, e.code, { body: e.message, error }));
       }
       const upgrade = isWebSocketUpgrade(requestHead);
       const pathMatches = options.path === undefined || url.pathname === options.path;
@@ -240,7 +215,7 @@ export class ServerEngine implements AsyncIterable<AcceptedConnection> {
           report: this.#report,
         });
         const outcome = await deadline.settle(served);
-        if ('stopped' in outcome) return refuse({ status: 0, code: outcome.stopped });
+        if ('stopped' in outcome) return refuse(dropped(outcome.stopped));
         if ('value' in outcome && outcome.value.error !== undefined) {
           const e = outcome.value.error;
           this.#rejected({ status: e.status, code: e.code, error: e, request: undefined });
@@ -248,7 +223,7 @@ export class ServerEngine implements AsyncIterable<AcceptedConnection> {
         return null;
       }
       if (!upgrade) {
-        return refuse({ status: UPGRADE_REQUIRED.status, code: 'UPGRADE_REQUIRED', headers: UPGRADE_REQUIRED.headers, body: UPGRADE_REQUIRED.body });
+        return refuse(ServerHandshake.refuse(UPGRADE_REQUIRED.status, 'UPGRADE_REQUIRED', { headers: UPGRADE_REQUIRED.headers, body: UPGRADE_REQUIRED.body }));
       }
 
       const decision = await decideUpgrade(
@@ -272,14 +247,15 @@ export class ServerEngine implements AsyncIterable<AcceptedConnection> {
           deadline: options.authorize === undefined ? undefined : deadline.signal,
           signal: this.#shutdown.signal,
           deflateEngine: adapter.deflateEngine,
-          sha1: adapter.sha1,
+          handshake,
           watch: (drop) => void reader.gone.then(() => drop('SOCKET_CLOSED')),
           closed: () => socket.closed,
         },
       );
-      if (!decision.accepted) return refuse(decision);
-      socket.write(encoder.encode(decision.response));
-      const pending = bindConnection(socket, this.#connectionOptions(decision.negotiated.protocol, decision.extensions), reader);
+      if (decision.kind === 'refuse') return refuse(decision);
+      const accepted = decision.decision;
+      socket.write(accepted.response);
+      const pending = bindConnection(socket, this.#connectionOptions(accepted.protocol, accepted.extensionHeader), reader);
       const remoteAddress = socket.remoteAddress;
       if (remoteAddress !== undefined) this.#peers.set(pending.connection, remoteAddress);
       this.#hub.deliver(pending, decision.request, remoteAddress);

@@ -9,16 +9,16 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
-import { answerable, requestUrl, type ErrorContext } from '@wsflow/engine';
-import { HandshakeError, headersOf, type HeaderFieldsInit, type RequestHead, type WebSocketConnection } from '@wsflow/codec';
-import { decideUpgrade, parseCookies, rejectionBytes, targetPath, type UpgradeRefusal, type UpgradeSubject } from '@wsflow/engine';
+import { requestUrl, type ErrorContext } from '@wsflow/engine';
+import { ServerHandshake, headersOf, type HandshakeError, type HeaderFieldsInit, type WebSocketConnection } from '@wsflow/codec';
+import { decideUpgrade, parseCookies, targetPath, type UpgradeRefusal, type UpgradeSubject } from '@wsflow/engine';
 import { connectionOptions, defaultDeflateEngine } from './connection_settings.ts';
 import { nodeTimers } from './node_timers.ts';
 import { headOfRequest } from './request_head.ts';
 import { bindSocket, type PendingConnection } from './socket_connection.ts';
 import type { UpgradeOptions } from './upgrade_options.ts';
 
-/** SHA-1 for the accept key without Web Crypto's trip through the thread pool. */
+/** SHA-1 for the accept key, native. */
 const nodeSha1 = (data: Uint8Array): Uint8Array => createHash('sha1').update(data).digest();
 
 /** Milliseconds a refused socket may linger, half-closed, before it is destroyed. */
@@ -64,9 +64,13 @@ function subjectOf(request: IncomingMessage, socket: Duplex, url: URL): UpgradeS
  * client still sends is discarded, and the socket is destroyed if the client lingers.
  */
 export function rejectSocket(socket: Duplex, status: number, headers?: HeaderFieldsInit, body?: string): void {
+  answerSocket(socket, ServerHandshake.refuse(status, 'REJECTED', { headers, body }).response);
+}
+
+function answerSocket(socket: Duplex, response: Uint8Array): void {
   socket.on('error', noop);
   if (socket.destroyed) return;
-  socket.end(rejectionBytes(status, headers, body));
+  socket.end(response);
   socket.resume();
   setTimeout(() => socket.destroy(), REJECTION_LINGER).unref();
 }
@@ -105,12 +109,12 @@ export async function upgradeSocket(
     url = requestUrl(headOfRequest(request), (socket as Partial<TLSSocket>).encrypted === true ? 'wss' : 'ws', authorityOf(socket));
   } catch (error) {
     const e = error as HandshakeError;
-    return refuse({ status: e.status, code: e.code, error: e, body: e.message });
+    return refuse(ServerHandshake.refuse(e.status, e.code, { body: e.message, error: e }));
   }
   const decision = await decideUpgrade(subjectOf(request, socket, url), options, {
     timers: nodeTimers,
     signal: control.signal,
-    sha1: nodeSha1,
+    handshake: new ServerHandshake({ sha1: nodeSha1 }),
     deflateEngine: defaultDeflateEngine,
     watch: (drop) => {
       const onClose = (): void => drop('SOCKET_CLOSED');
@@ -121,18 +125,19 @@ export async function upgradeSocket(
     // one it answered with `Connection: close` (e.g. a 400 for a missing Host).
     closed: () => socket.destroyed || socket.writableEnded,
   });
-  if (!decision.accepted) return refuse(decision);
+  if (decision.kind === 'refuse') return refuse(decision);
 
-  socket.write(decision.response, 'latin1');
-  const connectionSettings = connectionOptions(options, 'server', decision.negotiated.protocol, decision.extensions);
+  const accepted = decision.decision;
+  socket.write(accepted.response);
+  const connectionSettings = connectionOptions(options, 'server', accepted.protocol, accepted.extensionHeader);
   if (control.onCallbackError !== undefined) connectionSettings.onCallbackError = control.onCallbackError;
   const pending = bindSocket(socket, connectionSettings, head);
   socket.off('error', onError);
   return pending;
 
-  function refuse(given: Omit<UpgradeRefusal, 'accepted'>): null {
-    const { status, code, error, headers, body } = answerable(given);
-    if (status > 0) rejectSocket(socket, status, headers, body);
+  function refuse(refusal: UpgradeRefusal): null {
+    const { status, code, error } = refusal;
+    if (status > 0) answerSocket(socket, refusal.response);
     else {
       socket.on('error', noop);
       socket.destroy();
