@@ -68,6 +68,15 @@ export class ConnectionHub<R = Request> implements AsyncIterable<AcceptedConnect
     this.#finishedReported = finishedReported;
   }
 
+  /**
+   * Counts a connection its owner hands over itself among the open ones (closed at
+   * shutdown); with `finishedReported`, until the owner calls {@link forget}.
+   */
+  adopt(connection: WebSocketConnection): void {
+    if (this.#finishedReported) this.#connections.add(connection);
+    else keepUntilClosed(this.#connections, connection);
+  }
+
   /** A connection finished: it leaves the set of open connections. */
   forget(connection: WebSocketConnection): void {
     this.#connections.delete(connection);

@@ -182,3 +182,63 @@ export class HeadReader<S extends HeadStep> implements SocketReceiver, HeadLefto
     this.#reject(new ConnectionLostError(this.#received, this.#kind, error === undefined ? undefined : { cause: error }));
   }
 }
+
+/**
+ * What {@link HeadReader} is after its head, for a head another server read (Node's
+ * `upgrade` event): keeps `rest` and whatever arrives after it for the connection, and
+ * tells when the socket closes. The socket stays held until the connection starts.
+ * @example
+ * ```ts
+ * const held = new HeldAfterHead(socket, head); // `head`: the bytes after the request head
+ * bindConnection(socket, options, held);
+ * ```
+ */
+export class HeldAfterHead implements SocketReceiver, HeadLeftovers {
+  /** Resolves when the socket closes. */
+  readonly gone: Promise<void>;
+  #resolveGone!: () => void;
+  #buffered: Uint8Array[] = [];
+  #ended = false;
+  #closed = false;
+  #closeError: unknown;
+
+  constructor(socket: EngineSocket, rest: Uint8Array) {
+    this.gone = new Promise((resolve) => (this.#resolveGone = resolve));
+    if (rest.length > 0) this.#buffered.push(rest);
+    socket.receiver = this;
+  }
+
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  get closeError(): unknown {
+    return this.#closeError;
+  }
+
+  takeBuffered(): Uint8Array[] {
+    const chunks = this.#buffered;
+    this.#buffered = [];
+    return chunks;
+  }
+
+  receive(chunk: Uint8Array): void {
+    this.#buffered.push(chunk);
+  }
+
+  receiveEnd(): void {
+    this.#ended = true;
+  }
+
+  transportClosed(error?: unknown): void {
+    this.#closed = true;
+    this.#closeError = error;
+    this.#resolveGone();
+  }
+
+  drain(): void {}
+}

@@ -26,7 +26,7 @@ export { serializeResponse, type ResponseLike } from './http_response.ts';
 export { requestBodyLength } from './request_body.ts';
 export { checkTimeout, connectionOptionsOf, type ConnectionInit, type ConnectionSettings } from './shim_settings.ts';
 export { IGNORE_RECEIVER, type EngineSocket, type RuntimeAdapter, type SocketReceiver } from './engine_socket.ts';
-export { ConnectionLostError, HeadReader, headOf, type Decided, type HeadLeftovers, type HeadRead, type HeadStep } from './head_reader.ts';
+export { ConnectionLostError, HeadReader, HeldAfterHead, headOf, type Decided, type HeadLeftovers, type HeadRead, type HeadStep } from './head_reader.ts';
 export { bindConnection, type PendingConnection } from './pending_connection.ts';
 export { ANSWER_LINGER, answerAndEnd, refuseSocket } from './answer.ts';
 export { requestOf, requestUrl, type UrlScheme } from './request_url.ts';

@@ -9,7 +9,7 @@
  * connection with 1011 and goes to `onError`).
  * @module
  */
-import { ServerHandshake, fieldValues, type CloseOptions, type ConnectionOptions, type HandshakeRefusal, type RequestHead, type WebSocketConnection } from '@wsflow/codec';
+import { ServerHandshake, fieldValues, headersOf, type CloseOptions, type ConnectionOptions, type HandshakeRefusal, type RequestHead, type WebSocketConnection } from '@wsflow/codec';
 import { HandshakeDeadline } from './handshake_deadline.ts';
 import { HandshakeSlots } from './handshake_slots.ts';
 import { UPGRADE_REQUIRED, decideUpgrade, dropped, isWebSocketUpgrade } from './upgrade_policy.ts';
@@ -19,11 +19,12 @@ import { refuseSocket } from './answer.ts';
 import { ConnectionHub, type AcceptedConnection } from './connection_hub.ts';
 import type { EngineSocket, RuntimeAdapter } from './engine_socket.ts';
 import { errorReporter } from './error_policy.ts';
-import { ConnectionLostError, HeadReader } from './head_reader.ts';
-import { bindConnection } from './pending_connection.ts';
+import { ConnectionLostError, HeadReader, HeldAfterHead, type HeadLeftovers } from './head_reader.ts';
+import { bindConnection, type PendingConnection } from './pending_connection.ts';
 import { answerPlainRequest } from './plain_http.ts';
-import { requestOf, requestUrl } from './request_url.ts';
-import { DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_MAX_BODY_SIZE, type ErrorContext, type RejectionInfo, type ServerOptions } from './server_options.ts';
+import { requestOf as defaultRequestOf, requestUrl } from './request_url.ts';
+import { DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_MAX_BODY_SIZE, type ErrorContext, type ServerOptions } from './server_options.ts';
+import type { RejectionInfo } from './upgrade_policy.ts';
 
 /** Where a server listens, as its requests' URLs need it. */
 export interface ListenerInfo {
@@ -45,15 +46,17 @@ export interface ListenerInfo {
  * for await (const { connection } of engine) connection.onmessage = (data) => connection.send(data);
  * ```
  */
-export class ServerEngine implements AsyncIterable<AcceptedConnection> {
+export class ServerEngine<R = Request> implements AsyncIterable<AcceptedConnection<R>> {
   /** The options the server was made with (checked). */
-  readonly options: Readonly<ServerOptions>;
+  readonly options: Readonly<ServerOptions<R>>;
   readonly #adapter: RuntimeAdapter;
   readonly #listener: ListenerInfo;
   readonly #timeout: number;
   readonly #slots: HandshakeSlots;
   readonly #shutdown = new AbortController();
-  readonly #hub: ConnectionHub;
+  readonly #hub: ConnectionHub<R>;
+  /** The runtime's request for a head read here (a WHATWG `Request` for `serve`). */
+  readonly #requestOf: (head: RequestHead, secure: boolean, authority: string) => R;
   readonly #report: (error: unknown, context: ErrorContext) => void;
   /** Peers' addresses, for reports about a connection's callbacks. */
   readonly #peers = new WeakMap<WebSocketConnection, string>();
@@ -62,8 +65,13 @@ export class ServerEngine implements AsyncIterable<AcceptedConnection> {
   readonly #onFinished: (connection: WebSocketConnection) => void;
   #closing: Promise<void> | null = null;
 
-  constructor(options: ServerOptions, adapter: RuntimeAdapter, listener: ListenerInfo) {
+  /**
+   * @param requestOf the request the hooks and handler get for a head {@link accept} read;
+   *   default a WHATWG `Request` (give one when `R` is another type)
+   */
+  constructor(options: ServerOptions<R>, adapter: RuntimeAdapter, listener: ListenerInfo, requestOf?: (head: RequestHead, secure: boolean, authority: string) => R) {
     this.options = options;
+    this.#requestOf = requestOf ?? ((head, secure, authority) => defaultRequestOf(head, secure, authority) as R);
     this.#adapter = adapter;
     this.#listener = listener;
     this.#timeout = options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
@@ -108,9 +116,69 @@ export class ServerEngine implements AsyncIterable<AcceptedConnection> {
   }
 
   /**
+   * Takes a socket whose request head another server already read (Node's `upgrade`
+   * event) through the rest of its handshake: the same policy, deadline, slots, hub,
+   * error policy and shutdown as {@link accept}. `rest` is what followed the head.
+   * With `handOver`, the connection goes to it (not reading yet: call `start()`) instead
+   * of the handler or the iteration, still counted among {@link connections}.
+   * Never rejects; resolves with the connection, or `null` when refused or dropped.
+   */
+  upgrade(
+    socket: EngineSocket,
+    head: RequestHead,
+    rest: Uint8Array,
+    request: R,
+    listener: ListenerInfo = this.#listener,
+    handOver?: (pending: PendingConnection, request: R) => void,
+  ): Promise<WebSocketConnection | null> {
+    if (this.#shutdown.signal.aborted) {
+      this.#rejected({ status: 503, code: 'SHUTTING_DOWN', request });
+      refuseSocket(socket, ServerHandshake.refuse(503, 'SHUTTING_DOWN'), this.#adapter.timers);
+      return Promise.resolve(null);
+    }
+    return this.#upgradeRead(socket, head, rest, request, listener, handOver).catch((error: unknown) => {
+      socket.destroy();
+      console.error('wsflow: the server engine failed on a socket:', error);
+      return null;
+    });
+  }
+
+  async #upgradeRead(
+    socket: EngineSocket,
+    head: RequestHead,
+    rest: Uint8Array,
+    request: R,
+    listener: ListenerInfo,
+    handOver: ((pending: PendingConnection, request: R) => void) | undefined,
+  ): Promise<WebSocketConnection | null> {
+    const deadline = HandshakeDeadline.forServer(this.#timeout, this.#adapter.timers, this.#shutdown.signal);
+    const slot = this.#slots.admit(() => deadline.stop('EVICTED'));
+    const refuse = (refusal: HandshakeRefusal): null => {
+      refuseSocket(socket, refusal, this.#adapter.timers);
+      this.#rejected({ status: refusal.status, code: refusal.code, error: refusal.error, request });
+      return null;
+    };
+    try {
+      const held = new HeldAfterHead(socket, rest);
+      let url: URL;
+      try {
+        url = requestUrl(head, listener.secure ? 'wss' : 'ws', listener.authority);
+      } catch (error) {
+        const e = error as { status: number; code: string; message: string };
+        return refuse(ServerHandshake.refuse(e.status, e.code, { body: e.message, error }));
+      }
+      const handshake = new ServerHandshake({ sha1: this.#adapter.sha1 });
+      return await this.#decide(socket, held, held.gone, handshake, head, url, () => request, deadline, refuse, handOver);
+    } finally {
+      slot.release();
+      deadline.dispose();
+    }
+  }
+
+  /**
    * The accepted connections, as they come, when there is no handler; ends at shutdown.
    */
-  [Symbol.asyncIterator](): AsyncIterator<AcceptedConnection> {
+  [Symbol.asyncIterator](): AsyncIterator<AcceptedConnection<R>> {
     return this.#hub[Symbol.asyncIterator]();
   }
 
@@ -126,7 +194,7 @@ export class ServerEngine implements AsyncIterable<AcceptedConnection> {
     return this.#closing;
   }
 
-  #rejected(info: RejectionInfo): void {
+  #rejected(info: RejectionInfo<R | undefined>): void {
     const onReject = this.options.onReject;
     if (onReject === undefined) return;
     try {
@@ -162,9 +230,9 @@ export class ServerEngine implements AsyncIterable<AcceptedConnection> {
     const deadline = HandshakeDeadline.forServer(this.#timeout, adapter.timers, this.#shutdown.signal);
     const slot = this.#slots.admit(() => deadline.stop('EVICTED'));
     let head: RequestHead | undefined;
-    let request: Request | undefined;
-    const requestFor = (h: RequestHead): Request => (request ??= requestOf(h, secure, authority));
-    const safeRequest = (): Request | undefined => {
+    let request: R | undefined;
+    const requestFor = (h: RequestHead): R => (request ??= this.#requestOf(h, secure, authority));
+    const safeRequest = (): R | undefined => {
       try {
         return head === undefined ? undefined : requestFor(head);
       } catch {
@@ -226,43 +294,65 @@ export class ServerEngine implements AsyncIterable<AcceptedConnection> {
         return refuse(ServerHandshake.refuse(UPGRADE_REQUIRED.status, 'UPGRADE_REQUIRED', { headers: UPGRADE_REQUIRED.headers, body: UPGRADE_REQUIRED.body }));
       }
 
-      const decision = await decideUpgrade(
-        {
-          head: requestHead,
-          target: requestHead.target,
-          request: () => requestFor(requestHead),
-          describe: () => ({
-            url,
-            headers: requestFor(requestHead).headers,
-            cookies: parseCookies(fieldValues(requestHead.rawHeaders, 'cookie')),
-            remoteAddress: socket.remoteAddress,
-          }),
-        },
-        options,
-        {
-          timers: adapter.timers,
-          // The head is read: without an authorize hook nothing left can stall, so the policy
-          // decides at once (no deadline of its own, no race); with one, the hook races this
-          // handshake's deadline.
-          deadline: options.authorize === undefined ? undefined : deadline.signal,
-          signal: this.#shutdown.signal,
-          deflateEngine: adapter.deflateEngine,
-          handshake,
-          watch: (drop) => void reader.gone.then(() => drop('SOCKET_CLOSED')),
-          closed: () => socket.closed,
-        },
-      );
-      if (decision.kind === 'refuse') return refuse(decision);
-      const accepted = decision.decision;
-      socket.write(accepted.response);
-      const pending = bindConnection(socket, this.#connectionOptions(accepted.protocol, accepted.extensionHeader), reader);
-      const remoteAddress = socket.remoteAddress;
-      if (remoteAddress !== undefined) this.#peers.set(pending.connection, remoteAddress);
-      this.#hub.deliver(pending, decision.request, remoteAddress);
-      return pending.connection;
+      return await this.#decide(socket, reader, reader.gone, handshake, requestHead, url, () => requestFor(requestHead), deadline, refuse, undefined);
     } finally {
       slot.release();
       deadline.dispose();
     }
+  }
+
+  /** The upgrade decision on a head read, then the 101 and the connection handed over. */
+  async #decide(
+    socket: EngineSocket,
+    leftovers: HeadLeftovers,
+    gone: Promise<void>,
+    handshake: ServerHandshake,
+    head: RequestHead,
+    url: URL,
+    requestFor: () => R,
+    deadline: HandshakeDeadline<string>,
+    refuse: (refusal: HandshakeRefusal) => null,
+    handOver: ((pending: PendingConnection, request: R) => void) | undefined,
+  ): Promise<WebSocketConnection | null> {
+    const options = this.options;
+    const adapter = this.#adapter;
+    const decision = await decideUpgrade(
+      {
+        head,
+        target: head.target,
+        request: requestFor,
+        describe: () => ({
+          url,
+          headers: headersOf(head.rawHeaders),
+          cookies: parseCookies(fieldValues(head.rawHeaders, 'cookie')),
+          remoteAddress: socket.remoteAddress,
+        }),
+      },
+      options,
+      {
+        timers: adapter.timers,
+        // The head is read: without an authorize hook nothing left can stall, so the policy
+        // decides at once (no deadline of its own, no race); with one, the hook races this
+        // handshake's deadline.
+        deadline: options.authorize === undefined ? undefined : deadline.signal,
+        signal: this.#shutdown.signal,
+        deflateEngine: adapter.deflateEngine,
+        handshake,
+        watch: (drop) => void gone.then(() => drop('SOCKET_CLOSED')),
+        closed: () => socket.closed,
+      },
+    );
+    if (decision.kind === 'refuse') return refuse(decision);
+    const accepted = decision.decision;
+    socket.write(accepted.response);
+    const pending = bindConnection(socket, this.#connectionOptions(accepted.protocol, accepted.extensionHeader), leftovers);
+    const remoteAddress = socket.remoteAddress;
+    if (remoteAddress !== undefined) this.#peers.set(pending.connection, remoteAddress);
+    if (handOver === undefined) this.#hub.deliver(pending, decision.request, remoteAddress);
+    else {
+      this.#hub.adopt(pending.connection);
+      handOver(pending, decision.request);
+    }
+    return pending.connection;
   }
 }

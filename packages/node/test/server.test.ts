@@ -266,6 +266,34 @@ describe('attach', () => {
     expect(await client.head()).toMatch(/^HTTP\/1\.1 400 /);
   });
 
+  test("runs on the server engine: its connections are the engine's, a handler's throw is 1011 and onError, close is 1001", async () => {
+    const { server, port } = await httpServer();
+    const errors: Array<{ error: unknown; source: string }> = [];
+    const endpoint = attach(server, {
+      path: '/ws',
+      handler: (conn) => {
+        conn.onmessage = (data) => {
+          if (String(data) === 'throw') throw new Error('handler bug');
+          conn.send(data);
+        };
+      },
+      onError: (error, { source }) => void errors.push({ error, source }),
+    });
+    cleanups.push(() => endpoint.close());
+    const [failing, staying] = await Promise.all([wsOpen(`ws://127.0.0.1:${port}/ws`), wsOpen(`ws://127.0.0.1:${port}/ws`)]);
+    await expect.poll(() => endpoint.engine.connections.size).toBe(2);
+    expect(endpoint.connections).toBe(endpoint.engine.connections);
+    const failed = wsClosed(failing);
+    failing.send('throw');
+    expect((await failed).code).toBe(1011);
+    expect(errors).toMatchObject([{ source: 'connection', error: { message: 'handler bug' } }]);
+    staying.send('still here');
+    expect(await nextMessage(staying)).toBe('still here');
+    const closed = wsClosed(staying);
+    await endpoint.close();
+    expect((await closed).code).toBe(1001);
+  });
+
   test('refuses a second endpoint for the same path; close() detaches', async () => {
     const { server } = await httpServer();
     const endpoint = attach(server, { path: '/ws', handler: echo });
@@ -286,6 +314,21 @@ describe('handleUpgrade', () => {
     ws.close();
     const refused = await wsOpen(`ws://127.0.0.1:${port}/y`).catch((e: unknown) => e);
     expect((refused as Refused).status).toBe(400);
+  });
+
+  test('refuses a misspelt option with a TypeError naming it, as serve does', async () => {
+    const { server, port } = await httpServer();
+    const failures: unknown[] = [];
+    server.on('upgrade', (request, socket, head) => {
+      handleUpgrade(request, socket, head, { maxPayLoad: 10 } as never).catch((error: unknown) => {
+        failures.push(error);
+        socket.destroy();
+      });
+    });
+    await wsOpen(`ws://127.0.0.1:${port}/`).catch(() => undefined);
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toBeInstanceOf(TypeError);
+    expect(String(failures[0])).toMatch(/maxPayLoad.*maxPayload/);
   });
 
   test('without a callback, resolves the connection in time to see the first message', async () => {
