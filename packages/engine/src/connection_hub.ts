@@ -92,8 +92,12 @@ export class ConnectionHub<R = Request> implements AsyncIterable<AcceptedConnect
     return this.#ended;
   }
 
-  /** Hands over a connection: to the handler, or to the iteration queue. */
-  deliver(pending: PendingConnection, request: R, remoteAddress: string | undefined): void {
+  /**
+   * Hands over a connection: to the handler, or to the iteration queue. `request` builds
+   * the request on first use: for a handler only when it declares a second parameter, for
+   * the iteration when its `request` is read.
+   */
+  deliver(pending: PendingConnection, request: () => R, remoteAddress: string | undefined): void {
     const { connection } = pending;
     if (this.#ended) {
       // Accepted while shutting down: say so at once.
@@ -106,12 +110,13 @@ export class ConnectionHub<R = Request> implements AsyncIterable<AcceptedConnect
     else keepUntilClosed(this.#connections, connection);
     const handler = this.#handler;
     if (handler === undefined) {
-      this.#offer({ accepted: { connection, request }, start: () => this.#start(pending, remoteAddress) });
+      this.#offer({ accepted: lazyAccepted(connection, request), start: () => this.#start(pending, remoteAddress) });
       return;
     }
     let result: void | Promise<void>;
     try {
-      result = handler(connection, request);
+      // A handler that takes only the connection never needs the request built.
+      result = handler.length < 2 ? handler(connection, undefined as R) : handler(connection, request());
     } catch (error) {
       this.#start(pending, remoteAddress);
       this.#failed(connection, error, remoteAddress);
@@ -192,4 +197,16 @@ export class ConnectionHub<R = Request> implements AsyncIterable<AcceptedConnect
     if (connection.state === 'open') connection.close({ closeCode: CloseCode.InternalError });
     this.#report(error, { source: 'handler', remoteAddress, connection });
   }
+}
+
+/** An accepted connection whose `request` is built when first read. */
+function lazyAccepted<R>(connection: WebSocketConnection, request: () => R): AcceptedConnection<R> {
+  let built: { value: R } | undefined;
+  return {
+    connection,
+    get request(): R {
+      built ??= { value: request() };
+      return built.value;
+    },
+  };
 }

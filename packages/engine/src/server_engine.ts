@@ -241,7 +241,8 @@ export class ServerEngine<R = Request> implements AsyncIterable<AcceptedConnecti
     };
     const refuse = (refusal: HandshakeRefusal): null => {
       refuseSocket(socket, refusal, adapter.timers);
-      this.#rejected({ status: refusal.status, code: refusal.code, error: refusal.error, request: safeRequest() });
+      // The request is built for onReject only.
+      if (options.onReject !== undefined) this.#rejected({ status: refusal.status, code: refusal.code, error: refusal.error, request: safeRequest() });
       return null;
     };
     try {
@@ -351,7 +352,7 @@ export class ServerEngine<R = Request> implements AsyncIterable<AcceptedConnecti
     if (handOver === undefined) this.#hub.deliver(pending, decision.request, remoteAddress);
     else {
       this.#hub.adopt(pending.connection);
-      handOver(pending, decision.request);
+      handOver(pending, decision.request());
     }
     return pending.connection;
   }

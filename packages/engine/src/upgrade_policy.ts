@@ -177,8 +177,11 @@ export interface UpgradeAcceptance<R> {
   readonly kind: 'accept';
   /** What the codec decided: the 101 `response`, `protocol`, `extensionHeader`, … */
   readonly decision: ServerAcceptance;
-  /** The runtime's request, for the connection handler. */
-  readonly request: R;
+  /**
+   * The runtime's request, for the connection handler: built on the first call (a WHATWG
+   * `Request` costs more than the rest of a handshake), and it may throw (an unusable URL).
+   */
+  readonly request: () => R;
 }
 
 /** The outcome of {@link decideUpgrade}. */
@@ -303,15 +306,7 @@ export async function decideUpgrade<R>(
   };
   const decision = control.handshake.decide(subject.head, answers);
   if (decision.kind === 'refuse') return decision;
-  const accept = (): UpgradeDecision<R> => {
-    let request: R;
-    try {
-      request = subject.request();
-    } catch (error) {
-      return ServerHandshake.refuse(400, 'MALFORMED_HEAD', { error });
-    }
-    return { kind: 'accept', decision, request };
-  };
+  const accept = (): UpgradeDecision<R> => ({ kind: 'accept', decision, request: subject.request });
 
   const { authorize } = options;
   if (authorize === undefined) {
