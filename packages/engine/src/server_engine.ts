@@ -9,7 +9,7 @@
  * connection with 1011 and goes to `onError`).
  * @module
  */
-import { ServerHandshake, fieldValues, headersOf, type CloseOptions, type ConnectionOptions, type HandshakeRefusal, type RequestHead, type WebSocketConnection } from '@wsflow/codec';
+import { ServerHandshake, fieldValues, headersOf, type ByteTransport, type CloseOptions, type ConnectionOptions, type HandshakeRefusal, type RequestHead, type WebSocketConnection } from '@wsflow/codec';
 import { HandshakeDeadline } from './handshake_deadline.ts';
 import { HandshakeSlots } from './handshake_slots.ts';
 import { UPGRADE_REQUIRED, decideUpgrade, dropped, isWebSocketUpgrade } from './upgrade_policy.ts';
@@ -21,6 +21,8 @@ import type { EngineSocket, RuntimeAdapter } from './engine_socket.ts';
 import { errorReporter } from './error_policy.ts';
 import { ConnectionLostError, HeadReader, HeldAfterHead, type HeadLeftovers } from './head_reader.ts';
 import { bindConnection, type PendingConnection } from './pending_connection.ts';
+import { ServerConnection } from './server_connection.ts';
+import { TopicHub, type PublishData, type PublishOptions, type PublishStats } from './topic_hub.ts';
 import { answerPlainRequest } from './plain_http.ts';
 import { requestOf as defaultRequestOf, requestUrl } from './request_url.ts';
 import { DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_MAX_BODY_SIZE, type ErrorContext, type ServerOptions } from './server_options.ts';
@@ -46,7 +48,7 @@ export interface ListenerInfo {
  * for await (const { connection } of engine) connection.onmessage = (data) => connection.send(data);
  * ```
  */
-export class ServerEngine<R = Request> implements AsyncIterable<AcceptedConnection<R>> {
+export class ServerEngine<R = Request> implements AsyncIterable<AcceptedConnection<R, ServerConnection>> {
   /** The options the server was made with (checked). */
   readonly options: Readonly<ServerOptions<R>>;
   readonly #adapter: RuntimeAdapter;
@@ -54,9 +56,11 @@ export class ServerEngine<R = Request> implements AsyncIterable<AcceptedConnecti
   readonly #timeout: number;
   readonly #slots: HandshakeSlots;
   readonly #shutdown = new AbortController();
-  readonly #hub: ConnectionHub<R>;
+  readonly #hub: ConnectionHub<R, ServerConnection>;
   /** The runtime's request for a head read here (a WHATWG `Request` for `serve`). */
   readonly #requestOf: (head: RequestHead, secure: boolean, authority: string) => R;
+  readonly #topics: TopicHub;
+  readonly #make: (transport: ByteTransport, options: ConnectionOptions) => ServerConnection;
   readonly #report: (error: unknown, context: ErrorContext) => void;
   /** Peers' addresses, for reports about a connection's callbacks. */
   readonly #peers = new WeakMap<WebSocketConnection, string>();
@@ -77,14 +81,37 @@ export class ServerEngine<R = Request> implements AsyncIterable<AcceptedConnecti
     this.#timeout = options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
     this.#slots = new HandshakeSlots(options.maxPendingHandshakes ?? 1024);
     this.#report = errorReporter(options);
-    this.#hub = new ConnectionHub(options.handler, this.#report, adapter.later, true);
+    this.#hub = new ConnectionHub<R, ServerConnection>(options.handler, this.#report, adapter.later, true);
+    this.#topics = new TopicHub(options);
+    const topics = this.#topics;
+    this.#make = (transport, connectionOptions) => new ServerConnection(transport, connectionOptions, topics);
     this.#onCallbackError = (error, connection) => this.#report(error, { source: 'connection', remoteAddress: this.#peers.get(connection), connection });
     this.#onFinished = (connection) => this.#hub.forget(connection);
   }
 
   /** The open connections. */
-  get connections(): ReadonlySet<WebSocketConnection> {
+  get connections(): ReadonlySet<ServerConnection> {
     return this.#hub.connections;
+  }
+
+  /**
+   * Publishes `data` on `topic` to every local subscriber, and through the backplane to
+   * the other instances'.
+   * @returns the number of local subscribers the message was queued to
+   * @throws TypeError for a topic that is no string or data that is no string/ArrayBuffer/ArrayBufferView
+   */
+  publish(topic: string, data: PublishData, options?: PublishOptions): number {
+    return this.#topics.publish(topic, data, options);
+  }
+
+  /** How many local connections are subscribed to `topic`. */
+  subscriberCount(topic: string): number {
+    return this.#topics.subscriberCount(topic);
+  }
+
+  /** The publish counters. */
+  get publishStats(): PublishStats {
+    return this.#topics.stats;
   }
 
   /** Sockets accepted whose handshake is under way (at most `maxPendingHandshakes`). */
@@ -129,8 +156,8 @@ export class ServerEngine<R = Request> implements AsyncIterable<AcceptedConnecti
     rest: Uint8Array,
     request: R,
     listener: ListenerInfo = this.#listener,
-    handOver?: (pending: PendingConnection, request: R) => void,
-  ): Promise<WebSocketConnection | null> {
+    handOver?: (pending: PendingConnection<ServerConnection>, request: R) => void,
+  ): Promise<ServerConnection | null> {
     if (this.#shutdown.signal.aborted) {
       this.#rejected({ status: 503, code: 'SHUTTING_DOWN', request });
       refuseSocket(socket, ServerHandshake.refuse(503, 'SHUTTING_DOWN'), this.#adapter.timers);
@@ -149,8 +176,8 @@ export class ServerEngine<R = Request> implements AsyncIterable<AcceptedConnecti
     rest: Uint8Array,
     request: R,
     listener: ListenerInfo,
-    handOver: ((pending: PendingConnection, request: R) => void) | undefined,
-  ): Promise<WebSocketConnection | null> {
+    handOver: ((pending: PendingConnection<ServerConnection>, request: R) => void) | undefined,
+  ): Promise<ServerConnection | null> {
     const deadline = HandshakeDeadline.forServer(this.#timeout, this.#adapter.timers, this.#shutdown.signal);
     const slot = this.#slots.admit(() => deadline.stop('EVICTED'));
     const refuse = (refusal: HandshakeRefusal): null => {
@@ -178,7 +205,7 @@ export class ServerEngine<R = Request> implements AsyncIterable<AcceptedConnecti
   /**
    * The accepted connections, as they come, when there is no handler; ends at shutdown.
    */
-  [Symbol.asyncIterator](): AsyncIterator<AcceptedConnection<R>> {
+  [Symbol.asyncIterator](): AsyncIterator<AcceptedConnection<R, ServerConnection>> {
     return this.#hub[Symbol.asyncIterator]();
   }
 
@@ -190,7 +217,9 @@ export class ServerEngine<R = Request> implements AsyncIterable<AcceptedConnecti
    */
   close(options: CloseOptions = {}): Promise<void> {
     if (this.#closing !== null) return this.#closing;
-    this.#closing = this.#hub.closeAll(options, () => this.#shutdown.abort('SHUTTING_DOWN'));
+    const closed = this.#hub.closeAll(options, () => this.#shutdown.abort('SHUTTING_DOWN'));
+    // The backplane stops relaying at once; local topics close with their connections.
+    this.#closing = Promise.all([closed, this.#topics.close()]).then(() => undefined);
     return this.#closing;
   }
 
@@ -222,7 +251,7 @@ export class ServerEngine<R = Request> implements AsyncIterable<AcceptedConnecti
   }
 
   /** One socket from accept to a connection, an answer or a drop. */
-  async #handle(socket: EngineSocket): Promise<WebSocketConnection | null> {
+  async #handle(socket: EngineSocket): Promise<ServerConnection | null> {
     const options = this.options;
     const adapter = this.#adapter;
     const { secure, authority } = this.#listener;
@@ -313,8 +342,8 @@ export class ServerEngine<R = Request> implements AsyncIterable<AcceptedConnecti
     requestFor: () => R,
     deadline: HandshakeDeadline<string>,
     refuse: (refusal: HandshakeRefusal) => null,
-    handOver: ((pending: PendingConnection, request: R) => void) | undefined,
-  ): Promise<WebSocketConnection | null> {
+    handOver: ((pending: PendingConnection<ServerConnection>, request: R) => void) | undefined,
+  ): Promise<ServerConnection | null> {
     const options = this.options;
     const adapter = this.#adapter;
     const decision = await decideUpgrade(
@@ -346,7 +375,7 @@ export class ServerEngine<R = Request> implements AsyncIterable<AcceptedConnecti
     if (decision.kind === 'refuse') return refuse(decision);
     const accepted = decision.decision;
     socket.write(accepted.response);
-    const pending = bindConnection(socket, this.#connectionOptions(accepted.protocol, accepted.extensionHeader), leftovers);
+    const pending = bindConnection(socket, this.#connectionOptions(accepted.protocol, accepted.extensionHeader), leftovers, this.#make);
     const remoteAddress = socket.remoteAddress;
     if (remoteAddress !== undefined) this.#peers.set(pending.connection, remoteAddress);
     if (handOver === undefined) this.#hub.deliver(pending, decision.request, remoteAddress);

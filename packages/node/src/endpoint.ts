@@ -7,28 +7,28 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { ServerEngine, checkServerOptions, type AcceptedConnection, type ServerOptions, type ErrorContext, type PendingHandshakeSettings } from '@wsflow/engine';
+import { ServerEngine, checkServerOptions, type AcceptedConnection, type PublishData, type PublishOptions, type PublishStats, type ServerConnection, type ServerOptions, type ErrorContext, type PendingHandshakeSettings } from '@wsflow/engine';
 import type { CloseOptions, WebSocketConnection } from '@wsflow/codec';
 import { nodeAdapter } from './connection_settings.ts';
 import { engineSocketOf, headOfRequest, listenerOf, requestPath } from './node_upgrade.ts';
 import type { UpgradeOptions } from './upgrade_options.ts';
 
 /** A connection an endpoint accepted, with the request that opened it. */
-export type NodeAcceptedConnection = AcceptedConnection<IncomingMessage>;
+export type NodeAcceptedConnection = AcceptedConnection<IncomingMessage, ServerConnection>;
 
 /**
  * Handles each accepted connection. Set handlers or take `readable` synchronously (the
  * connection starts reading when this returns). A throw or a rejected promise closes the
  * connection with 1011 and goes to `onError`; the server carries on.
  */
-export type NodeConnectionHandler = (connection: WebSocketConnection, request: IncomingMessage) => void | Promise<void>;
+export type NodeConnectionHandler = (connection: ServerConnection, request: IncomingMessage) => void | Promise<void>;
 
 /**
  * Options of a {@link WebSocketEndpoint}. `maxPendingHandshakes` counts each upgrade
  * request from its `upgrade` event (reading the head is the host server's, bounded by its
  * own `headersTimeout` and `maxConnections`) until the 101.
  */
-export interface EndpointOptions extends UpgradeOptions, PendingHandshakeSettings {
+export interface EndpointOptions extends UpgradeOptions, PendingHandshakeSettings, Pick<ServerOptions, 'backplane' | 'publishBackpressure'> {
   /** Called with each accepted connection. Without it, iterate the endpoint. */
   handler?: NodeConnectionHandler;
   /**
@@ -78,13 +78,32 @@ export class WebSocketEndpoint implements AsyncIterable<NodeAcceptedConnection> 
     });
   }
 
+  /**
+   * Publishes `data` on `topic` to every subscriber of this endpoint (and through its
+   * `backplane` to other instances'), as a server's `publish` does.
+   * @returns the number of local subscribers the message was queued to
+   */
+  publish(topic: string, data: PublishData, options?: PublishOptions): number {
+    return this.engine.publish(topic, data, options);
+  }
+
+  /** How many of this endpoint's connections are subscribed to `topic`. */
+  subscriberCount(topic: string): number {
+    return this.engine.subscriberCount(topic);
+  }
+
+  /** The publish counters. */
+  get publishStats(): PublishStats {
+    return this.engine.publishStats;
+  }
+
   /** Handshakes under way now (see {@link EndpointOptions.maxPendingHandshakes}). */
   get pendingHandshakes(): number {
     return this.engine.pendingHandshakes;
   }
 
   /** The open connections (handshake done, not yet closed). */
-  get connections(): ReadonlySet<WebSocketConnection> {
+  get connections(): ReadonlySet<ServerConnection> {
     return this.engine.connections;
   }
 
@@ -102,7 +121,7 @@ export class WebSocketEndpoint implements AsyncIterable<NodeAcceptedConnection> 
    * Runs the handshake for a request from an `upgrade` event and delivers the connection.
    * @returns the connection, or `null` if the handshake was refused or the socket dropped
    */
-  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Uint8Array): Promise<WebSocketConnection | null> {
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Uint8Array): Promise<ServerConnection | null> {
     const engineSocket = engineSocketOf(socket);
     if (engineSocket === null) return Promise.resolve(null);
     return this.engine.upgrade(engineSocket, headOfRequest(request), head, request, listenerOf(socket));

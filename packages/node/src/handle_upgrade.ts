@@ -19,7 +19,7 @@ export type ConnectionCallback = (connection: WebSocketConnection, request: Inco
 const engines = new WeakMap<UpgradeOptions, ServerEngine<IncomingMessage>>();
 
 /** The options `handleUpgrade` has no use for: the handler is its callback, node:http reads plain requests. */
-const NOT_FOR_HANDLE_UPGRADE = ['handler', 'fetch', 'maxBodySize', 'maxHeadSize', 'onError', 'maxPendingHandshakes'];
+const NOT_FOR_HANDLE_UPGRADE = ['handler', 'fetch', 'maxBodySize', 'maxHeadSize', 'onError', 'maxPendingHandshakes', 'backplane', 'publishBackpressure'];
 
 function engineFor(options: UpgradeOptions): ServerEngine<IncomingMessage> {
   let engine = engines.get(options);

@@ -294,6 +294,29 @@ describe('attach', () => {
     expect((await closed).code).toBe(1001);
   });
 
+  test("gives the engine's server connections: they subscribe and publish, and the endpoint publishes to them", async () => {
+    const { server, port } = await httpServer();
+    const endpoint = attach(server, {
+      path: '/ws',
+      handler: (conn) => {
+        conn.subscribe('room');
+        conn.onmessage = (data) => void conn.publish('room', `relayed:${String(data)}`);
+      },
+    });
+    cleanups.push(() => endpoint.close());
+    const [alice, bob] = await Promise.all([wsOpen(`ws://127.0.0.1:${port}/ws`), wsOpen(`ws://127.0.0.1:${port}/ws`)]);
+    await expect.poll(() => endpoint.subscriberCount('room')).toBe(2);
+    // A connection's publish skips itself: bob hears alice.
+    const heard = nextMessage(bob);
+    alice.send('hi');
+    expect(await heard).toBe('relayed:hi');
+    const both = [nextMessage(alice), nextMessage(bob)];
+    expect(endpoint.publish('room', 'to everyone')).toBe(2);
+    expect(await Promise.all(both)).toEqual(['to everyone', 'to everyone']);
+    alice.close();
+    bob.close();
+  });
+
   test('refuses a second endpoint for the same path; close() detaches', async () => {
     const { server } = await httpServer();
     const endpoint = attach(server, { path: '/ws', handler: echo });

@@ -14,8 +14,8 @@ import {
   type Message,
   type RequestHead,
   type SendData,
-  type WebSocketConnection,
 } from '@wsflow/codec';
+import type { ConnectionPublishOptions, PublishData, ServerConnection } from '@wsflow/engine';
 import { noteActivity, track } from './activity.ts';
 import { binaryString } from './binary_string.ts';
 import type { ServerTransport } from './server_transport.ts';
@@ -45,7 +45,7 @@ interface Waiter<T> {
 
 /** Internal wiring a {@link TestServer} passes in. */
 export interface TestConnectionInit {
-  connection: WebSocketConnection;
+  connection: ServerConnection;
   transport: ServerTransport;
   url: URL;
   request: RequestHead;
@@ -86,7 +86,7 @@ export class TestConnection {
   /** Called with each message received; set it to answer (`(m, c) => c.send(m)` echoes). */
   onmessage: ((message: TestMessage, connection: TestConnection) => void) | null = null;
 
-  readonly #connection: WebSocketConnection;
+  readonly #connection: ServerConnection;
   readonly #transport: ServerTransport;
   #cursor = 0;
   #waiters: Array<Waiter<TestMessage>> = [];
@@ -178,6 +178,61 @@ export class TestConnection {
       const bytes = ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice() : new Uint8Array((data as ArrayBuffer).slice(0));
       this.#inOrder(() => this.#connection.send(bytes));
     }
+  }
+
+  /**
+   * Subscribes to `topic`: what is published on it (by {@link TestServer.publish} or a
+   * connection's {@link publish}) is sent to this client.
+   * @returns whether it changed anything (false when subscribed already, or closed)
+   * @throws TypeError for a topic that is not a string
+   * @example
+   * ```ts
+   * const server = new TestServer('ws://chat.test/', {
+   *   onconnection: (conn) => {
+   *     conn.subscribe('room');
+   *     conn.onmessage = (message, from) => from.publish('room', message);
+   *   },
+   * });
+   * ```
+   */
+  subscribe(topic: string): boolean {
+    return this.#connection.subscribe(topic);
+  }
+
+  /** Unsubscribes from `topic`. @returns whether it changed anything @throws TypeError for a topic that is not a string */
+  unsubscribe(topic: string): boolean {
+    return this.#connection.unsubscribe(topic);
+  }
+
+  /** Whether this connection is subscribed to `topic`. @throws TypeError for a topic that is not a string */
+  isSubscribed(topic: string): boolean {
+    return this.#connection.isSubscribed(topic);
+  }
+
+  /** The topics this connection is subscribed to (a live, read-only view; empty once closed). */
+  get topics(): ReadonlySet<string> {
+    return this.#connection.topics;
+  }
+
+  /** Published messages this connection missed for not reading (see the `publishBackpressure` option). */
+  get droppedMessages(): number {
+    return this.#connection.droppedMessages;
+  }
+
+  /**
+   * Publishes `data` on `topic` to every subscriber but this connection (unless
+   * `includeSelf`), as a `serve` connection's `publish` does.
+   * @returns the number of this server's subscribers the message was queued to
+   * @throws TypeError for a topic that is not a string, data that is neither a string, an
+   *   `ArrayBuffer` nor an `ArrayBufferView`, or an unknown option
+   * @example
+   * ```ts
+   * conn.publish('room', 'hello, everyone else');
+   * ```
+   */
+  publish(topic: string, data: PublishData, options?: ConnectionPublishOptions): number {
+    noteActivity();
+    return this.#connection.publish(topic, data, options);
   }
 
   /** Sends a Ping (the client answers with a Pong, recorded in {@link pongs}). */

@@ -8,7 +8,6 @@
 import {
   HandshakeError,
   HttpHeadParser,
-  WebSocketConnection,
   buildRejection,
   encodeUtf8,
   type ByteDuplex,
@@ -17,6 +16,7 @@ import {
   type RequestHead,
   type SendData,
 } from '@wsflow/codec';
+import { ServerConnection, TopicHub, type Backplane, type PublishBackpressure, type PublishData, type PublishOptions, type PublishStats } from '@wsflow/engine';
 import { noteActivity, settle } from './activity.ts';
 import { installGlobals, type InstalledClasses } from './install.ts';
 import { defaultNetwork, endpointKey, type IncomingConnectionInfo, type MemoryEndpoint, type MemoryNetwork } from './memory_network.ts';
@@ -48,6 +48,14 @@ export interface TestServerOptions extends Limits {
   onconnection?: (connection: TestConnection) => void;
   /** Send every message received back to its sender. Default false. */
   echo?: boolean;
+  /**
+   * Joins this server's topics with other servers' (as `serve`'s option): give each its
+   * own `new LocalBackplane().join()` member to test code that runs on several instances.
+   * Closed by {@link TestServer.close} and {@link TestServer.dropAll}. Default: none.
+   */
+  backplane?: Backplane;
+  /** What publishing does for a subscriber that does not read (as `serve`'s option). Default: skip past 16 MiB. */
+  publishBackpressure?: PublishBackpressure;
 }
 
 interface Waiter<T> {
@@ -147,6 +155,7 @@ export class TestServer implements MemoryEndpoint {
   onconnection: ((connection: TestConnection) => void) | null;
 
   readonly #options: TestServerOptions;
+  readonly #topics: TopicHub;
   readonly #connectionCursor: Cursor<TestConnection>;
   readonly #handshakeCursor: Cursor<TestHandshake>;
   readonly #messageCursor: Cursor<TestMessage>;
@@ -168,6 +177,7 @@ export class TestServer implements MemoryEndpoint {
     this.url = parsed;
     this.network = options.network ?? defaultNetwork;
     this.#options = options;
+    this.#topics = new TopicHub(options);
     this.onhandshake = options.onhandshake ?? null;
     this.onconnection = options.onconnection ?? null;
     this.#connectionCursor = new Cursor(this.connections);
@@ -233,6 +243,49 @@ export class TestServer implements MemoryEndpoint {
   }
 
   /**
+   * Publishes `data` on `topic`, framed once, to every connection subscribed to it (see
+   * {@link TestConnection.subscribe}), and through the `backplane` to other servers', as
+   * a `serve` server's `publish` does.
+   * @returns the number of this server's subscribers the message was queued to
+   * @throws TypeError for a topic that is not a string, data that is neither a string, an
+   *   `ArrayBuffer` nor an `ArrayBufferView`, or an unknown option
+   * @example
+   * ```ts
+   * const server = new TestServer('ws://example.test/', { onconnection: (c) => void c.subscribe('news') });
+   * const ws = new WebSocket('ws://example.test/');
+   * await server.connected;
+   * server.publish('news', 'extra!'); // 1
+   * ```
+   */
+  publish(topic: string, data: PublishData, options?: PublishOptions): number {
+    noteActivity();
+    return this.#topics.publish(topic, data, options);
+  }
+
+  /**
+   * How many of this server's connections are subscribed to `topic`.
+   * @throws TypeError for a topic that is not a string
+   * @example
+   * ```ts
+   * expect(server.subscriberCount('room')).toBe(2);
+   * ```
+   */
+  subscriberCount(topic: string): number {
+    return this.#topics.subscriberCount(topic);
+  }
+
+  /**
+   * The publish counters, as a `serve` server's `publishStats`.
+   * @example
+   * ```ts
+   * expect(server.publishStats.skipped).toBe(0);
+   * ```
+   */
+  get publishStats(): PublishStats {
+    return this.#topics.stats;
+  }
+
+  /**
    * Resolves once nothing is in flight on the in-memory networks: handshakes answered,
    * frames delivered, events fired. Needs no timers, so it works under fake timers.
    */
@@ -246,6 +299,7 @@ export class TestServer implements MemoryEndpoint {
    */
   async close(code = 1001, reason = ''): Promise<CloseInfo[]> {
     this.stop();
+    void this.#topics.close();
     for (const handshake of this.handshakes) handshake.drop();
     return Promise.all(this.openConnections.map((connection) => connection.close(code, reason)));
   }
@@ -253,6 +307,7 @@ export class TestServer implements MemoryEndpoint {
   /** Stops listening and drops every connection without a closing handshake (clients see 1006). */
   dropAll(): void {
     this.stop();
+    void this.#topics.close();
     for (const handshake of this.handshakes) handshake.drop();
     for (const connection of this.connections) connection.drop();
   }
@@ -389,14 +444,18 @@ export class TestServer implements MemoryEndpoint {
   ): TestConnection {
     const options = this.#options;
     const transport = new ServerTransport(reader, writer);
-    const conn = new WebSocketConnection(transport, {
-      role: 'server',
-      protocol,
-      extensions,
-      maxPayload: options.maxPayload,
-      maxMessage: options.maxMessage,
-      maxFragments: options.maxFragments,
-    });
+    const conn = new ServerConnection(
+      transport,
+      {
+        role: 'server',
+        protocol,
+        extensions,
+        maxPayload: options.maxPayload,
+        maxMessage: options.maxMessage,
+        maxFragments: options.maxFragments,
+      },
+      this.#topics,
+    );
     transport.attach(conn);
     const connection = new TestConnection({
       connection: conn,
