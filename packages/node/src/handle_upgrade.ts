@@ -67,15 +67,21 @@ export async function handleUpgrade(
   const engine = engineFor(options);
   const engineSocket = engineSocketOf(socket);
   if (engineSocket === null) return null;
-  return engine.upgrade(engineSocket, headOfRequest(request), head, request, listenerOf(socket), (pending, accepted) => {
+  // A throwing callback rejects this call (the connection still starts), as before the engine.
+  let failure: { error: unknown } | undefined;
+  const connection = await engine.upgrade(engineSocket, headOfRequest(request), head, request, listenerOf(socket), (pending, accepted) => {
     if (callback === undefined) {
       setImmediate(pending.start);
       return;
     }
     try {
       callback(pending.connection, accepted);
+    } catch (error) {
+      failure = { error };
     } finally {
       pending.start();
     }
   });
+  if (failure !== undefined) throw failure.error;
+  return connection;
 }

@@ -354,6 +354,25 @@ describe('handleUpgrade', () => {
     expect(String(failures[0])).toMatch(/maxPayLoad.*maxPayload/);
   });
 
+  test("rejects with the callback's error, the connection started all the same", async () => {
+    const { server, port } = await httpServer();
+    const outcomes: Array<Promise<unknown>> = [];
+    server.on('upgrade', (request, socket, head) => {
+      outcomes.push(
+        handleUpgrade(request, socket, head, {}, (conn) => {
+          conn.onmessage = (data) => conn.send(data);
+          throw new Error('callback bug');
+        }).catch((error: unknown) => error),
+      );
+    });
+    const ws = await wsOpen(`ws://127.0.0.1:${port}/`);
+    await expect.poll(() => outcomes.length).toBe(1);
+    expect(String(await outcomes[0])).toMatch(/callback bug/);
+    ws.send('still echoed');
+    expect(await nextMessage(ws)).toBe('still echoed');
+    ws.close();
+  });
+
   test('without a callback, resolves the connection in time to see the first message', async () => {
     const { server, port } = await httpServer();
     const accepted: Array<Promise<WebSocketConnection | null>> = [];
