@@ -3,6 +3,7 @@
  * `CONNECT` tunnel, TLS); the handshake and the connection are the shared client engine's.
  * @module
  */
+import { createClientClasses } from '@wsflow/websocket';
 import { openClient, type ClientAdapter, type ClientOptions, type PendingConnection } from '@wsflow/engine';
 import { isIpLiteral, type WebSocketConnection } from '@wsflow/codec';
 import type { BunTlsOptions, TlsData } from './bun_types.ts';
@@ -103,3 +104,17 @@ export async function connect(url: string | URL, options: ConnectOptions = {}): 
   nextMacrotask(pending.start);
   return pending.connection;
 }
+
+/**
+ * The WHATWG `WebSocket` and `WebSocketStream` over `Bun.connect`: the `@wsflow/websocket` facade
+ * over this client, as on every runtime (see `createClientClasses` there).
+ * @example
+ * ```ts
+ * const ws = new WebSocket('wss://example.com/chat', { protocols: ['chat'], proxy: false });
+ * ```
+ */
+export const { WebSocket, WebSocketStream } = createClientClasses(openBunClient);
+export type WebSocket = InstanceType<typeof WebSocket>;
+export type WebSocketStream = InstanceType<typeof WebSocketStream>;
+/** The object form of `new WebSocket(url, options)`: this runtime's connect options, `protocols` included. */
+export type WebSocketOptions = Omit<ConnectOptions, 'signal'>;

@@ -7,7 +7,7 @@
 import { checkConnectResponse, connectRequest, encodeUtf8, proxyEndpoint } from '@wsflow/codec';
 import type { BunTlsOptions } from './bun_types.ts';
 import { dial, type TransportTracker } from './dial.ts';
-import { HeadReader } from '@wsflow/engine';
+import { HeadReader, headOf } from '@wsflow/engine';
 import { IGNORE_RECEIVER } from '@wsflow/engine';
 import type { BunSocketTransport } from './socket_transport.ts';
 
@@ -45,7 +45,7 @@ export async function openTunnel(proxy: URL, host: string, port: number, options
   const transport = await dial(endpoint.host, endpoint.port, tls, track);
 
   const request = connectRequest(proxy, host, port);
-  const reader = new HeadReader(transport, 'response', { maxHeadSize: options.maxHeadSize });
+  const reader = new HeadReader(transport, headOf('response', { maxHeadSize: options.maxHeadSize }), 'response');
   transport.write(encodeUtf8(request.head));
   const { head } = await reader.head;
   try {

@@ -1,9 +1,10 @@
 /**
  * The handshake nonce and its proof: `Sec-WebSocket-Key` (RFC 6455 §4.1 item 7) and
- * `Sec-WebSocket-Accept` (RFC 6455 §4.2.2 item 5.4), with Web Crypto only.
+ * `Sec-WebSocket-Accept` (RFC 6455 §4.2.2 item 5.4), with the codec's own SHA-1 unless a runtime injects one.
  * @module
  */
 import { WEBSOCKET_GUID } from './constants.ts';
+import { sha1 } from './sha1.ts';
 
 /** Bytes of randomness in a `Sec-WebSocket-Key` nonce (RFC 6455 §4.1 item 7). */
 export const KEY_NONCE_BYTES = 16;
@@ -51,23 +52,40 @@ export function isValidKey(key: string): boolean {
 }
 
 /**
+ * A SHA-1 function a runtime may inject where it has a faster one than Web Crypto's
+ * (Node's `crypto.subtle` goes through a thread pool; `createHash('sha1')` does not).
+ */
+export type Sha1 = (data: Uint8Array) => Uint8Array | Promise<Uint8Array>;
+
+/** A synchronous SHA-1, as the handshake decisions take (Node's `createHash('sha1')`). */
+export type SyncSha1 = (data: Uint8Array) => Uint8Array;
+
+const keyEncoder = new TextEncoder();
+
+/**
  * The `Sec-WebSocket-Accept` value for a key: base64(SHA-1(key + GUID)) (RFC 6455 §4.2.2
- * item 5.4, §1.3), hashed with `crypto.subtle.digest`. The key is hashed as given; validate
- * it with {@link isValidKey} first.
+ * item 5.4, §1.3), synchronously: with the given SHA-1, else the codec's own
+ * ({@link sha1}). The key is hashed as given; validate it with {@link isValidKey} first.
+ *
+ * @example
+ * ```ts
+ * acceptKeyOf('dGhlIHNhbXBsZSBub25jZQ=='); // 's3pPLMBiTxaQ9kYGzzhZRbK+xOo=' (RFC 6455 §1.3)
+ * ```
+ */
+export function acceptKeyOf(key: string, hash: SyncSha1 = sha1): string {
+  return toBase64(hash(keyEncoder.encode(key + WEBSOCKET_GUID)));
+}
+
+/**
+ * The `Sec-WebSocket-Accept` value for a key (see {@link acceptKeyOf}), with an injected,
+ * possibly asynchronous SHA-1, or the codec's own.
  *
  * @example
  * ```ts
  * await acceptKey('dGhlIHNhbXBsZSBub25jZQ=='); // 's3pPLMBiTxaQ9kYGzzhZRbK+xOo=' (RFC 6455 §1.3)
  * ```
  */
-/**
- * A SHA-1 function a runtime may inject where it has a faster one than Web Crypto's
- * (Node's `crypto.subtle` goes through a thread pool; `createHash('sha1')` does not).
- */
-export type Sha1 = (data: Uint8Array) => Uint8Array | Promise<Uint8Array>;
-
-export async function acceptKey(key: string, sha1?: Sha1): Promise<string> {
-  const input = new TextEncoder().encode(key + WEBSOCKET_GUID);
-  const digest = sha1 === undefined ? new Uint8Array(await crypto.subtle.digest('SHA-1', input)) : await sha1(input);
-  return toBase64(digest);
+export async function acceptKey(key: string, hash?: Sha1): Promise<string> {
+  if (hash === undefined) return acceptKeyOf(key);
+  return toBase64(await hash(keyEncoder.encode(key + WEBSOCKET_GUID)));
 }

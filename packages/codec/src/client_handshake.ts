@@ -5,7 +5,7 @@
  * {@link UpgradeResponse}).
  * @module
  */
-import { acceptKey, generateKey, isValidKey } from './accept_key.ts';
+import { acceptKeyOf, generateKey, isValidKey, type SyncSha1 } from './accept_key.ts';
 import { HandshakeError } from './errors.ts';
 import {
   type ExtensionOffer,
@@ -223,6 +223,18 @@ export function buildClientRequest(options: ClientRequestOptions): ClientRequest
  * ```
  */
 export async function validateServerResponse(response: UpgradeResponse, expected: ExpectedUpgrade): Promise<ClientHandshakeResult> {
+  return checkServerResponse(response, expected);
+}
+
+/**
+ * {@link validateServerResponse}, synchronously: with the given SHA-1, else the codec's own.
+ * @throws {HandshakeError} as {@link validateServerResponse}
+ * @example
+ * ```ts
+ * const { protocol } = checkServerResponse(responseHead, client);
+ * ```
+ */
+export function checkServerResponse(response: UpgradeResponse, expected: ExpectedUpgrade, sha1?: SyncSha1): ClientHandshakeResult {
   const get = (name: string): string | undefined => response.headers.get(name) ?? undefined;
 
   // §4.1: "If the status code received from the server is not 101, the client handles the
@@ -239,7 +251,7 @@ export async function validateServerResponse(response: UpgradeResponse, expected
     throw new HandshakeError('BAD_CONNECTION', 'The response Connection field must list "Upgrade" (RFC 6455 §4.1)');
   }
   // §4.1 response item 4: exact match; a repeated field arrives joined and fails too.
-  if (get('sec-websocket-accept') !== (await acceptKey(expected.key))) {
+  if (get('sec-websocket-accept') !== acceptKeyOf(expected.key, sha1)) {
     throw new HandshakeError('BAD_ACCEPT', 'Sec-WebSocket-Accept does not match the key sent (RFC 6455 §4.1)');
   }
 

@@ -1,21 +1,19 @@
 /**
  * The `perMessageDeflate` setting of the runtime shims, and what they do with it in each
- * role: the server picks among the client's offers, the client offers and checks the
- * server's answer (RFC 7692 §5), and both make the connection's {@link PerMessageDeflate}.
+ * role: the server picks among the client's offers, the client offers (its check of the
+ * answer, RFC 7692 §5, is the `ClientHandshake` decision's), and both make the
+ * connection's {@link PerMessageDeflate}.
  * @module
  */
 import type { Role } from './constants.ts';
 import type { DeflateEngine } from './deflate_engine.ts';
-import { HandshakeError } from './errors.ts';
-import { serializeExtensionHeader, type ExtensionOffer } from './header_grammar.ts';
+import type { ExtensionOffer } from './header_grammar.ts';
 import { checkDeflateSendOptions, PerMessageDeflate, type PerMessageDeflateOptions } from './per_message_deflate.ts';
 import {
   acceptDeflateOffer,
-  agreementFromResponse,
   buildDeflateOffer,
   checkDeflateNegotiationOptions,
   deflateAgreementOf,
-  PERMESSAGE_DEFLATE,
   type DeflateAgreement,
 } from './permessage_deflate_params.ts';
 
@@ -73,43 +71,6 @@ export function serverDeflateNegotiator(resolved: ResolvedDeflate): (offers: Ext
 /** The extensions a client offers for these settings (RFC 7692 §5). */
 export function clientDeflateOffers(resolved: ResolvedDeflate | null): ExtensionOffer[] {
   return resolved === null ? [] : [buildDeflateOffer(resolved.options)];
-}
-
-/** What a client negotiated: the server's `Sec-WebSocket-Extensions` value and what it means for compression. */
-export interface ClientExtensions {
-  /** The server's `Sec-WebSocket-Extensions` value, `''` for none (the WHATWG `extensions`). */
-  header: string;
-  /**
-   * The permessage-deflate agreement, null for none. It also holds what the client bound itself
-   * to in its offer (`client_no_context_takeover`, `client_max_window_bits=N`) when the server's
-   * answer leaves that out (RFC 7692 §7.1.1.2, §7.1.2.2).
-   */
-  deflate: DeflateAgreement | null;
-}
-
-/**
- * Checks the extensions a server accepted against the client's offers and returns what was
- * negotiated, for the connection.
- * @throws HandshakeError `BAD_EXTENSION` when the server's permessage-deflate parameters are
- *   invalid, duplicated or not requested: the client must fail the connection (RFC 7692 §5)
- * @example
- * ```ts
- * const { extensions } = await validateServerResponse(head, client);
- * const negotiated = clientNegotiatedExtensions(extensions, client.extensions);
- * ```
- */
-export function clientNegotiatedExtensions(accepted: readonly ExtensionOffer[], offers: readonly ExtensionOffer[]): ClientExtensions {
-  if (accepted.length === 0) return { header: '', deflate: null };
-  let deflate: DeflateAgreement | null = null;
-  for (const extension of accepted) {
-    if (extension.name !== PERMESSAGE_DEFLATE) {
-      throw new HandshakeError('BAD_EXTENSION', `The server accepted extension "${extension.name}", which this client does not support`);
-    }
-    const offer = offers.find((o) => o.name === PERMESSAGE_DEFLATE);
-    if (offer === undefined) throw new HandshakeError('BAD_EXTENSION', 'The server accepted permessage-deflate, which was not offered');
-    deflate = agreementFromResponse(extension, offer);
-  }
-  return { header: serializeExtensionHeader(accepted), deflate };
 }
 
 /**

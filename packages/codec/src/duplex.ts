@@ -5,14 +5,14 @@
  * `WebTransport` stream, a Node socket through `Duplex.toWeb`).
  * @module
  */
-import { buildClientRequest, validateServerResponse, type ClientRequestOptions } from './client_handshake.ts';
+import type { ClientRequestOptions } from './client_handshake.ts';
+import { ClientHandshake, type ClientHandshakeStep } from './client_handshake_decision.ts';
 import { WebSocketConnection, type ByteTransport, type ConnectionOptions, type Timers } from './connection.ts';
-import { clientDeflateOffers, clientNegotiatedExtensions, perMessageDeflateFor, resolveDeflate, serverDeflateNegotiator, type PerMessageDeflateSetting } from './deflate_settings.ts';
+import { clientDeflateOffers, perMessageDeflateFor, resolveDeflate, serverDeflateNegotiator, type PerMessageDeflateSetting } from './deflate_settings.ts';
 import { HandshakeError } from './errors.ts';
-import { serializeExtensionHeader } from './header_grammar.ts';
-import { HttpHeadParser, type HttpHeadKind, type HttpHeadOf, type HttpHeadOptions, type HttpHeadResult } from './http_head.ts';
-import { acceptUpgrade, buildRejection, type AcceptedUpgrade, type ServerHandshakeOptions } from './server_handshake.ts';
-import { encodeUtf8 } from './utf8.ts';
+import type { HttpHeadKind, HttpHeadOptions } from './http_head.ts';
+import type { ServerHandshakeOptions } from './server_handshake.ts';
+import { ServerHandshake, type ServerHandshakeStep } from './server_handshake_decision.ts';
 
 /** Two byte streams, one each way: a socket as WHATWG streams. */
 export interface ByteDuplex {
@@ -336,17 +336,13 @@ class HeadExchange {
     }
   }
 
-  /** Whether the handshake timed out (the streams are then aborted). */
-  get timedOut(): boolean {
-    return this.#timedOut !== null;
-  }
-
   /**
-   * Reads until a whole head has arrived; `rest` holds the bytes that followed it.
+   * Feeds what the peer sends to a handshake decision until it gives something other
+   * than `need-more`.
    * @returns null when the peer ended the stream before the head was complete
-   * @throws HandshakeError from the parser; the timeout error; the stream's error
+   * @throws the timeout error; the stream's error
    */
-  async readHead<K extends HttpHeadKind>(parser: HttpHeadParser<K>): Promise<HttpHeadResult<HttpHeadOf<K>> | null> {
+  async readUntilDecided<S extends { kind: string }>(receive: (chunk: Uint8Array) => S): Promise<Exclude<S, { kind: 'need-more' }> | null> {
     for (;;) {
       let result: ReadableStreamReadResult<Uint8Array>;
       try {
@@ -356,8 +352,8 @@ class HeadExchange {
       }
       if (this.#timedOut !== null) throw this.#timedOut;
       if (result.done) return null;
-      const head = parser.push(result.value);
-      if (head !== null) return head;
+      const step = receive(result.value);
+      if (step.kind !== 'need-more') return step as Exclude<S, { kind: 'need-more' }>;
     }
   }
 
@@ -457,36 +453,35 @@ function connectionOptions(
 export async function clientHandshake(duplex: ByteDuplex, url: string | URL, options: DuplexClientOptions = {}): Promise<WebSocketConnection> {
   const deflate = resolveDeflate(options.perMessageDeflate, undefined);
   if (deflate !== null && options.extensions !== undefined) throw new TypeError('give either extensions or perMessageDeflate, not both');
-  const request = buildClientRequest({
+  const handshake = new ClientHandshake({
     url,
     protocols: options.protocols,
     extensions: deflate === null ? options.extensions : clientDeflateOffers(deflate),
     headers: options.headers,
     origin: options.origin,
     key: options.key,
+    maxHeadSize: options.maxHeadSize,
+    maxHeaders: options.maxHeaders,
   });
   const exchange = new HeadExchange(duplex, options);
   try {
     // The request is written while the response is awaited: a server may answer early.
-    const sent = exchange.write(encodeUtf8(request.request));
+    const sent = exchange.write(handshake.bytes);
     sent.catch(ignore);
-    const response = await exchange.readHead(new HttpHeadParser('response', options));
-    if (response === null) throw endedEarly('response');
-    const { head, rest } = response;
-    const result = await exchange.withinTimeout(validateServerResponse(head, request));
-    // RFC 7692 §5: a permessage-deflate answer the client did not ask for fails the handshake.
-    const negotiated = deflate === null ? null : clientNegotiatedExtensions(result.extensions, request.extensions);
+    const decision = await exchange.readUntilDecided((chunk): ClientHandshakeStep => handshake.receive(chunk));
+    if (decision === null) throw endedEarly('response');
+    if (decision.kind === 'refuse') throw decision.error;
     await exchange.withinTimeout(sent);
     return openConnection(
       exchange.release(),
       {
         ...connectionOptions(options),
         role: 'client',
-        protocol: result.protocol,
-        extensions: result.extensions.length > 0 ? serializeExtensionHeader(result.extensions) : '',
-        perMessageDeflate: negotiated === null ? undefined : perMessageDeflateFor('client', negotiated.header, deflate, negotiated.deflate),
+        protocol: decision.protocol,
+        extensions: decision.extensionHeader,
+        perMessageDeflate: perMessageDeflateFor('client', decision.extensionHeader, deflate, decision.deflate),
       },
-      rest,
+      decision.rest,
     );
   } catch (error) {
     exchange.abort(error);
@@ -523,56 +518,52 @@ export async function clientHandshake(duplex: ByteDuplex, url: string | URL, opt
 export async function serverHandshake(duplex: ByteDuplex, options: DuplexServerOptions = {}): Promise<WebSocketConnection> {
   const deflate = resolveDeflate(options.perMessageDeflate, undefined);
   if (deflate !== null && options.negotiateExtensions !== undefined) throw new TypeError('give either negotiateExtensions or perMessageDeflate, not both');
+  const handshake = new ServerHandshake(options);
   const exchange = new HeadExchange(duplex, options);
-  let request: HttpHeadResult<HttpHeadOf<'request'>> | null;
+  let step: Exclude<ServerHandshakeStep, { kind: 'need-more' }> | null;
   try {
-    request = await exchange.readHead(new HttpHeadParser('request', options));
+    step = await exchange.readUntilDecided((chunk): ServerHandshakeStep => handshake.receive(chunk));
   } catch (error) {
-    // A malformed or oversized head is answered (400, 431, 505); a stream error or timeout is not.
-    if (error instanceof HandshakeError && !exchange.timedOut) exchange.closeWith(rejection(error));
-    else exchange.abort(error);
+    // A stream error or the timeout: no one to answer.
+    exchange.abort(error);
     throw error;
   }
-  if (request === null) {
+  if (step === null) {
     // The client went away: there is no one to answer.
     const error = endedEarly('request');
     exchange.abort(error);
     throw error;
   }
-  let accepted: AcceptedUpgrade;
-  try {
-    const negotiation = deflate === null ? options : { ...options, negotiateExtensions: serverDeflateNegotiator(deflate) };
-    accepted = await exchange.withinTimeout(acceptUpgrade(request.head, negotiation));
-  } catch (error) {
-    if (exchange.timedOut) exchange.abort(error);
+  if (step.kind === 'refuse') {
+    // A malformed or oversized head is answered (400, 431, 505).
+    exchange.closeWith(step.response);
+    throw step.error;
+  }
+  const negotiation = deflate === null ? options : { ...options, negotiateExtensions: serverDeflateNegotiator(deflate) };
+  const decision = handshake.decide(step.head, negotiation);
+  if (decision.kind === 'refuse') {
     // RFC 6455 §4.2.2: refuse with "an appropriate HTTP error code" (400, 403, 426, …);
     // a negotiation callback that throws (or selects what was not offered) is our fault: 500.
-    else exchange.closeWith(error instanceof HandshakeError ? rejection(error) : encodeUtf8(buildRejection(500)));
-    throw error;
+    exchange.closeWith(decision.response);
+    throw decision.error;
   }
   try {
-    await exchange.write(encodeUtf8(accepted.response));
+    await exchange.write(decision.response);
   } catch (error) {
     exchange.abort(error);
     throw error;
   }
-  const extensions = accepted.extensions.length > 0 ? serializeExtensionHeader(accepted.extensions) : '';
   return openConnection(
     exchange.release(),
     {
       ...connectionOptions(options),
       role: 'server',
-      protocol: accepted.protocol,
-      extensions,
-      perMessageDeflate: perMessageDeflateFor('server', extensions, deflate),
+      protocol: decision.protocol,
+      extensions: decision.extensionHeader,
+      perMessageDeflate: perMessageDeflateFor('server', decision.extensionHeader, deflate),
     },
-    request.rest,
+    step.rest,
   );
-}
-
-/** The refusal answering a handshake error: its status and headers (a 426 names version 13). */
-function rejection(error: HandshakeError): Uint8Array {
-  return encodeUtf8(buildRejection(error.status, error.headers));
 }
 
 /** The error for a peer that ended the stream before its head was complete. */

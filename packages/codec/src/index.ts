@@ -11,7 +11,8 @@ export { DEFAULT_LIMITS, resolveLimits, type Limits } from './limits.ts';
 export { InflateLimitError, type DeflateEngine, type DeflaterParams, type InflaterParams, type MessageDeflater, type MessageInflater } from './deflate_engine.ts';
 export { PreparedMessage, prepareMessage, type PrepareOptions } from './prepared_message.ts';
 export { ProtocolState, WebSocketProtocol, type ProtocolHandler, type ProtocolOptions } from './protocol.ts';
-export { KEY_NONCE_BYTES, acceptKey, generateKey, isValidKey, type Sha1 } from './accept_key.ts';
+export { KEY_NONCE_BYTES, acceptKey, acceptKeyOf, generateKey, isValidKey, type Sha1, type SyncSha1 } from './accept_key.ts';
+export { sha1 } from './sha1.ts';
 export {
   DEFAULT_MAX_HEAD_SIZE,
   DEFAULT_MAX_HEADERS,
@@ -49,7 +50,7 @@ export {
 } from './header_grammar.ts';
 export type { ExtensionOffer, ExtensionParam } from './header_grammar.ts';
 export { PERMESSAGE_DEFLATE, acceptDeflateOffer, agreementFromResponse, buildDeflateOffer, checkDeflateNegotiationOptions, deflateAgreementOf, parseDeflateParams, type DeflateAgreement, type DeflateNegotiationOptions, type DeflateParams } from './permessage_deflate_params.ts';
-export { WEBSOCKET_VERSION, acceptUpgrade, buildRejection, buildServerResponse, validateUpgradeRequest } from './server_handshake.ts';
+export { WEBSOCKET_VERSION, acceptUpgrade, buildRejection, buildServerResponse, serverResponse, validateUpgradeRequest } from './server_handshake.ts';
 export type {
   AcceptedUpgrade,
   NegotiatedUpgrade,
@@ -57,7 +58,19 @@ export type {
   ServerResponseInit,
   UpgradeRequest,
 } from './server_handshake.ts';
-export { buildClientRequest, parseWebSocketUrl, validateServerResponse } from './client_handshake.ts';
+export { buildClientRequest, checkServerResponse, parseWebSocketUrl, validateServerResponse } from './client_handshake.ts';
+export {
+  ServerHandshake,
+  type HandshakeRefusal,
+  type NeedMoreBytes,
+  type RefusalInit,
+  type RequestRead,
+  type ServerAcceptance,
+  type ServerDecision,
+  type ServerHandshakeInit,
+  type ServerHandshakeStep,
+} from './server_handshake_decision.ts';
+export { ClientHandshake, type ClientAcceptance, type ClientHandshakeInit, type ClientHandshakeStep, type ClientRefusal } from './client_handshake_decision.ts';
 export { basicCredentials, percentDecode } from './basic_credentials.ts';
 export type { ClientHandshakeResult, ClientRequest, ClientRequestOptions, ExpectedUpgrade, UpgradeResponse } from './client_handshake.ts';
 export {
@@ -81,11 +94,9 @@ export {
 } from './per_message_deflate.ts';
 export {
   clientDeflateOffers,
-  clientNegotiatedExtensions,
   perMessageDeflateFor,
   resolveDeflate,
   serverDeflateNegotiator,
-  type ClientExtensions,
   type PerMessageDeflateSetting,
   type ResolvedDeflate,
 } from './deflate_settings.ts';

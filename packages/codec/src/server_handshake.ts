@@ -5,7 +5,7 @@
  * {@link UpgradeRequest}); output is strings to write.
  * @module
  */
-import { acceptKey, isValidKey, type Sha1 } from './accept_key.ts';
+import { acceptKey, acceptKeyOf, isValidKey, type Sha1, type SyncSha1 } from './accept_key.ts';
 import { HandshakeError } from './errors.ts';
 import {
   type ExtensionOffer,
@@ -245,6 +245,24 @@ export function validateUpgradeRequest(request: UpgradeRequest, options: ServerH
  * ```
  */
 export async function buildServerResponse(init: ServerResponseInit): Promise<string> {
+  const { sha1 } = init;
+  const accept = sha1 === undefined ? acceptKeyOf(init.key) : await acceptKey(init.key, sha1);
+  return responseHead(init, accept);
+}
+
+/**
+ * {@link buildServerResponse}, synchronously: with the given SHA-1, else the codec's own.
+ * @throws {TypeError} as {@link buildServerResponse}
+ * @example
+ * ```ts
+ * serverResponse({ key: 'dGhlIHNhbXBsZSBub25jZQ==' }).startsWith('HTTP/1.1 101'); // true
+ * ```
+ */
+export function serverResponse(init: Omit<ServerResponseInit, 'sha1'>, sha1?: SyncSha1): string {
+  return responseHead(init, acceptKeyOf(init.key, sha1));
+}
+
+function responseHead(init: Omit<ServerResponseInit, 'sha1'>, accept: string): string {
   const extra = headerFieldEntries(init.headers);
   for (const [name] of extra) {
     if (HANDSHAKE_RESPONSE_FIELDS.has(name.toLowerCase())) throw new TypeError(`Header "${name}" is set by the handshake itself`);
@@ -252,7 +270,7 @@ export async function buildServerResponse(init: ServerResponseInit): Promise<str
   const fields: Array<[string, string]> = [
     ['Upgrade', 'websocket'],
     ['Connection', 'Upgrade'],
-    ['Sec-WebSocket-Accept', await acceptKey(init.key, init.sha1)],
+    ['Sec-WebSocket-Accept', accept],
   ];
   if (init.protocol !== undefined && init.protocol !== '') {
     fields.push(['Sec-WebSocket-Protocol', serializeProtocolHeader([init.protocol])]);

@@ -2,8 +2,10 @@
 // among offers, the client's offer and its check of the answer, and the connection's state.
 import { describe, expect, it } from 'vitest';
 import {
+  acceptKeyOf,
+  ClientHandshake,
   clientDeflateOffers,
-  clientNegotiatedExtensions,
+  type ClientHandshakeStep,
   HandshakeError,
   parseExtensionHeader,
   perMessageDeflateFor,
@@ -63,11 +65,20 @@ describe('client negotiation', () => {
     expect(clientDeflateOffers(null)).toEqual([]);
   });
 
+  /** The client handshake's decision on a 101 that accepts `answer` (or no extension). */
+  function answered(answer: string | undefined): ClientHandshakeStep {
+    const handshake = new ClientHandshake({ url: 'ws://example.com/', extensions: offers });
+    const lines = ['HTTP/1.1 101 Switching Protocols', 'Upgrade: websocket', 'Connection: Upgrade', `Sec-WebSocket-Accept: ${acceptKeyOf(handshake.request.key)}`];
+    if (answer !== undefined) lines.push(`Sec-WebSocket-Extensions: ${answer}`);
+    return handshake.receive(new TextEncoder().encode(`${lines.join('\r\n')}\r\n\r\n`));
+  }
+
   it('keeps to what it offered when the server leaves it out of the answer (RFC 7692 §7.1.1.2, §7.1.2.2)', () => {
-    const negotiated = clientNegotiatedExtensions(parseExtensionHeader('permessage-deflate'), offers);
-    expect(negotiated.header).toBe('permessage-deflate');
+    const negotiated = answered('permessage-deflate');
+    if (negotiated.kind !== 'accept') throw new Error(`not accepted: ${negotiated.kind}`);
+    expect(negotiated.extensionHeader).toBe('permessage-deflate');
     expect(negotiated.deflate).toEqual({ serverNoContextTakeover: false, clientNoContextTakeover: true, serverMaxWindowBits: 15, clientMaxWindowBits: 10 });
-    const pmd = perMessageDeflateFor('client', negotiated.header, resolveDeflate(true, engine), negotiated.deflate);
+    const pmd = perMessageDeflateFor('client', negotiated.extensionHeader, resolveDeflate(true, engine), negotiated.deflate);
     expect(pmd?.agreement).toEqual(negotiated.deflate);
   });
 
@@ -79,12 +90,14 @@ describe('client negotiation', () => {
     'x-other', // never offered
   ]) {
     it(`fails the connection on the answer "${answer}"`, () => {
-      expect(() => clientNegotiatedExtensions(parseExtensionHeader(answer), offers)).toThrow(HandshakeError);
+      const refused = answered(answer);
+      expect(refused).toMatchObject({ kind: 'refuse', code: 'BAD_EXTENSION' });
+      if (refused.kind === 'refuse') expect(refused.error).toBeInstanceOf(HandshakeError);
     });
   }
 
   it('negotiates nothing when the server accepted nothing', () => {
-    expect(clientNegotiatedExtensions([], offers)).toEqual({ header: '', deflate: null });
+    expect(answered(undefined)).toMatchObject({ kind: 'accept', extensionHeader: '', deflate: null });
   });
 });
 

@@ -4,6 +4,7 @@
  * connection are the shared client engine's.
  * @module
  */
+import { createClientClasses } from '@wsflow/websocket';
 import { openClient, type ClientAdapter, type ClientOptions, type PendingConnection } from '@wsflow/engine';
 import type { WebSocketConnection } from '@wsflow/codec';
 import { setNoDelay } from './conn_settings.ts';
@@ -120,3 +121,20 @@ export async function connect(url: string | URL, options: ConnectOptions = {}): 
   setTimeout(pending.start, 0);
   return pending.connection;
 }
+
+/**
+ * The WHATWG `WebSocket` and `WebSocketStream` over `Deno.connect`/`Deno.connectTls`: the `@wsflow/websocket` facade
+ * over this client, as on every runtime (see `createClientClasses` there).
+ * @example
+ * ```ts
+ * const ws = new WebSocket('wss://example.com/chat', { protocols: ['chat'], proxy: false });
+ * ```
+ */
+// Typed explicitly: JSR refuses an exported binding whose type must be inferred ("slow type").
+const classes: ReturnType<typeof createClientClasses> = createClientClasses(openDenoClient);
+export const WebSocket: typeof classes.WebSocket = classes.WebSocket;
+export const WebSocketStream: typeof classes.WebSocketStream = classes.WebSocketStream;
+export type WebSocket = InstanceType<typeof WebSocket>;
+export type WebSocketStream = InstanceType<typeof WebSocketStream>;
+/** The object form of `new WebSocket(url, options)`: this runtime's connect options, `protocols` included. */
+export type WebSocketOptions = Omit<ConnectOptions, 'signal'>;

@@ -1,8 +1,8 @@
 // @wsflow/deno: the Deno runtime shim. This file only re-exports: the same public names as
 // @wsflow/node and @wsflow/bun.
 export { serve, type DenoTlsOptions, type ServeOptions, type WebSocketServer } from './serve.ts';
-export { connect, type ConnectOptions } from './connect.ts';
-export { WebSocket, WebSocketError, WebSocketStream, type BinaryType, type WebSocketOptions } from './websocket.ts';
+export { connect, WebSocket, WebSocketStream, type ConnectOptions, type WebSocketOptions } from './connect.ts';
+export { WebSocketError, type BinaryType } from '@wsflow/websocket';
 export { proxyFromEnvironment } from './proxy_env.ts';
 export * from '@wsflow/engine/public';
 export { CloseEventImpl, type CloseEventFields } from '@wsflow/websocket';

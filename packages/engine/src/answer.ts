@@ -4,8 +4,7 @@
  * sends discarded, and the socket destroyed if the client lingers.
  * @module
  */
-import { type HeaderFieldsInit, type Timers } from '@wsflow/codec';
-import { rejectionBytes } from './upgrade_policy.ts';
+import type { HandshakeRefusal, Timers } from '@wsflow/codec';
 import { IGNORE_RECEIVER, type EngineSocket } from './engine_socket.ts';
 
 /** Milliseconds an answered socket may linger, half-closed, before it is destroyed. */
@@ -28,13 +27,14 @@ export function answerAndEnd(socket: EngineSocket, response: Uint8Array, timers:
 }
 
 /**
- * Answers with an HTTP error response ({@link rejectionBytes}: a bare 500 for an invalid
- * status or header) and ends the socket.
+ * Answers with a refusal the codec built (`ServerHandshake.refuse`, a decision's
+ * `refuse`) and ends the socket; a drop (status 0) destroys it.
  * @example
  * ```ts
- * refuseSocket(socket, 403, undefined, 'Origin not allowed', adapter.timers);
+ * refuseSocket(socket, ServerHandshake.refuse(403, 'FORBIDDEN_ORIGIN'), adapter.timers);
  * ```
  */
-export function refuseSocket(socket: EngineSocket, status: number, headers: HeaderFieldsInit | undefined, body: string | undefined, timers: Timers): void {
-  answerAndEnd(socket, rejectionBytes(status, headers, body), timers);
+export function refuseSocket(socket: EngineSocket, refusal: HandshakeRefusal, timers: Timers): void {
+  if (refusal.status > 0) answerAndEnd(socket, refusal.response, timers);
+  else socket.destroy();
 }

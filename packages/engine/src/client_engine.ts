@@ -7,7 +7,7 @@
  * binds the connection. The runtime gives only {@link ClientAdapter.dial}.
  * @module
  */
-import { buildClientRequest, clientDeflateOffers, clientNegotiatedExtensions, encodeUtf8, resolveDeflate, validateServerResponse, type HeaderFieldsInit } from '@wsflow/codec';
+import { ClientHandshake, clientDeflateOffers, resolveDeflate, type HeaderFieldsInit } from '@wsflow/codec';
 import { HandshakeDeadline } from './handshake_deadline.ts';
 import { checkTimeout, connectionOptionsOf, type ConnectionSettings } from './shim_settings.ts';
 import { parseProxyUrl } from './proxy_env.ts';
@@ -93,13 +93,17 @@ export async function openClient<TlsOptions>(
   if (typeof options !== 'object' || options === null) throw new TypeError(`${where}: options must be an object`);
   checkKnownOptions(where, options, [...CLIENT_OPTION_NAMES, ...extra]);
   const deflate = resolveDeflate(options.perMessageDeflate, adapter.deflateEngine);
-  const client = buildClientRequest({
+  // The codec decides on the bytes; this engine dials, moves them and binds the connection.
+  const handshake = new ClientHandshake({
     url,
     protocols: options.protocols,
     headers: options.headers,
     origin: options.origin,
     extensions: clientDeflateOffers(deflate),
+    maxHeadSize: options.maxHeadSize,
+    sha1: adapter.sha1,
   });
+  const client = handshake.request;
   const timeout = checkTimeout('handshakeTimeout', options.handshakeTimeout, DEFAULT_HANDSHAKE_TIMEOUT);
   const proxy = options.proxy === false ? null : options.proxy !== undefined ? parseProxyUrl(options.proxy) : adapter.proxyFromEnvironment(client.url);
   options.signal?.throwIfAborted();
@@ -111,17 +115,16 @@ export async function openClient<TlsOptions>(
     async (track) => {
       const socket = await adapter.dial({ host: client.hostname, port: client.port, secure: client.secure, proxy, signal: deadline.signal }, tls, track);
       track(() => socket.destroy());
-      const reader = new HeadReader(socket, 'response', { maxHeadSize: options.maxHeadSize });
-      socket.write(encodeUtf8(client.request));
-      const { head } = await reader.head;
-      const { protocol, extensions } = await validateServerResponse(head, client);
-      const negotiated = clientNegotiatedExtensions(extensions, client.extensions);
+      const reader = new HeadReader(socket, (chunk) => handshake.receive(chunk), 'response');
+      socket.write(handshake.bytes);
+      const decision = await reader.head;
+      if (decision.kind === 'refuse') throw decision.error;
       deadline.signal.throwIfAborted();
       const connectionOptions = connectionOptionsOf(options, {
         role: 'client',
-        protocol,
-        extensions: negotiated.header,
-        deflateAgreement: negotiated.deflate,
+        protocol: decision.protocol,
+        extensions: decision.extensionHeader,
+        deflateAgreement: decision.deflate,
         timers: adapter.timers,
         mutableInput: adapter.mutableInput,
         deflateEngine: adapter.deflateEngine,

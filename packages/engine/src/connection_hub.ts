@@ -70,6 +70,15 @@ export class ConnectionHub<R = Request, C extends WebSocketConnection = WebSocke
     this.#finishedReported = finishedReported;
   }
 
+  /**
+   * Counts a connection its owner hands over itself among the open ones (closed at
+   * shutdown); with `finishedReported`, until the owner calls {@link forget}.
+   */
+  adopt(connection: C): void {
+    if (this.#finishedReported) this.#connections.add(connection);
+    else keepUntilClosed(this.#connections, connection);
+  }
+
   /** A connection finished: it leaves the set of open connections. */
   forget(connection: WebSocketConnection): void {
     this.#connections.delete(connection as C);
@@ -85,8 +94,12 @@ export class ConnectionHub<R = Request, C extends WebSocketConnection = WebSocke
     return this.#ended;
   }
 
-  /** Hands over a connection: to the handler, or to the iteration queue. */
-  deliver(pending: PendingConnection<C>, request: R, remoteAddress: string | undefined): void {
+  /**
+   * Hands over a connection: to the handler, or to the iteration queue. `request` builds
+   * the request on first use: for a handler only when it declares a second parameter, for
+   * the iteration when its `request` is read.
+   */
+  deliver(pending: PendingConnection<C>, request: () => R, remoteAddress: string | undefined): void {
     const { connection } = pending;
     if (this.#ended) {
       // Accepted while shutting down: say so at once.
@@ -99,12 +112,13 @@ export class ConnectionHub<R = Request, C extends WebSocketConnection = WebSocke
     else keepUntilClosed(this.#connections, connection);
     const handler = this.#handler;
     if (handler === undefined) {
-      this.#offer({ accepted: { connection, request }, start: () => this.#start(pending, remoteAddress) });
+      this.#offer({ accepted: lazyAccepted(connection, request), start: () => this.#start(pending, remoteAddress) });
       return;
     }
     let result: void | Promise<void>;
     try {
-      result = handler(connection, request);
+      // A handler that takes only the connection never needs the request built.
+      result = handler.length < 2 ? handler(connection, undefined as R) : handler(connection, request());
     } catch (error) {
       this.#start(pending, remoteAddress);
       this.#failed(connection, error, remoteAddress);
@@ -185,4 +199,16 @@ export class ConnectionHub<R = Request, C extends WebSocketConnection = WebSocke
     if (connection.state === 'open') connection.close({ closeCode: CloseCode.InternalError });
     this.#report(error, { source: 'handler', remoteAddress, connection });
   }
+}
+
+/** An accepted connection whose `request` is built when first read. */
+function lazyAccepted<R, C extends WebSocketConnection>(connection: C, request: () => R): AcceptedConnection<R, C> {
+  let built: { value: R } | undefined;
+  return {
+    connection,
+    get request(): R {
+      built ??= { value: request() };
+      return built.value;
+    },
+  };
 }

@@ -7,7 +7,7 @@
  * engine's.
  * @module
  */
-import type { ByteTransport, DeflateEngine, Sha1, Timers } from '@wsflow/codec';
+import type { ByteTransport, DeflateEngine, SyncSha1, Timers } from '@wsflow/codec';
 
 /** Where an {@link EngineSocket} delivers what happens to it. */
 export interface SocketReceiver {
@@ -59,8 +59,8 @@ export interface RuntimeAdapter {
   readonly timers: Timers;
   /** The DEFLATE engine for a `perMessageDeflate` setting that names none. */
   readonly deflateEngine?: DeflateEngine;
-  /** A SHA-1 for the accept key faster than Web Crypto's, where the runtime has one. */
-  readonly sha1?: Sha1;
+  /** A synchronous SHA-1 for the accept key faster than the codec's own, where the runtime has one. */
+  readonly sha1?: SyncSha1;
   /** Unzeroed allocation for the codec's buffers, where the runtime has it. */
   readonly allocate?: (size: number) => Uint8Array;
   /** Whether sockets hand over read buffers nothing else holds (the codec may keep views). */

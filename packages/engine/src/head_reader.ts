@@ -1,17 +1,58 @@
 /**
- * Reads one HTTP/1.1 head off an {@link EngineSocket} with the codec's incremental parser,
- * and keeps whatever follows it (early frames, a request body) for whoever takes the
- * socket next.
+ * Feeds what an {@link EngineSocket} receives to a sans-I/O head decision (the codec's
+ * `ServerHandshake`/`ClientHandshake`, or a plain head parser) until it decides, and keeps
+ * whatever follows the head (early frames, a request body) for whoever takes the socket next.
  * @module
  */
-import { HttpHeadParser, type HttpHeadKind, type HttpHeadOf, type HttpHeadOptions } from '@wsflow/codec';
+import { HttpHeadParser, type HttpHeadKind, type HttpHeadOf, type HttpHeadOptions, type NeedMoreBytes } from '@wsflow/codec';
 import type { EngineSocket, SocketReceiver } from './engine_socket.ts';
 
-/** A head, and the bytes that arrived after it in the same read. */
+/** One step of a head decision: `need-more`, or a result with the bytes that followed the head. */
+export interface HeadStep {
+  readonly kind: string;
+  /** Bytes after the head in the chunk that completed it (maybe empty). */
+  readonly rest?: Uint8Array;
+}
+
+/** What a {@link HeadReader} resolves with: the decision's step other than `need-more`. */
+export type Decided<S extends HeadStep> = Exclude<S, NeedMoreBytes>;
+
+/** A head read by {@link headOf}, and the bytes that arrived after it in the same read. */
 export interface HeadRead<K extends HttpHeadKind> {
-  head: HttpHeadOf<K>;
-  /** Bytes after the head in its read (maybe empty). */
-  rest: Uint8Array;
+  readonly kind: 'head';
+  readonly head: HttpHeadOf<K>;
+  /** Bytes after the head (maybe empty). */
+  readonly rest: Uint8Array;
+}
+
+/** What follows a head, as a {@link HeadReader} keeps it for whoever takes the socket next. */
+export interface HeadLeftovers {
+  /** Whether the peer finished sending after the head. */
+  readonly ended: boolean;
+  /** Whether the socket closed after the head. */
+  readonly closed: boolean;
+  /** The error the socket closed with, if any. */
+  readonly closeError: unknown;
+  /** Takes the bytes that arrived after the head. */
+  takeBuffered(): Uint8Array[];
+}
+
+const NEED_MORE: NeedMoreBytes = { kind: 'need-more' };
+
+/**
+ * A plain head parser as a decision (for heads that are no WebSocket handshake, such as a
+ * proxy's answer to `CONNECT`): it throws the parser's `HandshakeError`.
+ * @example
+ * ```ts
+ * const { head } = await new HeadReader(socket, headOf('response', { maxHeadSize }), 'response').head;
+ * ```
+ */
+export function headOf<K extends HttpHeadKind>(kind: K, options: HttpHeadOptions = {}): (chunk: Uint8Array) => HeadRead<K> | NeedMoreBytes {
+  const parser = new HttpHeadParser(kind, options);
+  return (chunk) => {
+    const result = parser.push(chunk);
+    return result === null ? NEED_MORE : { kind: 'head', head: result.head, rest: result.rest };
+  };
 }
 
 /** The socket ended or closed before a complete head arrived. */
@@ -27,26 +68,28 @@ export class ConnectionLostError extends Error {
 }
 
 /**
- * Becomes the socket's receiver and resolves {@link head} with the first complete head.
- * After the head the socket is held, and what still arrives is kept for
- * {@link takeBuffered}; {@link gone} resolves when the socket closes.
+ * Becomes the socket's receiver, feeds every chunk to `decide` and resolves {@link head}
+ * with its first step that is not `need-more`. After that the socket is held, and what
+ * still arrives (the step's `rest` first) is kept for {@link takeBuffered}; {@link gone}
+ * resolves when the socket closes.
  *
  * @example
  * ```ts
- * const reader = new HeadReader(socket, 'request', { maxHeadSize: 8192 });
- * const { head } = await reader.head; // rejects with HandshakeError (431, 400…) or ConnectionLostError
+ * const handshake = new ServerHandshake({ maxHeadSize: 8192 });
+ * const reader = new HeadReader(socket, (chunk) => handshake.receive(chunk));
+ * const step = await reader.head; // a `request` or a `refuse`; rejects with ConnectionLostError
  * ```
  */
-export class HeadReader<K extends HttpHeadKind> implements SocketReceiver {
-  /** The head; rejects with the codec's `HandshakeError` or a {@link ConnectionLostError}. */
-  readonly head: Promise<HeadRead<K>>;
+export class HeadReader<S extends HeadStep> implements SocketReceiver, HeadLeftovers {
+  /** The decided step; rejects with what `decide` threw or a {@link ConnectionLostError}. */
+  readonly head: Promise<Decided<S>>;
   /** Resolves when the socket closes after the head. */
   readonly gone: Promise<void>;
 
   readonly #socket: EngineSocket;
-  readonly #parser: HttpHeadParser<K>;
-  readonly #kind: K;
-  #resolve!: (read: HeadRead<K>) => void;
+  readonly #decide: (chunk: Uint8Array) => S;
+  readonly #kind: HttpHeadKind;
+  #resolve!: (step: Decided<S>) => void;
   #reject!: (error: unknown) => void;
   #resolveGone!: () => void;
   #complete = false;
@@ -57,10 +100,11 @@ export class HeadReader<K extends HttpHeadKind> implements SocketReceiver {
   #closed = false;
   #closeError: unknown;
 
-  constructor(socket: EngineSocket, kind: K, options: HttpHeadOptions = {}) {
+  /** @param kind what head is awaited, for the {@link ConnectionLostError} message */
+  constructor(socket: EngineSocket, decide: (chunk: Uint8Array) => S, kind: HttpHeadKind = 'request') {
     this.#socket = socket;
     this.#kind = kind;
-    this.#parser = new HttpHeadParser(kind, options);
+    this.#decide = decide;
     this.head = new Promise((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
@@ -100,19 +144,19 @@ export class HeadReader<K extends HttpHeadKind> implements SocketReceiver {
     }
     if (this.#failed) return;
     this.#received += chunk.length;
-    let result;
+    let step;
     try {
-      result = this.#parser.push(chunk);
+      step = this.#decide(chunk);
     } catch (error) {
       this.#failed = true;
       this.#reject(error);
       return;
     }
-    if (result === null) return;
+    if (step.kind === 'need-more') return;
     this.#complete = true;
     this.#socket.hold();
-    if (result.rest.length > 0) this.#buffered.push(result.rest);
-    this.#resolve({ head: result.head, rest: result.rest });
+    if (step.rest !== undefined && step.rest.length > 0) this.#buffered.push(step.rest);
+    this.#resolve(step as Decided<S>);
   }
 
   receiveEnd(): void {
@@ -137,4 +181,64 @@ export class HeadReader<K extends HttpHeadKind> implements SocketReceiver {
     this.#failed = true;
     this.#reject(new ConnectionLostError(this.#received, this.#kind, error === undefined ? undefined : { cause: error }));
   }
+}
+
+/**
+ * What {@link HeadReader} is after its head, for a head another server read (Node's
+ * `upgrade` event): keeps `rest` and whatever arrives after it for the connection, and
+ * tells when the socket closes. The socket stays held until the connection starts.
+ * @example
+ * ```ts
+ * const held = new HeldAfterHead(socket, head); // `head`: the bytes after the request head
+ * bindConnection(socket, options, held);
+ * ```
+ */
+export class HeldAfterHead implements SocketReceiver, HeadLeftovers {
+  /** Resolves when the socket closes. */
+  readonly gone: Promise<void>;
+  #resolveGone!: () => void;
+  #buffered: Uint8Array[] = [];
+  #ended = false;
+  #closed = false;
+  #closeError: unknown;
+
+  constructor(socket: EngineSocket, rest: Uint8Array) {
+    this.gone = new Promise((resolve) => (this.#resolveGone = resolve));
+    if (rest.length > 0) this.#buffered.push(rest);
+    socket.receiver = this;
+  }
+
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  get closeError(): unknown {
+    return this.#closeError;
+  }
+
+  takeBuffered(): Uint8Array[] {
+    const chunks = this.#buffered;
+    this.#buffered = [];
+    return chunks;
+  }
+
+  receive(chunk: Uint8Array): void {
+    this.#buffered.push(chunk);
+  }
+
+  receiveEnd(): void {
+    this.#ended = true;
+  }
+
+  transportClosed(error?: unknown): void {
+    this.#closed = true;
+    this.#closeError = error;
+    this.#resolveGone();
+  }
+
+  drain(): void {}
 }

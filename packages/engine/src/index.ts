@@ -5,8 +5,8 @@ export {
   UPGRADE_REQUIRED,
   decideUpgrade,
   dropCode,
+  dropped,
   isWebSocketUpgrade,
-  rejectionBytes,
   targetPath,
   type AuthorizeRequest as AuthorizeRequestOf,
   type AuthorizeResult,
@@ -26,7 +26,7 @@ export { serializeResponse, type ResponseLike } from './http_response.ts';
 export { requestBodyLength } from './request_body.ts';
 export { checkTimeout, connectionOptionsOf, type ConnectionInit, type ConnectionSettings } from './shim_settings.ts';
 export { IGNORE_RECEIVER, type EngineSocket, type RuntimeAdapter, type SocketReceiver } from './engine_socket.ts';
-export { ConnectionLostError, HeadReader, type HeadRead } from './head_reader.ts';
+export { ConnectionLostError, HeadReader, HeldAfterHead, headOf, type Decided, type HeadLeftovers, type HeadRead, type HeadStep } from './head_reader.ts';
 export { bindConnection, type PendingConnection } from './pending_connection.ts';
 export { ANSWER_LINGER, answerAndEnd, refuseSocket } from './answer.ts';
 export { requestOf, requestUrl, type UrlScheme } from './request_url.ts';
@@ -47,7 +47,7 @@ export {
 export { defaultOnError, errorReporter, isPromiseLike } from './error_policy.ts';
 export { ConnectionHub, type AcceptedConnection } from './connection_hub.ts';
 export { answerPlainRequest, type PlainHttpContext, type PlainHttpOutcome } from './plain_http.ts';
-export { ServerEngine, answerable, type ListenerInfo, type Refusal } from './server_engine.ts';
+export { ServerEngine, type ListenerInfo } from './server_engine.ts';
 export { CLIENT_OPTION_NAMES, openClient, type ClientAdapter, type ClientOptions, type DialTarget } from './client_engine.ts';
 export { ListeningServer, type WebSocketServerBase } from './listening_server.ts';
 export type { Backplane } from './backplane.ts';

@@ -6,7 +6,7 @@
  */
 import { WebSocketConnection, type ByteTransport, type ConnectionOptions } from '@wsflow/codec';
 import type { EngineSocket } from './engine_socket.ts';
-import type { HeadReader } from './head_reader.ts';
+import type { HeadLeftovers } from './head_reader.ts';
 
 /** A connection bound to its socket that does not read yet. */
 export interface PendingConnection<C extends WebSocketConnection = WebSocketConnection> {
@@ -40,7 +40,7 @@ function closeLater(connection: WebSocketConnection, error: unknown): void {
 export function bindConnection<C extends WebSocketConnection = WebSocketConnection>(
   socket: EngineSocket,
   options: ConnectionOptions,
-  reader: HeadReader<'request' | 'response'>,
+  reader: HeadLeftovers,
   make: (transport: ByteTransport, options: ConnectionOptions) => C = (transport, o) => new WebSocketConnection(transport, o) as C,
 ): PendingConnection<C> {
   const connection = make(socket, options);

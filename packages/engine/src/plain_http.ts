@@ -4,13 +4,12 @@
  * buffered and sent with `Content-Length` and `Connection: close`.
  * @module
  */
-import { HandshakeError, type RequestHead, type Timers } from '@wsflow/codec';
-import { rejectionBytes } from './upgrade_policy.ts';
+import { HandshakeError, ServerHandshake, type RequestHead, type Timers } from '@wsflow/codec';
 import { requestBodyLength } from './request_body.ts';
 import { serializeResponse } from './http_response.ts';
 import { answerAndEnd, refuseSocket } from './answer.ts';
 import type { EngineSocket } from './engine_socket.ts';
-import type { HeadReader } from './head_reader.ts';
+import type { HeadLeftovers } from './head_reader.ts';
 import { requestOf } from './request_url.ts';
 import type { ErrorContext, FetchHandler } from './server_options.ts';
 
@@ -31,7 +30,7 @@ export interface PlainHttpOutcome {
   error?: HandshakeError;
 }
 
-function readBody(socket: EngineSocket, reader: HeadReader<'request'>, length: number): Promise<Uint8Array> {
+function readBody(socket: EngineSocket, reader: HeadLeftovers, length: number): Promise<Uint8Array> {
   const body = new Uint8Array(length);
   let have = 0;
   const take = (chunk: Uint8Array): boolean => {
@@ -65,7 +64,7 @@ function readBody(socket: EngineSocket, reader: HeadReader<'request'>, length: n
  * const { status } = await answerPlainRequest(socket, reader, head, context);
  * ```
  */
-export async function answerPlainRequest(socket: EngineSocket, reader: HeadReader<'request'>, head: RequestHead, context: PlainHttpContext): Promise<PlainHttpOutcome> {
+export async function answerPlainRequest(socket: EngineSocket, reader: HeadLeftovers, head: RequestHead, context: PlainHttpContext): Promise<PlainHttpOutcome> {
   let request: Request;
   try {
     const length = requestBodyLength(head, context.maxBodySize);
@@ -77,7 +76,7 @@ export async function answerPlainRequest(socket: EngineSocket, reader: HeadReade
       socket.destroy();
       return { status: 0 };
     }
-    refuseSocket(socket, error.status, error.headers, error.message, context.timers);
+    refuseSocket(socket, ServerHandshake.refuse(error.status, error.code, { headers: error.headers, body: error.message, error }), context.timers);
     return { status: error.status, error };
   }
   let bytes: Uint8Array;
@@ -89,7 +88,7 @@ export async function answerPlainRequest(socket: EngineSocket, reader: HeadReade
     status = response.status;
   } catch (error) {
     context.report(error, { source: 'fetch', remoteAddress: socket.remoteAddress });
-    bytes = rejectionBytes(500);
+    bytes = ServerHandshake.refuse(500, 'FETCH_FAILED').response;
     status = 500;
   }
   answerAndEnd(socket, bytes, context.timers);

@@ -9,23 +9,24 @@
  * connection with 1011 and goes to `onError`).
  * @module
  */
-import { HandshakeError, buildRejection, fieldValues, type ByteTransport, type CloseOptions, type ConnectionOptions, type HeaderFieldsInit, type RequestHead, type WebSocketConnection } from '@wsflow/codec';
+import { ServerHandshake, fieldValues, headersOf, type ByteTransport, type CloseOptions, type ConnectionOptions, type HandshakeRefusal, type RequestHead, type WebSocketConnection } from '@wsflow/codec';
 import { HandshakeDeadline } from './handshake_deadline.ts';
 import { HandshakeSlots } from './handshake_slots.ts';
-import { UPGRADE_REQUIRED, decideUpgrade, isWebSocketUpgrade } from './upgrade_policy.ts';
+import { UPGRADE_REQUIRED, decideUpgrade, dropped, isWebSocketUpgrade } from './upgrade_policy.ts';
 import { connectionOptionsOf } from './shim_settings.ts';
 import { parseCookies } from './cookies.ts';
 import { refuseSocket } from './answer.ts';
 import { ConnectionHub, type AcceptedConnection } from './connection_hub.ts';
 import type { EngineSocket, RuntimeAdapter } from './engine_socket.ts';
 import { errorReporter } from './error_policy.ts';
-import { ConnectionLostError, HeadReader } from './head_reader.ts';
-import { bindConnection } from './pending_connection.ts';
+import { ConnectionLostError, HeadReader, HeldAfterHead, type HeadLeftovers } from './head_reader.ts';
+import { bindConnection, type PendingConnection } from './pending_connection.ts';
 import { ServerConnection } from './server_connection.ts';
 import { TopicHub, type PublishData, type PublishOptions, type PublishStats } from './topic_hub.ts';
 import { answerPlainRequest } from './plain_http.ts';
-import { requestOf, requestUrl } from './request_url.ts';
-import { DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_MAX_BODY_SIZE, type ErrorContext, type RejectionInfo, type ServerOptions } from './server_options.ts';
+import { requestOf as defaultRequestOf, requestUrl } from './request_url.ts';
+import { DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_MAX_BODY_SIZE, type ErrorContext, type ServerOptions } from './server_options.ts';
+import type { RejectionInfo } from './upgrade_policy.ts';
 
 /** Where a server listens, as its requests' URLs need it. */
 export interface ListenerInfo {
@@ -33,32 +34,6 @@ export interface ListenerInfo {
   secure: boolean;
   /** `host:port` of the listener, for requests without a `Host`. */
   authority: string;
-}
-
-const encoder = new TextEncoder();
-
-/** A refusal to answer: 0 for a drop. */
-export interface Refusal {
-  status: number;
-  code: string;
-  error?: unknown;
-  headers?: HeaderFieldsInit;
-  body?: string;
-}
-
-/**
- * A hook's refusal that cannot be answered as given (a status outside 300–599, a header
- * with CR/LF or one the refusal writes itself) is answered 500 and reported as the hook's
- * failure, so that `onReject` tells what went on the wire.
- */
-export function answerable<T extends Refusal>(refusal: T): Refusal {
-  if (refusal.status === 0) return refusal;
-  try {
-    buildRejection(refusal.status, refusal.headers, refusal.body);
-    return refusal;
-  } catch (error) {
-    return { status: 500, code: 'HOOK_FAILED', error };
-  }
 }
 
 /**
@@ -73,15 +48,17 @@ export function answerable<T extends Refusal>(refusal: T): Refusal {
  * for await (const { connection } of engine) connection.onmessage = (data) => connection.send(data);
  * ```
  */
-export class ServerEngine implements AsyncIterable<AcceptedConnection> {
+export class ServerEngine<R = Request> implements AsyncIterable<AcceptedConnection<R, ServerConnection>> {
   /** The options the server was made with (checked). */
-  readonly options: Readonly<ServerOptions>;
+  readonly options: Readonly<ServerOptions<R>>;
   readonly #adapter: RuntimeAdapter;
   readonly #listener: ListenerInfo;
   readonly #timeout: number;
   readonly #slots: HandshakeSlots;
   readonly #shutdown = new AbortController();
-  readonly #hub: ConnectionHub<Request, ServerConnection>;
+  readonly #hub: ConnectionHub<R, ServerConnection>;
+  /** The runtime's request for a head read here (a WHATWG `Request` for `serve`). */
+  readonly #requestOf: (head: RequestHead, secure: boolean, authority: string) => R;
   readonly #topics: TopicHub;
   readonly #make: (transport: ByteTransport, options: ConnectionOptions) => ServerConnection;
   readonly #report: (error: unknown, context: ErrorContext) => void;
@@ -92,14 +69,19 @@ export class ServerEngine implements AsyncIterable<AcceptedConnection> {
   readonly #onFinished: (connection: WebSocketConnection) => void;
   #closing: Promise<void> | null = null;
 
-  constructor(options: ServerOptions, adapter: RuntimeAdapter, listener: ListenerInfo) {
+  /**
+   * @param requestOf the request the hooks and handler get for a head {@link accept} read;
+   *   default a WHATWG `Request` (give one when `R` is another type)
+   */
+  constructor(options: ServerOptions<R>, adapter: RuntimeAdapter, listener: ListenerInfo, requestOf?: (head: RequestHead, secure: boolean, authority: string) => R) {
     this.options = options;
+    this.#requestOf = requestOf ?? ((head, secure, authority) => defaultRequestOf(head, secure, authority) as R);
     this.#adapter = adapter;
     this.#listener = listener;
     this.#timeout = options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
     this.#slots = new HandshakeSlots(options.maxPendingHandshakes ?? 1024);
     this.#report = errorReporter(options);
-    this.#hub = new ConnectionHub<Request, ServerConnection>(options.handler, this.#report, adapter.later, true);
+    this.#hub = new ConnectionHub<R, ServerConnection>(options.handler, this.#report, adapter.later, true);
     // Published messages are written once per event-loop turn: on Node a microtask runs after
     // every socket read, and with one message per read that was one write per delivery.
     this.#topics = new TopicHub(options, adapter.later);
@@ -163,9 +145,69 @@ export class ServerEngine implements AsyncIterable<AcceptedConnection> {
   }
 
   /**
+   * Takes a socket whose request head another server already read (Node's `upgrade`
+   * event) through the rest of its handshake: the same policy, deadline, slots, hub,
+   * error policy and shutdown as {@link accept}. `rest` is what followed the head.
+   * With `handOver`, the connection goes to it (not reading yet: call `start()`) instead
+   * of the handler or the iteration, still counted among {@link connections}.
+   * Never rejects; resolves with the connection, or `null` when refused or dropped.
+   */
+  upgrade(
+    socket: EngineSocket,
+    head: RequestHead,
+    rest: Uint8Array,
+    request: R,
+    listener: ListenerInfo = this.#listener,
+    handOver?: (pending: PendingConnection<ServerConnection>, request: R) => void,
+  ): Promise<ServerConnection | null> {
+    if (this.#shutdown.signal.aborted) {
+      this.#rejected({ status: 503, code: 'SHUTTING_DOWN', request });
+      refuseSocket(socket, ServerHandshake.refuse(503, 'SHUTTING_DOWN'), this.#adapter.timers);
+      return Promise.resolve(null);
+    }
+    return this.#upgradeRead(socket, head, rest, request, listener, handOver).catch((error: unknown) => {
+      socket.destroy();
+      console.error('wsflow: the server engine failed on a socket:', error);
+      return null;
+    });
+  }
+
+  async #upgradeRead(
+    socket: EngineSocket,
+    head: RequestHead,
+    rest: Uint8Array,
+    request: R,
+    listener: ListenerInfo,
+    handOver: ((pending: PendingConnection<ServerConnection>, request: R) => void) | undefined,
+  ): Promise<ServerConnection | null> {
+    const deadline = HandshakeDeadline.forServer(this.#timeout, this.#adapter.timers, this.#shutdown.signal);
+    const slot = this.#slots.admit(() => deadline.stop('EVICTED'));
+    const refuse = (refusal: HandshakeRefusal): null => {
+      refuseSocket(socket, refusal, this.#adapter.timers);
+      this.#rejected({ status: refusal.status, code: refusal.code, error: refusal.error, request });
+      return null;
+    };
+    try {
+      const held = new HeldAfterHead(socket, rest);
+      let url: URL;
+      try {
+        url = requestUrl(head, listener.secure ? 'wss' : 'ws', listener.authority);
+      } catch (error) {
+        const e = error as { status: number; code: string; message: string };
+        return refuse(ServerHandshake.refuse(e.status, e.code, { body: e.message, error }));
+      }
+      const handshake = new ServerHandshake({ sha1: this.#adapter.sha1 });
+      return await this.#decide(socket, held, held.gone, handshake, head, url, () => request, deadline, refuse, handOver);
+    } finally {
+      slot.release();
+      deadline.dispose();
+    }
+  }
+
+  /**
    * The accepted connections, as they come, when there is no handler; ends at shutdown.
    */
-  [Symbol.asyncIterator](): AsyncIterator<AcceptedConnection<Request, ServerConnection>> {
+  [Symbol.asyncIterator](): AsyncIterator<AcceptedConnection<R, ServerConnection>> {
     return this.#hub[Symbol.asyncIterator]();
   }
 
@@ -183,7 +225,7 @@ export class ServerEngine implements AsyncIterable<AcceptedConnection> {
     return this.#closing;
   }
 
-  #rejected(info: RejectionInfo): void {
+  #rejected(info: RejectionInfo<R | undefined>): void {
     const onReject = this.options.onReject;
     if (onReject === undefined) return;
     try {
@@ -211,7 +253,7 @@ export class ServerEngine implements AsyncIterable<AcceptedConnection> {
   }
 
   /** One socket from accept to a connection, an answer or a drop. */
-  async #handle(socket: EngineSocket): Promise<WebSocketConnection | null> {
+  async #handle(socket: EngineSocket): Promise<ServerConnection | null> {
     const options = this.options;
     const adapter = this.#adapter;
     const { secure, authority } = this.#listener;
@@ -219,44 +261,46 @@ export class ServerEngine implements AsyncIterable<AcceptedConnection> {
     const deadline = HandshakeDeadline.forServer(this.#timeout, adapter.timers, this.#shutdown.signal);
     const slot = this.#slots.admit(() => deadline.stop('EVICTED'));
     let head: RequestHead | undefined;
-    let request: Request | undefined;
-    const requestFor = (h: RequestHead): Request => (request ??= requestOf(h, secure, authority));
-    const safeRequest = (): Request | undefined => {
+    let request: R | undefined;
+    const requestFor = (h: RequestHead): R => (request ??= this.#requestOf(h, secure, authority));
+    const safeRequest = (): R | undefined => {
       try {
         return head === undefined ? undefined : requestFor(head);
       } catch {
         return undefined;
       }
     };
-    const refuse = (given: Refusal): null => {
-      const { status, code, error, headers, body } = answerable(given);
-      if (status > 0) refuseSocket(socket, status, headers, body, adapter.timers);
-      else socket.destroy();
-      this.#rejected({ status, code, error, request: safeRequest() });
+    const refuse = (refusal: HandshakeRefusal): null => {
+      refuseSocket(socket, refusal, adapter.timers);
+      // The request is built for onReject only.
+      if (options.onReject !== undefined) this.#rejected({ status: refusal.status, code: refusal.code, error: refusal.error, request: safeRequest() });
       return null;
     };
     try {
-      const reader = new HeadReader(socket, 'request', { maxHeadSize: options.maxHeadSize });
+      // The codec decides on the bytes; this engine only moves them and applies the policy.
+      const handshake = new ServerHandshake({ maxHeadSize: options.maxHeadSize, sha1: adapter.sha1 });
+      const reader = new HeadReader(socket, (chunk) => handshake.receive(chunk));
       const read = await deadline.settle(reader.head);
-      if ('stopped' in read) return refuse({ status: 0, code: read.stopped });
+      if ('stopped' in read) return refuse(dropped(read.stopped));
       if ('error' in read) {
-        const error = read.error;
-        if (error instanceof HandshakeError) return refuse({ status: error.status, code: error.code, error, headers: error.headers, body: error.message });
         // A socket that closes having sent nothing (a port probe) is no refused upgrade.
+        const error = read.error;
         if (error instanceof ConnectionLostError && error.bytesReceived === 0) {
           socket.destroy();
           return null;
         }
-        return refuse({ status: 0, code: 'SOCKET_CLOSED', error });
+        return refuse(dropped('SOCKET_CLOSED', error));
       }
-      const requestHead = (head = read.value.head);
+      const step = read.value;
+      if (step.kind === 'refuse') return refuse(step);
+      const requestHead = (head = step.head);
 
       let url: URL;
       try {
         url = requestUrl(requestHead, secure ? 'wss' : 'ws', authority);
       } catch (error) {
-        const e = error as HandshakeError;
-        return refuse({ status: e.status, code: e.code, error: e, body: e.message });
+        const e = error as { status: number; code: string; message: string };
+        return refuse(ServerHandshake.refuse(e.status, e.code, { body: e.message, error }));
       }
       const upgrade = isWebSocketUpgrade(requestHead);
       const pathMatches = options.path === undefined || url.pathname === options.path;
@@ -271,7 +315,7 @@ export class ServerEngine implements AsyncIterable<AcceptedConnection> {
           report: this.#report,
         });
         const outcome = await deadline.settle(served);
-        if ('stopped' in outcome) return refuse({ status: 0, code: outcome.stopped });
+        if ('stopped' in outcome) return refuse(dropped(outcome.stopped));
         if ('value' in outcome && outcome.value.error !== undefined) {
           const e = outcome.value.error;
           this.#rejected({ status: e.status, code: e.code, error: e, request: undefined });
@@ -279,45 +323,68 @@ export class ServerEngine implements AsyncIterable<AcceptedConnection> {
         return null;
       }
       if (!upgrade) {
-        return refuse({ status: UPGRADE_REQUIRED.status, code: 'UPGRADE_REQUIRED', headers: UPGRADE_REQUIRED.headers, body: UPGRADE_REQUIRED.body });
+        return refuse(ServerHandshake.refuse(UPGRADE_REQUIRED.status, 'UPGRADE_REQUIRED', { headers: UPGRADE_REQUIRED.headers, body: UPGRADE_REQUIRED.body }));
       }
 
-      const decision = await decideUpgrade(
-        {
-          head: requestHead,
-          target: requestHead.target,
-          request: () => requestFor(requestHead),
-          describe: () => ({
-            url,
-            headers: requestFor(requestHead).headers,
-            cookies: parseCookies(fieldValues(requestHead.rawHeaders, 'cookie')),
-            remoteAddress: socket.remoteAddress,
-          }),
-        },
-        options,
-        {
-          timers: adapter.timers,
-          // The head is read: without an authorize hook nothing left can stall, so the policy
-          // decides at once (no deadline of its own, no race); with one, the hook races this
-          // handshake's deadline.
-          deadline: options.authorize === undefined ? undefined : deadline.signal,
-          signal: this.#shutdown.signal,
-          deflateEngine: adapter.deflateEngine,
-          sha1: adapter.sha1,
-          watch: (drop) => void reader.gone.then(() => drop('SOCKET_CLOSED')),
-          closed: () => socket.closed,
-        },
-      );
-      if (!decision.accepted) return refuse(decision);
-      socket.write(encoder.encode(decision.response));
-      const pending = bindConnection(socket, this.#connectionOptions(decision.negotiated.protocol, decision.extensions), reader, this.#make);
-      const remoteAddress = socket.remoteAddress;
-      if (remoteAddress !== undefined) this.#peers.set(pending.connection, remoteAddress);
-      this.#hub.deliver(pending, decision.request, remoteAddress);
-      return pending.connection;
+      return await this.#decide(socket, reader, reader.gone, handshake, requestHead, url, () => requestFor(requestHead), deadline, refuse, undefined);
     } finally {
       slot.release();
       deadline.dispose();
     }
+  }
+
+  /** The upgrade decision on a head read, then the 101 and the connection handed over. */
+  async #decide(
+    socket: EngineSocket,
+    leftovers: HeadLeftovers,
+    gone: Promise<void>,
+    handshake: ServerHandshake,
+    head: RequestHead,
+    url: URL,
+    requestFor: () => R,
+    deadline: HandshakeDeadline<string>,
+    refuse: (refusal: HandshakeRefusal) => null,
+    handOver: ((pending: PendingConnection<ServerConnection>, request: R) => void) | undefined,
+  ): Promise<ServerConnection | null> {
+    const options = this.options;
+    const adapter = this.#adapter;
+    const decision = await decideUpgrade(
+      {
+        head,
+        target: head.target,
+        request: requestFor,
+        describe: () => ({
+          url,
+          headers: headersOf(head.rawHeaders),
+          cookies: parseCookies(fieldValues(head.rawHeaders, 'cookie')),
+          remoteAddress: socket.remoteAddress,
+        }),
+      },
+      options,
+      {
+        timers: adapter.timers,
+        // The head is read: without an authorize hook nothing left can stall, so the policy
+        // decides at once (no deadline of its own, no race); with one, the hook races this
+        // handshake's deadline.
+        deadline: options.authorize === undefined ? undefined : deadline.signal,
+        signal: this.#shutdown.signal,
+        deflateEngine: adapter.deflateEngine,
+        handshake,
+        watch: (drop) => void gone.then(() => drop('SOCKET_CLOSED')),
+        closed: () => socket.closed,
+      },
+    );
+    if (decision.kind === 'refuse') return refuse(decision);
+    const accepted = decision.decision;
+    socket.write(accepted.response);
+    const pending = bindConnection(socket, this.#connectionOptions(accepted.protocol, accepted.extensionHeader), leftovers, this.#make);
+    const remoteAddress = socket.remoteAddress;
+    if (remoteAddress !== undefined) this.#peers.set(pending.connection, remoteAddress);
+    if (handOver === undefined) this.#hub.deliver(pending, decision.request, remoteAddress);
+    else {
+      this.#hub.adopt(pending.connection);
+      handOver(pending, decision.request());
+    }
+    return pending.connection;
   }
 }

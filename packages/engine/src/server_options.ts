@@ -65,7 +65,11 @@ export interface ErrorContext {
  * ```
  */
 export interface ServerOptions<R = Request> extends CodecUpgradeOptions<R, R | undefined>, PendingHandshakeSettings {
-  /** Called with each accepted connection. Without it, iterate the server. */
+  /**
+   * Called with each accepted connection. Without it, iterate the server. The request is
+   * built only for a handler that declares it (a second parameter): `(conn) => …` skips
+   * the cost of a WHATWG `Request` per connection.
+   */
   handler?: (connection: ServerConnection, request: R) => void | Promise<void>;
   /** Answers plain HTTP requests. Default: 426 for a request that is no upgrade, 400 for another path. */
   fetch?: FetchHandler;

@@ -80,7 +80,7 @@ export interface ConnectionInit {
   mutableInput?: boolean;
   /** The shim's DEFLATE engine, used when `perMessageDeflate` names none. */
   deflateEngine?: DeflateEngine;
-  /** The permessage-deflate agreement when already worked out (a client's, see `clientNegotiatedExtensions`); else read from `extensions`. */
+  /** The permessage-deflate agreement when already worked out (a client's, the `ClientHandshake` decision's `deflate`); else read from `extensions`. */
   deflateAgreement?: DeflateAgreement | null;
 }
 

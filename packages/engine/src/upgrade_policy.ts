@@ -1,30 +1,21 @@
 /**
- * The server's decision on an upgrade request, the same on every runtime (RFC 6455 §4.2):
- * the `path` option, the RFC checks of {@link validateUpgradeRequest} with the options'
- * `allowedOrigins` and `handleProtocols` called with the runtime's own request, the async
- * `authorize` hook racing the handshake timeout, shutdown and the peer leaving, and the 101
- * response — or the refusal to answer. Generic in the runtime's request type (Node's
- * `IncomingMessage`, a WHATWG `Request` on Deno and Bun); sans-I/O: the shim writes the
- * bytes, closes the socket and tells `onReject`.
+ * The server's policy on an upgrade request, the same on every runtime: the `path` option,
+ * the options' `allowedOrigins` and `handleProtocols` called with the runtime's own
+ * request, the async `authorize` hook racing the handshake timeout, shutdown and the peer
+ * leaving. The protocol rules (RFC 6455 §4.2 checks, negotiation, the 101 and the refusal
+ * bytes) are the codec's {@link ServerHandshake}: this module feeds the policy's answers
+ * into its decision. Generic in the runtime's request type (Node's `IncomingMessage`, a
+ * WHATWG `Request`); sans-I/O: the driver writes the bytes, closes the socket and tells
+ * `onReject`.
  * @module
  */
-import type { Sha1 } from '@wsflow/codec';
 import type { Timers } from '@wsflow/codec';
 import type { DeflateEngine } from '@wsflow/codec';
 import { resolveDeflate, serverDeflateNegotiator } from '@wsflow/codec';
-import { HandshakeError } from '@wsflow/codec';
 import { HandshakeDeadline } from './handshake_deadline.ts';
-import { listContainsToken, serializeExtensionHeader } from '@wsflow/codec';
+import { listContainsToken } from '@wsflow/codec';
 import type { HeaderFieldsInit, HeaderLookup } from '@wsflow/codec';
-import {
-  WEBSOCKET_VERSION,
-  buildRejection,
-  buildServerResponse,
-  validateUpgradeRequest,
-  type NegotiatedUpgrade,
-  type ServerHandshakeOptions,
-  type UpgradeRequest,
-} from '@wsflow/codec';
+import { ServerHandshake, WEBSOCKET_VERSION, type HandshakeRefusal, type ServerAcceptance, type ServerHandshakeOptions, type UpgradeRequest } from '@wsflow/codec';
 import { checkTimeout, DEFAULT_HANDSHAKE_TIMEOUT, type ConnectionSettings } from './shim_settings.ts';
 
 /** What the {@link UpgradeOptions.authorize} hook sees of an upgrade request. */
@@ -169,38 +160,28 @@ export interface UpgradeControl {
   watch?: (drop: (code: string) => void) => (() => void) | void;
   /** Whether the socket is gone already, asked once the async phase is over. */
   closed?: () => boolean;
-  /** A SHA-1 for the accept key instead of Web Crypto's (see {@link Sha1}). */
-  sha1?: Sha1;
+  /** The codec's decision for this handshake (the one that read the head, if any). */
+  handshake: ServerHandshake;
   /** The shim's DEFLATE engine, for a `perMessageDeflate` setting that names none. */
   deflateEngine?: DeflateEngine;
 }
 
-/** A refused or dropped handshake: the answer to write (none for status 0) and the code for `onReject`. */
-export interface UpgradeRefusal {
-  accepted: false;
-  /** The status to answer, or 0 to drop the socket without an answer. */
-  status: number;
-  /** The stable code of {@link RejectionInfo.code}. */
-  code: string;
-  /** The error behind it, if any. */
-  error?: unknown;
-  /** Extra fields of the answer. */
-  headers?: HeaderFieldsInit;
-  /** The answer's plain-text body. */
-  body?: string;
-}
+/**
+ * A refused or dropped handshake: the codec's refusal (its `response` to write, empty for
+ * a drop with status 0) and the code for `onReject`.
+ */
+export type UpgradeRefusal = HandshakeRefusal;
 
-/** An accepted handshake: the 101 to write, then the connection to bind. */
+/** An accepted handshake: the codec's acceptance (the 101 to write, then the connection to bind). */
 export interface UpgradeAcceptance<R> {
-  accepted: true;
-  /** The complete 101 response head. */
-  response: string;
-  /** What was negotiated (`protocol` for the connection). */
-  negotiated: NegotiatedUpgrade;
-  /** The accepted extensions as the `Sec-WebSocket-Extensions` value sent, `''` for none (for the connection). */
-  extensions: string;
-  /** The runtime's request, for the connection handler. */
-  request: R;
+  readonly kind: 'accept';
+  /** What the codec decided: the 101 `response`, `protocol`, `extensionHeader`, … */
+  readonly decision: ServerAcceptance;
+  /**
+   * The runtime's request, for the connection handler: built on the first call (a WHATWG
+   * `Request` costs more than the rest of a handshake), and it may throw (an unusable URL).
+   */
+  readonly request: () => R;
 }
 
 /** The outcome of {@link decideUpgrade}. */
@@ -247,22 +228,17 @@ export function targetPath(target: string): string {
 }
 
 /**
- * The bytes of an HTTP error response refusing a handshake ({@link buildRejection}); an
- * invalid status or header (from a user's hook) becomes a bare 500.
+ * A handshake dropped without an answer (status 0), reported as `code`.
  * @example
  * ```ts
- * socket.end(rejectionBytes(401, { 'WWW-Authenticate': 'Bearer' }, 'Sign in first'));
+ * dropped('TIMEOUT'); // { kind: 'refuse', status: 0, code: 'TIMEOUT', response: Uint8Array(0) }
  * ```
  */
-export function rejectionBytes(status: number, headers?: HeaderFieldsInit, body?: string): Uint8Array {
-  let response: string;
-  try {
-    response = buildRejection(status, headers, body);
-  } catch {
-    response = buildRejection(500);
-  }
-  return new TextEncoder().encode(response);
+export function dropped(code: string, error?: unknown): HandshakeRefusal {
+  return { kind: 'refuse', status: 0, code, response: NO_BYTES, error };
 }
+
+const NO_BYTES = new Uint8Array(0);
 
 /**
  * The code a dropped handshake is reported with: its deadline signal's reason when that is
@@ -280,33 +256,24 @@ function isRejection(result: AuthorizeResult): result is UpgradeRejection {
   return typeof result === 'object' && result !== null && typeof (result as UpgradeRejection).status === 'number';
 }
 
-function refusal(status: number, code: string, error?: unknown, headers?: HeaderFieldsInit, body?: string): UpgradeRefusal {
-  return { accepted: false, status, code, error, headers, body };
-}
-
-/** The refusal for an error thrown by the RFC checks or the hooks they call. */
-function refusalOf(error: unknown): UpgradeRefusal {
-  if (error instanceof HandshakeError) return refusal(error.status, error.code, error, error.headers, error.message);
-  return refusal(500, 'HOOK_FAILED', error);
-}
-
 /**
  * Decides an upgrade request. In order: a handshake already dropped (status 0, its code);
- * shutdown (503 `SHUTTING_DOWN`); the `path` option (400 `PATH_MISMATCH`); the RFC 6455
- * checks with `allowedOrigins` and `handleProtocols` (the `HandshakeError`'s status, or 500
- * `HOOK_FAILED` when a hook threw); then the async phase — the `authorize` hook and the
- * accept key — racing the handshake timeout (`TIMEOUT`), shutdown (`SHUTTING_DOWN`) and
- * whatever the shim's `watch` reports (`SOCKET_CLOSED`), each a drop (status 0); a hook that
- * throws is 500 `HOOK_FAILED`, one that refuses is its status with `REJECTED`; an invalid
- * `handshakeTimeout` is 500 `BAD_OPTIONS`. Never rejects.
+ * shutdown (503 `SHUTTING_DOWN`); the `path` option (400 `PATH_MISMATCH`); the codec's
+ * decision ({@link ServerHandshake.decide}) with `allowedOrigins`, `handleProtocols`,
+ * permessage-deflate and `headers` fed in (its refusal: a `HandshakeError`'s status and
+ * code, or 500 `HOOK_FAILED` when a hook threw); then, with an `authorize` hook, the hook
+ * racing the handshake timeout (`TIMEOUT`), shutdown (`SHUTTING_DOWN`) and whatever the
+ * shim's `watch` reports (`SOCKET_CLOSED`), each a drop (status 0); a hook that throws is
+ * 500 `HOOK_FAILED`, one that refuses is its status with `REJECTED` (500 `HOOK_FAILED` if
+ * that cannot be sent); an invalid `handshakeTimeout` is 500 `BAD_OPTIONS`. Never rejects.
  *
  * Without a hook and without a shim's deadline nothing can stall: no timer is started.
  *
  * @example
  * ```ts
- * const decision = await decideUpgrade(subject, options, { timers, signal: shutdown.signal });
- * if (decision.accepted) socket.write(decision.response);
- * else if (decision.status > 0) socket.end(rejectionBytes(decision.status, decision.headers, decision.body));
+ * const decision = await decideUpgrade(subject, options, { timers, handshake: new ServerHandshake() });
+ * if (decision.kind === 'accept') socket.write(decision.decision.response);
+ * else if (decision.status > 0) socket.end(decision.response);
  * else socket.destroy();
  * ```
  */
@@ -317,10 +284,10 @@ export async function decideUpgrade<R>(
   control: UpgradeControl,
 ): Promise<UpgradeDecision<R>> {
   const given = control.deadline;
-  if (given?.aborted) return refusal(0, dropCode(given));
-  if (control.signal?.aborted) return refusal(503, 'SHUTTING_DOWN');
+  if (given?.aborted) return dropped(dropCode(given));
+  if (control.signal?.aborted) return ServerHandshake.refuse(503, 'SHUTTING_DOWN');
   if (options.path !== undefined && targetPath(subject.target) !== options.path) {
-    return refusal(400, 'PATH_MISMATCH', undefined, undefined, 'No WebSocket endpoint at this path');
+    return ServerHandshake.refuse(400, 'PATH_MISMATCH', { body: 'No WebSocket endpoint at this path' });
   }
 
   const { allowedOrigins, handleProtocols } = options;
@@ -328,50 +295,24 @@ export async function decideUpgrade<R>(
   try {
     deflate = resolveDeflate(options.perMessageDeflate, control.deflateEngine);
   } catch (error) {
-    return refusal(500, 'BAD_OPTIONS', error);
+    return ServerHandshake.refuse(500, 'BAD_OPTIONS', { error });
   }
-  const handshakeOptions: ServerHandshakeOptions = {
+  const answers: ServerHandshakeOptions = {
     allowedOrigins: typeof allowedOrigins === 'function' ? (origin) => allowedOrigins(origin, subject.request()) : allowedOrigins,
     handleProtocols: handleProtocols === undefined ? undefined : (offered) => handleProtocols(offered, subject.request()),
     // RFC 7692 §5.1: permessage-deflate is the one extension a server accepts.
     negotiateExtensions: deflate === null ? undefined : serverDeflateNegotiator(deflate),
+    headers: options.headers,
   };
-  let negotiated: NegotiatedUpgrade;
-  try {
-    negotiated = validateUpgradeRequest(subject.head, handshakeOptions);
-  } catch (error) {
-    return refusalOf(error);
-  }
-  const respond = (): Promise<string> =>
-    buildServerResponse({
-      key: negotiated.key,
-      protocol: negotiated.protocol,
-      extensions: negotiated.extensions,
-      headers: options.headers,
-      sha1: control.sha1,
-    });
-  const accept = (response: string): UpgradeDecision<R> => {
-    let request: R;
-    try {
-      request = subject.request();
-    } catch (error) {
-      return refusal(400, 'MALFORMED_HEAD', error);
-    }
-    const extensions = negotiated.extensions.length > 0 ? serializeExtensionHeader(negotiated.extensions) : '';
-    return { accepted: true, response, negotiated, extensions, request };
-  };
+  const decision = control.handshake.decide(subject.head, answers);
+  if (decision.kind === 'refuse') return decision;
+  const accept = (): UpgradeDecision<R> => ({ kind: 'accept', decision, request: subject.request });
 
   const { authorize } = options;
-  if (authorize === undefined && given === undefined) {
-    let response: string;
-    try {
-      response = await respond();
-    } catch (error) {
-      return refusal(500, 'HOOK_FAILED', error);
-    }
-    if (control.signal?.aborted) return refusal(503, 'SHUTTING_DOWN');
-    if (control.closed?.() === true) return refusal(0, 'SOCKET_CLOSED');
-    return accept(response);
+  if (authorize === undefined) {
+    if (given?.aborted) return dropped(dropCode(given));
+    if (control.closed?.() === true) return dropped('SOCKET_CLOSED');
+    return accept();
   }
 
   let deadline: HandshakeDeadline<string>;
@@ -380,17 +321,12 @@ export async function decideUpgrade<R>(
     try {
       deadline = HandshakeDeadline.forServer(checkTimeout('handshakeTimeout', options.handshakeTimeout, DEFAULT_HANDSHAKE_TIMEOUT), control.timers, control.signal);
     } catch (error) {
-      return refusal(500, 'BAD_OPTIONS', error);
+      return ServerHandshake.refuse(500, 'BAD_OPTIONS', { error });
     }
   }
   const unwatch = control.watch?.((code) => deadline.stop(code));
-  const work = async (): Promise<{ rejection: UpgradeRejection } | { response: string }> => {
-    if (authorize !== undefined) {
-      const result = await authorize({ ...subject.describe(), origin: negotiated.origin, protocol: negotiated.protocol, request: subject.request() });
-      if (isRejection(result)) return { rejection: result };
-    }
-    return { response: await respond() };
-  };
+  const work = async (): Promise<AuthorizeResult> =>
+    authorize({ ...subject.describe(), origin: decision.origin, protocol: decision.protocol, request: subject.request() });
   let outcome;
   try {
     outcome = await deadline.settle(work());
@@ -398,12 +334,10 @@ export async function decideUpgrade<R>(
     unwatch?.();
     deadline.dispose();
   }
-  if ('stopped' in outcome) return refusal(0, outcome.stopped);
-  if (deadline.stopped || control.closed?.() === true) return refusal(0, deadline.reason ?? 'SOCKET_CLOSED');
-  if ('error' in outcome) return refusal(500, 'HOOK_FAILED', outcome.error);
-  if ('rejection' in outcome.value) {
-    const { status, headers, body } = outcome.value.rejection;
-    return refusal(status, 'REJECTED', undefined, headers, body);
-  }
-  return accept(outcome.value.response);
+  if ('stopped' in outcome) return dropped(outcome.stopped);
+  if (deadline.stopped || control.closed?.() === true) return dropped(deadline.reason ?? 'SOCKET_CLOSED');
+  if ('error' in outcome) return ServerHandshake.refuse(500, 'HOOK_FAILED', { error: outcome.error });
+  const result = outcome.value;
+  if (isRejection(result)) return ServerHandshake.refuse(result.status, 'REJECTED', { headers: result.headers, body: result.body });
+  return accept();
 }

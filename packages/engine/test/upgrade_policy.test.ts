@@ -7,13 +7,13 @@ import { HandshakeError } from '@wsflow/codec';
 import { fieldValues, headersOf } from '@wsflow/codec';
 import { HandshakeDeadline } from '../src/handshake_deadline.ts';
 import { parseRequestHead } from '@wsflow/codec';
-import { buildRejection } from '@wsflow/codec';
+import { ServerHandshake, buildRejection } from '@wsflow/codec';
 import {
   UPGRADE_REQUIRED,
   decideUpgrade,
   dropCode,
+  dropped,
   isWebSocketUpgrade,
-  rejectionBytes,
   targetPath,
   type AuthorizeRequest,
   type UpgradeControl,
@@ -67,8 +67,10 @@ function decide(
   of: UpgradeSubject<NativeRequest> = subject(),
 ): { timers: ManualTimers; decision: Promise<UpgradeDecision<NativeRequest>> } {
   const timers = manualTimers();
-  return { timers, decision: decideUpgrade(of, options, { timers, ...control }) };
+  return { timers, decision: decideUpgrade(of, options, { timers, handshake: new ServerHandshake(), ...control }) };
 }
+
+const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
 
 /** Lets pending promise continuations run. */
 const turn = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
@@ -77,12 +79,12 @@ describe('decideUpgrade: accepting', () => {
   it('server accepts a valid request with the 101 of RFC 6455 §1.3 and hands back the runtime request', async () => {
     const { timers, decision } = decide();
     const result = await decision;
-    expect(result.accepted).toBe(true);
-    if (!result.accepted) return;
-    expect(result.response).toMatch(/^HTTP\/1\.1 101 Switching Protocols\r\n/);
-    expect(result.response).toContain('Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n');
-    expect(result.request).toBe(NATIVE);
-    expect(result.negotiated.protocol).toBe('');
+    expect(result.kind).toBe('accept');
+    if (result.kind !== 'accept') return;
+    expect(text(result.decision.response)).toMatch(/^HTTP\/1\.1 101 Switching Protocols\r\n/);
+    expect(text(result.decision.response)).toContain('Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n');
+    expect(result.request()).toBe(NATIVE);
+    expect(result.decision.protocol).toBe('');
     // No hook and no shim deadline: nothing can stall, so no timer was started.
     expect(timers.delays).toEqual([]);
   });
@@ -97,8 +99,8 @@ describe('decideUpgrade: accepting', () => {
       headers: { 'X-Served-By': 'test' },
     }).decision;
     expect(seen).toEqual([['chat', 'superchat'], NATIVE]);
-    expect(result).toMatchObject({ accepted: true, negotiated: { protocol: 'superchat' } });
-    if (result.accepted) expect(result.response).toContain('Sec-WebSocket-Protocol: superchat\r\nX-Served-By: test\r\n');
+    expect(result).toMatchObject({ kind: 'accept', decision: { protocol: 'superchat' } });
+    if (result.kind === 'accept') expect(text(result.decision.response)).toContain('Sec-WebSocket-Protocol: superchat\r\nX-Served-By: test\r\n');
   });
 
   it('server computes the accept key with an injected SHA-1', async () => {
@@ -107,9 +109,10 @@ describe('decideUpgrade: accepting', () => {
       calls.push(data.length);
       return new Uint8Array(20);
     };
-    const result = await decide({}, { sha1 }).decision;
+    const result = await decide({}, { handshake: new ServerHandshake({ sha1 }) }).decision;
     expect(calls).toEqual([60]); // 24-character key + 36-character GUID
-    if (result.accepted) expect(result.response).toContain('Sec-WebSocket-Accept: AAAAAAAAAAAAAAAAAAAAAAAAAAA=\r\n');
+    expect(result.kind).toBe('accept');
+    if (result.kind === 'accept') expect(text(result.decision.response)).toContain('Sec-WebSocket-Accept: AAAAAAAAAAAAAAAAAAAAAAAAAAA=\r\n');
   });
 
   it('server shows the authorize hook the request, its cookies, origin and selected protocol', async () => {
@@ -120,7 +123,7 @@ describe('decideUpgrade: accepting', () => {
         seen = request;
       },
     }).decision;
-    expect(result.accepted).toBe(true);
+    expect(result.kind).toBe('accept');
     expect(seen?.url.href).toBe('ws://server.example.com/chat?room=1');
     expect(seen?.headers.get('sec-websocket-version')).toBe('13');
     expect({ ...seen?.cookies }).toEqual({ sid: 'abc', theme: 'dark' });
@@ -129,7 +132,7 @@ describe('decideUpgrade: accepting', () => {
 
   it('server accepts an async hook that resolves with nothing, within the timeout, and clears its timer', async () => {
     const { timers, decision } = decide({ handshakeTimeout: 500, authorize: async () => undefined });
-    expect((await decision).accepted).toBe(true);
+    expect((await decision).kind).toBe('accept');
     expect(timers.delays).toEqual([500]);
     expect(timers.pending).toBe(0);
   });
@@ -137,24 +140,19 @@ describe('decideUpgrade: accepting', () => {
 
 describe('decideUpgrade: refusing', () => {
   it('server refuses another path with 400 PATH_MISMATCH (the query does not count)', async () => {
-    expect(await decide({ path: '/chat' }).decision).toMatchObject({ accepted: true });
-    expect(await decide({ path: '/other' }).decision).toEqual({
-      accepted: false,
-      status: 400,
-      code: 'PATH_MISMATCH',
-      error: undefined,
-      headers: undefined,
-      body: 'No WebSocket endpoint at this path',
-    });
+    expect(await decide({ path: '/chat' }).decision).toMatchObject({ kind: 'accept' });
+    const refused = await decide({ path: '/other' }).decision;
+    expect(refused).toMatchObject({ kind: 'refuse', status: 400, code: 'PATH_MISMATCH', error: undefined });
+    if (refused.kind === 'refuse') expect(text(refused.response)).toBe(buildRejection(400, undefined, 'No WebSocket endpoint at this path'));
   });
 
   it("server refuses an invalid request with the HandshakeError's status, code, fields and message", async () => {
     const lines = RFC_REQUEST.map((line) => (line.startsWith('Sec-WebSocket-Version') ? 'Sec-WebSocket-Version: 8' : line));
     const result = await decide({}, {}, subject(lines)).decision;
-    expect(result).toMatchObject({ accepted: false, status: 426, code: 'BAD_VERSION', headers: { 'Sec-WebSocket-Version': '13' } });
-    if (!result.accepted) {
+    expect(result).toMatchObject({ kind: 'refuse', status: 426, code: 'BAD_VERSION' });
+    if (result.kind === 'refuse') {
       expect(result.error).toBeInstanceOf(HandshakeError);
-      expect(result.body).toBe((result.error as Error).message);
+      expect(text(result.response)).toBe(buildRejection(426, { 'Sec-WebSocket-Version': '13' }, (result.error as Error).message));
     }
   });
 
@@ -167,7 +165,7 @@ describe('decideUpgrade: refusing', () => {
       },
     }).decision;
     expect(seen).toEqual(['http://example.com', NATIVE]);
-    expect(result).toMatchObject({ accepted: false, status: 403, code: 'FORBIDDEN_ORIGIN' });
+    expect(result).toMatchObject({ kind: 'refuse', status: 403, code: 'FORBIDDEN_ORIGIN' });
   });
 
   it('server answers 500 HOOK_FAILED when handleProtocols throws or picks a protocol not offered', async () => {
@@ -178,13 +176,24 @@ describe('decideUpgrade: refusing', () => {
           throw error;
         },
       }).decision,
-    ).toMatchObject({ accepted: false, status: 500, code: 'HOOK_FAILED', error });
+    ).toMatchObject({ kind: 'refuse', status: 500, code: 'HOOK_FAILED', error });
     expect(await decide({ handleProtocols: () => 'not-offered' }).decision).toMatchObject({ status: 500, code: 'HOOK_FAILED' });
   });
 
   it("server refuses with the hook's own response: REJECTED, its status, fields and body", async () => {
     const result = await decide({ authorize: async () => ({ status: 401, headers: { 'WWW-Authenticate': 'Bearer' }, body: 'Sign in' }) }).decision;
-    expect(result).toEqual({ accepted: false, status: 401, code: 'REJECTED', error: undefined, headers: { 'WWW-Authenticate': 'Bearer' }, body: 'Sign in' });
+    expect(result).toMatchObject({ kind: 'refuse', status: 401, code: 'REJECTED', error: undefined });
+    if (result.kind === 'refuse') expect(text(result.response)).toBe(buildRejection(401, { 'WWW-Authenticate': 'Bearer' }, 'Sign in'));
+  });
+
+  it("server answers 500 HOOK_FAILED when the hook's refusal cannot be sent (status 200, CR/LF in a field)", async () => {
+    expect(await decide({ authorize: () => ({ status: 200 }) }).decision).toMatchObject({ kind: 'refuse', status: 500, code: 'HOOK_FAILED' });
+    const split = await decide({ authorize: () => ({ status: 401, headers: { 'X-Bad': 'a\r\nb' } }) }).decision;
+    expect(split).toMatchObject({ kind: 'refuse', status: 500, code: 'HOOK_FAILED' });
+    if (split.kind === 'refuse') {
+      expect(split.error).toBeInstanceOf(TypeError);
+      expect(text(split.response)).toBe(buildRejection(500));
+    }
   });
 
   it('server answers 500 HOOK_FAILED when the hook throws or rejects', async () => {
@@ -201,16 +210,21 @@ describe('decideUpgrade: refusing', () => {
 
   it('server answers 500 BAD_OPTIONS for an invalid handshakeTimeout when a hook needs the timer', async () => {
     const result = await decide({ handshakeTimeout: -1, authorize: () => undefined }).decision;
-    expect(result).toMatchObject({ accepted: false, status: 500, code: 'BAD_OPTIONS' });
-    if (!result.accepted) expect(result.error).toBeInstanceOf(RangeError);
+    expect(result).toMatchObject({ kind: 'refuse', status: 500, code: 'BAD_OPTIONS' });
+    if (result.kind === 'refuse') expect(result.error).toBeInstanceOf(RangeError);
   });
 
-  it('server refuses 400 MALFORMED_HEAD when the runtime request cannot be built at the end', async () => {
-    const error = new TypeError('bad URL');
+  it('server accepts without building the runtime request when no hook asks for it; it is built when asked', async () => {
+    let built = 0;
     const of = subject(RFC_REQUEST, () => {
-      throw error;
+      built++;
+      return NATIVE;
     });
-    expect(await decide({}, {}, of).decision).toMatchObject({ accepted: false, status: 400, code: 'MALFORMED_HEAD', error });
+    const result = await decide({}, {}, of).decision;
+    expect(result.kind).toBe('accept');
+    expect(built).toBe(0);
+    if (result.kind === 'accept') expect(result.request()).toBe(NATIVE);
+    expect(built).toBe(1);
   });
 });
 
@@ -219,7 +233,7 @@ describe('decideUpgrade: dropping', () => {
     const { timers, decision } = decide({ handshakeTimeout: 1000, authorize: () => new Promise(() => {}) });
     await turn();
     timers.advance(1000);
-    expect(await decision).toMatchObject({ accepted: false, status: 0, code: 'TIMEOUT' });
+    expect(await decision).toMatchObject({ kind: 'refuse', status: 0, code: 'TIMEOUT' });
   });
 
   it('server refuses with 503 once shut down, and drops a handshake under way with SHUTTING_DOWN', async () => {
@@ -229,13 +243,6 @@ describe('decideUpgrade: dropping', () => {
     await turn();
     shutdown.abort();
     expect(await decision).toMatchObject({ status: 0, code: 'SHUTTING_DOWN' });
-  });
-
-  it('server refuses with 503 when shutdown comes while the accept key is computed (no hook)', async () => {
-    const shutdown = new AbortController();
-    const decision = decideUpgrade(subject(), {}, { timers: manualTimers(), signal: shutdown.signal });
-    shutdown.abort();
-    expect(await decision).toMatchObject({ status: 503, code: 'SHUTTING_DOWN' });
   });
 
   it('server drops with the code the watcher reports when the peer leaves, then unsubscribes it', async () => {
@@ -281,7 +288,7 @@ describe('decideUpgrade: dropping', () => {
   it("server races even a hook-less handshake against a shim's deadline", async () => {
     const shared = HandshakeDeadline.forServer(100, manualTimers());
     const result = await decide({}, { deadline: shared.signal }).decision;
-    expect(result.accepted).toBe(true);
+    expect(result.kind).toBe('accept');
   });
 });
 
@@ -309,11 +316,9 @@ describe('upgrade helpers', () => {
     expect(response).toContain('Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n');
   });
 
-  it('rejectionBytes encodes the refusal, and falls back to a bare 500 for what a hook got wrong', () => {
-    const decode = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
-    expect(decode(rejectionBytes(401, { 'WWW-Authenticate': 'Bearer' }, 'Sign in ✓'))).toBe(buildRejection(401, { 'WWW-Authenticate': 'Bearer' }, 'Sign in ✓'));
-    expect(decode(rejectionBytes(200))).toBe(buildRejection(500));
-    expect(decode(rejectionBytes(401, { 'X-Bad': 'a\r\nb' }))).toBe(buildRejection(500));
+  it('dropped is a drop: status 0, nothing to write, the code and error', () => {
+    const error = new Error('reset');
+    expect(dropped('SOCKET_CLOSED', error)).toEqual({ kind: 'refuse', status: 0, code: 'SOCKET_CLOSED', response: new Uint8Array(0), error });
   });
 
   it("dropCode is the signal's reason when it is a code, else SOCKET_CLOSED", () => {

@@ -8,7 +8,7 @@ import type { Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { CloseOptions } from '@wsflow/codec';
 import { WebSocketEndpoint, type EndpointOptions } from './endpoint.ts';
-import { rejectSocket } from './server_upgrade.ts';
+import { refuseUpgrade } from './node_upgrade.ts';
 
 /** A server WebSocket endpoints can be attached to. */
 export type UpgradableServer = HttpServer | HttpsServer;
@@ -29,7 +29,7 @@ class Dispatcher {
       }
       // Another listener may own this path; if there is none, do not leave the client hanging.
       if (server.listenerCount('upgrade') > 1) return;
-      rejectSocket(socket, 400, undefined, 'No WebSocket endpoint at this path');
+      refuseUpgrade(socket, 400, 'No WebSocket endpoint at this path');
     };
   }
 }

@@ -6,6 +6,7 @@
  */
 import { isIP, type Socket } from 'node:net';
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
+import { createClientClasses } from '@wsflow/websocket';
 import { openClient, type ClientAdapter, type ClientOptions, type PendingConnection } from '@wsflow/engine';
 import type { WebSocketConnection } from '@wsflow/codec';
 import { nodeAdapter } from './connection_settings.ts';
@@ -107,3 +108,17 @@ export async function connect(url: string | URL, options: ConnectOptions = {}): 
   setImmediate(pending.start);
   return pending.connection;
 }
+
+/**
+ * The WHATWG `WebSocket` and `WebSocketStream` over Node's `net`/`tls`: the `@wsflow/websocket` facade
+ * over this client, as on every runtime (see `createClientClasses` there).
+ * @example
+ * ```ts
+ * const ws = new WebSocket('wss://example.com/chat', { protocols: ['chat'], proxy: false });
+ * ```
+ */
+export const { WebSocket, WebSocketStream } = createClientClasses(openNodeClient);
+export type WebSocket = InstanceType<typeof WebSocket>;
+export type WebSocketStream = InstanceType<typeof WebSocketStream>;
+/** The object form of `new WebSocket(url, options)`: this runtime's connect options, `protocols` included. */
+export type WebSocketOptions = Omit<ConnectOptions, 'signal'>;

@@ -1,16 +1,38 @@
 /**
  * `handleUpgrade`: the server handshake for one request, for any `node:http`/`node:https`
- * server's `upgrade` event (Express, Fastify, Hono's node server, …).
+ * server's `upgrade` event (Express, Fastify, Hono's node server, …), on the shared server
+ * engine.
  * @module
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { WebSocketConnection } from '@wsflow/codec';
-import { upgradeSocket } from './server_upgrade.ts';
+import { ServerEngine, checkServerOptions, type ServerOptions } from '@wsflow/engine';
+import { nodeAdapter } from './connection_settings.ts';
+import { engineSocketOf, headOfRequest, listenerOf } from './node_upgrade.ts';
 import type { UpgradeOptions } from './upgrade_options.ts';
 
 /** Receives an accepted connection. Set its handlers (or take its `readable`) synchronously. */
 export type ConnectionCallback = (connection: WebSocketConnection, request: IncomingMessage) => void;
+
+/** One engine per options object, so that calls with the same options share slots and checks. */
+const engines = new WeakMap<UpgradeOptions, ServerEngine<IncomingMessage>>();
+
+/** The options `handleUpgrade` has no use for: the handler is its callback, node:http reads plain requests. */
+const NOT_FOR_HANDLE_UPGRADE = ['handler', 'fetch', 'maxBodySize', 'maxHeadSize', 'onError', 'maxPendingHandshakes', 'backplane', 'publishBackpressure'];
+
+function engineFor(options: UpgradeOptions): ServerEngine<IncomingMessage> {
+  let engine = engines.get(options);
+  if (engine === undefined) {
+    const checked = checkServerOptions('handleUpgrade', options, [], nodeAdapter.deflateEngine, NOT_FOR_HANDLE_UPGRADE);
+    // `onReject` always gets the request: the engine's `upgrade` has it from the start.
+    engine = new ServerEngine<IncomingMessage>(checked as ServerOptions<IncomingMessage>, nodeAdapter, { secure: false, authority: 'localhost' }, () => {
+      throw new TypeError('handleUpgrade takes requests node:http read');
+    });
+    engines.set(options, engine);
+  }
+  return engine;
+}
 
 /**
  * Completes (or refuses) the WebSocket handshake of a request from a server's `upgrade`
@@ -23,6 +45,7 @@ export type ConnectionCallback = (connection: WebSocketConnection, request: Inco
  * task see every message.
  *
  * @returns the connection, or `null` when the handshake was refused or the socket dropped.
+ * @throws TypeError (rejects) naming an unknown or invalid option
  * @example
  * ```ts
  * const server = http.createServer(app);
@@ -41,16 +64,24 @@ export async function handleUpgrade(
   options: UpgradeOptions = {},
   callback?: ConnectionCallback,
 ): Promise<WebSocketConnection | null> {
-  const pending = await upgradeSocket(request, socket, head, options);
-  if (pending === null) return null;
-  if (callback === undefined) {
-    setImmediate(pending.start);
-    return pending.connection;
-  }
-  try {
-    callback(pending.connection, request);
-  } finally {
-    pending.start();
-  }
-  return pending.connection;
+  const engine = engineFor(options);
+  const engineSocket = engineSocketOf(socket);
+  if (engineSocket === null) return null;
+  // A throwing callback rejects this call (the connection still starts), as before the engine.
+  let failure: { error: unknown } | undefined;
+  const connection = await engine.upgrade(engineSocket, headOfRequest(request), head, request, listenerOf(socket), (pending, accepted) => {
+    if (callback === undefined) {
+      setImmediate(pending.start);
+      return;
+    }
+    try {
+      callback(pending.connection, accepted);
+    } catch (error) {
+      failure = { error };
+    } finally {
+      pending.start();
+    }
+  });
+  if (failure !== undefined) throw failure.error;
+  return connection;
 }

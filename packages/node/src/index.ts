@@ -4,8 +4,8 @@
 export * from '@wsflow/engine/public';
 export { CloseEventImpl, type CloseEventFields } from '@wsflow/websocket';
 export { serve, type NodeTlsOptions, type ServeOptions, type WebSocketServer } from './serve.ts';
-export { connect, type ConnectOptions } from './connect.ts';
-export { WebSocket, WebSocketError, WebSocketStream, type BinaryType, type WebSocketOptions } from './websocket.ts';
+export { connect, WebSocket, WebSocketStream, type ConnectOptions, type WebSocketOptions } from './connect.ts';
+export { WebSocketError, type BinaryType } from '@wsflow/websocket';
 export { proxyFromEnvironment } from './proxy_env.ts';
 // Node's extras, for an existing node:http server: their hooks and handler get Node's own `IncomingMessage`.
 export type { NodeAuthorizeRequest, NodeRejectionInfo, UpgradeOptions } from './upgrade_options.ts';

@@ -8,8 +8,9 @@ import type { Socket } from 'node:net';
 import { IGNORE_RECEIVER, type EngineSocket, type SocketReceiver } from '@wsflow/engine';
 
 const kEngineSocket = Symbol('wsflow.engineSocket');
+const kRegistry = Symbol('wsflow.registry');
 
-type Carrier = Socket & { [kEngineSocket]?: NodeEngineSocket };
+type Carrier = Socket & { [kEngineSocket]?: NodeEngineSocket; [kRegistry]?: Set<Socket> };
 
 function onData(this: Carrier, chunk: Uint8Array): void {
   this[kEngineSocket]!.receiver.receive(chunk);
@@ -28,6 +29,9 @@ function onError(this: Carrier, error: Error): void {
 }
 
 function onClose(this: Carrier): void {
+  // The one `close` listener also takes the socket out of its server's set: a second
+  // listener would cost an array, a once-wrapper and its context per idle connection.
+  this[kRegistry]?.delete(this);
   const socket = this[kEngineSocket]!;
   socket.closed = true;
   socket.receiver.transportClosed(socket.failure);
@@ -54,9 +58,14 @@ export class NodeEngineSocket implements EngineSocket {
   /** Held from the start: nothing is read until the engine has set a receiver and released it. */
   #held = true;
 
-  constructor(socket: Socket) {
+  /** @param registry a set the socket is kept in until it closes (a server's open sockets) */
+  constructor(socket: Socket, registry?: Set<Socket>) {
     this.#socket = socket;
     (socket as Carrier)[kEngineSocket] = this;
+    if (registry !== undefined) {
+      registry.add(socket);
+      (socket as Carrier)[kRegistry] = registry;
+    }
     socket.pause();
     // Frames are whole when written: Nagle would only delay them. Idle sockets are the heartbeat's business.
     socket.setNoDelay?.(true);

@@ -61,14 +61,6 @@ function nodeHasReusePort(version: string): boolean {
 
 const noop = (): void => {};
 
-const kSockets = Symbol('wsflow.sockets');
-type Tracked = Socket & { [kSockets]?: Set<Socket> };
-
-/** A socket closed: it leaves its server's set (one listener shared by every socket, not a closure each). */
-function forgetSocket(this: Tracked): void {
-  this[kSockets]?.delete(this);
-}
-
 /**
  * Starts a standalone WebSocket server and resolves once it listens. Accepted connections
  * go to `handler`, or to whoever iterates the server; plain HTTP requests to `fetch`
@@ -109,11 +101,9 @@ export async function serve(options: ServeOptions = {}): Promise<WebSocketServer
   }
   const sockets = new Set<Socket>();
   let engine: ServerEngine | undefined;
+  // Open sockets (the TLS socket over each raw one), kept until they close, to destroy at shutdown.
   const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (raw) => {
-    sockets.add(raw);
-    (raw as Tracked)[kSockets] = sockets;
-    raw.once('close', forgetSocket);
-    engine!.accept(new NodeEngineSocket(wrap(raw)));
+    engine!.accept(new NodeEngineSocket(wrap(raw), sockets));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -266,6 +266,57 @@ describe('attach', () => {
     expect(await client.head()).toMatch(/^HTTP\/1\.1 400 /);
   });
 
+  test("runs on the server engine: its connections are the engine's, a handler's throw is 1011 and onError, close is 1001", async () => {
+    const { server, port } = await httpServer();
+    const errors: Array<{ error: unknown; source: string }> = [];
+    const endpoint = attach(server, {
+      path: '/ws',
+      handler: (conn) => {
+        conn.onmessage = (data) => {
+          if (String(data) === 'throw') throw new Error('handler bug');
+          conn.send(data);
+        };
+      },
+      onError: (error, { source }) => void errors.push({ error, source }),
+    });
+    cleanups.push(() => endpoint.close());
+    const [failing, staying] = await Promise.all([wsOpen(`ws://127.0.0.1:${port}/ws`), wsOpen(`ws://127.0.0.1:${port}/ws`)]);
+    await expect.poll(() => endpoint.engine.connections.size).toBe(2);
+    expect(endpoint.connections).toBe(endpoint.engine.connections);
+    const failed = wsClosed(failing);
+    failing.send('throw');
+    expect((await failed).code).toBe(1011);
+    expect(errors).toMatchObject([{ source: 'connection', error: { message: 'handler bug' } }]);
+    staying.send('still here');
+    expect(await nextMessage(staying)).toBe('still here');
+    const closed = wsClosed(staying);
+    await endpoint.close();
+    expect((await closed).code).toBe(1001);
+  });
+
+  test("gives the engine's server connections: they subscribe and publish, and the endpoint publishes to them", async () => {
+    const { server, port } = await httpServer();
+    const endpoint = attach(server, {
+      path: '/ws',
+      handler: (conn) => {
+        conn.subscribe('room');
+        conn.onmessage = (data) => void conn.publish('room', `relayed:${String(data)}`);
+      },
+    });
+    cleanups.push(() => endpoint.close());
+    const [alice, bob] = await Promise.all([wsOpen(`ws://127.0.0.1:${port}/ws`), wsOpen(`ws://127.0.0.1:${port}/ws`)]);
+    await expect.poll(() => endpoint.subscriberCount('room')).toBe(2);
+    // A connection's publish skips itself: bob hears alice.
+    const heard = nextMessage(bob);
+    alice.send('hi');
+    expect(await heard).toBe('relayed:hi');
+    const both = [nextMessage(alice), nextMessage(bob)];
+    expect(endpoint.publish('room', 'to everyone')).toBe(2);
+    expect(await Promise.all(both)).toEqual(['to everyone', 'to everyone']);
+    alice.close();
+    bob.close();
+  });
+
   test('refuses a second endpoint for the same path; close() detaches', async () => {
     const { server } = await httpServer();
     const endpoint = attach(server, { path: '/ws', handler: echo });
@@ -286,6 +337,40 @@ describe('handleUpgrade', () => {
     ws.close();
     const refused = await wsOpen(`ws://127.0.0.1:${port}/y`).catch((e: unknown) => e);
     expect((refused as Refused).status).toBe(400);
+  });
+
+  test('refuses a misspelt option with a TypeError naming it, as serve does', async () => {
+    const { server, port } = await httpServer();
+    const failures: unknown[] = [];
+    server.on('upgrade', (request, socket, head) => {
+      handleUpgrade(request, socket, head, { maxPayLoad: 10 } as never).catch((error: unknown) => {
+        failures.push(error);
+        socket.destroy();
+      });
+    });
+    await wsOpen(`ws://127.0.0.1:${port}/`).catch(() => undefined);
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toBeInstanceOf(TypeError);
+    expect(String(failures[0])).toMatch(/maxPayLoad.*maxPayload/);
+  });
+
+  test("rejects with the callback's error, the connection started all the same", async () => {
+    const { server, port } = await httpServer();
+    const outcomes: Array<Promise<unknown>> = [];
+    server.on('upgrade', (request, socket, head) => {
+      outcomes.push(
+        handleUpgrade(request, socket, head, {}, (conn) => {
+          conn.onmessage = (data) => conn.send(data);
+          throw new Error('callback bug');
+        }).catch((error: unknown) => error),
+      );
+    });
+    const ws = await wsOpen(`ws://127.0.0.1:${port}/`);
+    await expect.poll(() => outcomes.length).toBe(1);
+    expect(String(await outcomes[0])).toMatch(/callback bug/);
+    ws.send('still echoed');
+    expect(await nextMessage(ws)).toBe('still echoed');
+    ws.close();
   });
 
   test('without a callback, resolves the connection in time to see the first message', async () => {

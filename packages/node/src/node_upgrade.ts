@@ -1,0 +1,81 @@
+/**
+ * A socket from a `node:http` server's `upgrade` event, as the server engine takes it: the
+ * engine socket over it, the request head node:http read (as a codec `RequestHead`), and
+ * where it was accepted (scheme and `host:port`, for requests without a `Host`).
+ * @module
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { RequestHead } from '@wsflow/codec';
+import { ServerHandshake } from '@wsflow/codec';
+import { targetPath, type ListenerInfo } from '@wsflow/engine';
+import { NodeEngineSocket } from './node_socket.ts';
+
+/** Milliseconds a refused socket may linger, half-closed, before it is destroyed. */
+const REJECTION_LINGER = 2000;
+
+const noop = (): void => {};
+
+/** The request's pathname, without the query. */
+export function requestPath(request: IncomingMessage): string {
+  return targetPath(request.url ?? '/');
+}
+
+/**
+ * The request node:http read, as a codec {@link RequestHead}: method, target, the version
+ * as sent, and the field lines in order (repeated fields kept, joined when looked up).
+ * @example
+ * ```ts
+ * engine.upgrade(socket, headOfRequest(request), head, request);
+ * ```
+ */
+export function headOfRequest(request: IncomingMessage): RequestHead {
+  const raw = request.rawHeaders;
+  const rawHeaders: Array<[string, string]> = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) rawHeaders.push([raw[i], raw[i + 1]]);
+  const distinct = request.headersDistinct;
+  return {
+    kind: 'request',
+    method: request.method ?? '',
+    target: request.url ?? '/',
+    version: `HTTP/${request.httpVersion}`,
+    headers: { get: (name: string) => distinct[name]?.join(', ') },
+    rawHeaders,
+  } as RequestHead;
+}
+
+/** Where `socket` was accepted: its scheme and the local `host:port`. */
+export function listenerOf(socket: Duplex): ListenerInfo {
+  const local = socket as Partial<Socket> & { encrypted?: boolean };
+  const address = local.localAddress ?? 'localhost';
+  return { secure: local.encrypted === true, authority: `${address.includes(':') ? `[${address}]` : address}:${local.localPort ?? 0}` };
+}
+
+/**
+ * The engine socket over an upgraded socket, or `null` for one node:http already ended
+ * (it may still emit `upgrade` for a request pipelined after one it answered with
+ * `Connection: close`): that one is dropped. node:http leaves a timeout of its own on the
+ * socket; the WebSocket's idle peers are the heartbeat's business.
+ */
+export function engineSocketOf(socket: Duplex): NodeEngineSocket | null {
+  if (socket.destroyed || socket.writableEnded) {
+    socket.on('error', noop);
+    socket.destroy();
+    return null;
+  }
+  (socket as Partial<Socket>).setTimeout?.(0);
+  return new NodeEngineSocket(socket as Socket);
+}
+
+/**
+ * Answers an upgrade no endpoint serves (400) and ends the socket; what the client still
+ * sends is discarded, and the socket is destroyed if the client lingers.
+ */
+export function refuseUpgrade(socket: Duplex, status: number, body: string): void {
+  socket.on('error', noop);
+  if (socket.destroyed) return;
+  socket.end(ServerHandshake.refuse(status, 'PATH_MISMATCH', { body }).response);
+  socket.resume();
+  setTimeout(() => socket.destroy(), REJECTION_LINGER).unref();
+}
