@@ -20,6 +20,8 @@ export default defineConfig({
       { test: { name: 'deflate-zlib', include: ['packages/deflate-zlib/test/**/*.test.ts'] } },
       { test: { name: 'deflate-js', include: ['packages/deflate-js/test/**/*.test.ts', 'packages/deflate-js/test-node/**/*.test.ts'] } },
       { test: { name: 'websocket', include: ['packages/websocket/test/**/*.test.ts', 'packages/websocket/test-vitest/**/*.test.ts'] } },
+      // The test kit, as a user imports it (by package name, from dist/).
+      { test: { name: 'testing', include: ['packages/testing/test/**/*.test.ts'] } },
       // Repo-level checks: packages resolve by name in Node, Deno and Bun.
       { test: { name: 'repo', include: ['test/**/*.test.ts'] } },
     ],
