@@ -55,7 +55,8 @@ const records: WeakMap<object, ClientRecord> = (holder[RECORDS] ??= new WeakMap(
  * const ws = watch(new WebSocket(url));
  * ```
  */
-export function watch<W extends WebSocketLike>(ws: W): W {
+export function watch<W extends object>(ws: W): W {
+  if (!isWebSocketLike(ws)) throw new TypeError(`watch() takes a WebSocket, got ${showMessage(ws)}`);
   recordOf(ws);
   return ws;
 }
