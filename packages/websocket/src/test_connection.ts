@@ -61,6 +61,8 @@ export interface TestConnectionInit<M> {
   socket: MemorySocket;
   url: URL;
   request: Request;
+  /** The request's header fields, all of them (a browser's `Request` drops forbidden ones). */
+  headers: Headers;
   /** How failures name it, e.g. `TestServer ws://x/ connection #1`. */
   label: string;
   /** Parse text messages as JSON and serialize what is sent. */
@@ -168,6 +170,7 @@ export class TestConnection<M = TestMessage> {
     this.json = init.json;
     this.url = init.url;
     this.request = init.request;
+    this.headers = init.headers;
     this.protocol = init.connection.protocol;
     this.extensions = init.connection.extensions;
     const conn = init.connection;
@@ -201,10 +204,8 @@ export class TestConnection<M = TestMessage> {
     return this.#connection;
   }
 
-  /** The request's header fields (`headers.get('authorization')`). */
-  get headers(): Headers {
-    return this.request.headers;
-  }
+  /** The request's header fields, as sent (`headers.get('authorization')`). */
+  readonly headers: Headers;
 
   /** `'open'`, `'closing'` (a Close was sent or received) or `'closed'`. */
   get state(): 'open' | 'closing' | 'closed' {

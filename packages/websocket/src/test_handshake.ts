@@ -6,7 +6,7 @@
  * `handleProtocols`, `authorize` and `onReject` apply.
  * @module
  */
-import { parseProtocolHeader, type RequestHead } from '@wsflow/codec';
+import { headersOf, parseProtocolHeader, type RequestHead } from '@wsflow/codec';
 import type { UpgradeRejection } from '@wsflow/engine';
 import { noteActivity } from './activity.ts';
 import { binaryString } from './binary_string.ts';
@@ -71,6 +71,11 @@ export class TestHandshake {
   readonly head: RequestHead;
   /** The subprotocols the client offered, in its order. */
   readonly protocols: string[];
+  /**
+   * The request's header fields as sent, as a WHATWG `Headers` (`headers.get('origin')`):
+   * all of them, where a browser's `Request` drops `Origin` and `Sec-*`.
+   */
+  readonly headers: Headers;
 
   readonly #init: TestHandshakeInit;
   #state: TestHandshakeState = 'pending';
@@ -81,7 +86,8 @@ export class TestHandshake {
     this.url = init.url;
     this.head = init.head;
     this.request = init.request;
-    const field = init.request.headers.get('sec-websocket-protocol');
+    this.headers = headersOf(init.head.rawHeaders);
+    const field = this.headers.get('sec-websocket-protocol');
     let offered: string[] = [];
     try {
       offered = field === null ? [] : parseProtocolHeader(field);
@@ -98,12 +104,7 @@ export class TestHandshake {
 
   /** The request's `Origin`, if it sent one. */
   get origin(): string | undefined {
-    return this.request.headers.get('origin') ?? undefined;
-  }
-
-  /** The request's header fields, as a WHATWG `Headers` (`headers.get('authorization')`). */
-  get headers(): Headers {
-    return this.request.headers;
+    return this.headers.get('origin') ?? undefined;
   }
 
   /**

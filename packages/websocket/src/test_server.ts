@@ -144,6 +144,14 @@ interface HandshakeContext {
   rejection?: UpgradeRejection;
   opened: (connection: TestConnection) => void;
   refused: (error: Error) => void;
+  connection: Promise<TestConnection>;
+}
+
+/** A socket waiting for its turn to enter the engine, with what was read ahead of it. */
+interface EngineEntry {
+  socket: MemorySocket;
+  chunks: Uint8Array[];
+  context: HandshakeContext | undefined;
 }
 
 /** Every TestServer not yet stopped, for {@link resetTestServers}. */
@@ -209,7 +217,15 @@ export class TestServer<M = TestMessage> implements MemoryEndpoint {
   readonly #connectionCursor: Cursor<TestConnection<M>>;
   readonly #handshakeCursor: Cursor<TestHandshake>;
   readonly #messageCursor: Cursor<M>;
-  readonly #contexts = new Map<string, HandshakeContext>();
+  /**
+   * The engine's hooks see a WHATWG `Request` (the same object from `handleProtocols` to the
+   * handler), which cannot carry our context; browsers even strip `Sec-WebSocket-Key` from
+   * it. So sockets enter the engine one at a time until its first hook runs or it answers:
+   * the one being decided is {@link #deciding}, then its `Request` is the key.
+   */
+  readonly #byRequest = new WeakMap<Request, HandshakeContext>();
+  readonly #waiting: EngineEntry[] = [];
+  #deciding: EngineEntry | null = null;
   #listening = true;
   #uninstall: (() => void) | null = null;
   readonly #firstCursor: Cursor<TestConnection<M>>;
@@ -438,9 +454,40 @@ export class TestServer<M = TestMessage> implements MemoryEndpoint {
     };
   }
 
-  #toEngine(socket: MemorySocket, chunks: Uint8Array[]): void {
-    socket.unread(chunks.splice(0));
-    this.engine.accept(socket);
+  #toEngine(socket: MemorySocket, chunks: Uint8Array[], context?: HandshakeContext): void {
+    this.#waiting.push({ socket, chunks, context });
+    this.#nextToEngine();
+  }
+
+  #nextToEngine(): void {
+    while (this.#deciding === null) {
+      const entry = this.#waiting.shift();
+      if (entry === undefined) return;
+      if (entry.socket.closed) continue;
+      this.#deciding = entry;
+      void entry.socket.answered.then(() => this.#decided(entry));
+      entry.socket.unread(entry.chunks.splice(0));
+      this.engine.accept(entry.socket);
+    }
+  }
+
+  /** The engine reached a hook for the socket being decided (or answered it): the next may enter. */
+  #decided(entry: EngineEntry): void {
+    if (this.#deciding !== entry) return;
+    this.#deciding = null;
+    this.#nextToEngine();
+  }
+
+  /** The context of a request the engine's hook sees: the socket being decided, the first time. */
+  #contextOf(request: Request | undefined): HandshakeContext | undefined {
+    if (request === undefined) return this.#deciding?.context;
+    let context = this.#byRequest.get(request);
+    if (context === undefined && this.#deciding !== null) {
+      context = this.#deciding.context;
+      if (context !== undefined) this.#byRequest.set(request, context);
+      this.#decided(this.#deciding);
+    }
+    return context;
   }
 
   #arrived(socket: MemorySocket, chunks: Uint8Array[], head: RequestHead, info: IncomingConnectionInfo): TestHandshake | undefined {
@@ -451,7 +498,6 @@ export class TestServer<M = TestMessage> implements MemoryEndpoint {
       this.#toEngine(socket, chunks);
       return undefined;
     }
-    const key = request.headers.get('sec-websocket-key');
     let context: HandshakeContext | undefined;
     const handshake = new TestHandshake({
       url: info.url,
@@ -466,13 +512,8 @@ export class TestServer<M = TestMessage> implements MemoryEndpoint {
       refused = reject;
     });
     connection.catch(ignore);
-    context = { socket, handshake, opened, refused };
-    (context as HandshakeContext & { connection: Promise<TestConnection> }).connection = connection;
-    if (key !== null && !this.#contexts.has(key)) this.#contexts.set(key, context);
-    void socket.gone.then(() => {
-      if (key !== null && this.#contexts.get(key) === context) this.#contexts.delete(key);
-      refused(new Error(`${this.label}: the handshake ended without a connection`));
-    });
+    context = { socket, handshake, opened, refused, connection };
+    void socket.gone.then(() => refused(new Error(`${this.label}: the handshake ended without a connection`)));
     this.handshakes.push(handshake);
     this.#handshakeCursor.added();
     let delay: void | Promise<void> = undefined;
@@ -519,14 +560,9 @@ export class TestServer<M = TestMessage> implements MemoryEndpoint {
       // The engine decides now (Web Crypto included): flush() waits for its answer, then
       // for the client's check of it.
       void track(socket.answered.then(() => track(info.clientHandshake)));
-      this.#toEngine(socket, chunks);
+      this.#toEngine(socket, chunks, context);
     }
-    return (context as HandshakeContext & { connection: Promise<TestConnection> }).connection;
-  }
-
-  #contextOf(request: Request | undefined): HandshakeContext | undefined {
-    const key = request?.headers.get('sec-websocket-key');
-    return key === null || key === undefined ? undefined : this.#contexts.get(key);
+    return context.connection;
   }
 
   #selectProtocol(offered: string[], request: Request): string | null | undefined {
@@ -549,7 +585,7 @@ export class TestServer<M = TestMessage> implements MemoryEndpoint {
   }
 
   #rejected(info: RejectionInfo): void {
-    const context = this.#contextOf(info.request);
+    const context = info.request === undefined ? this.#deciding?.context : (this.#byRequest.get(info.request) ?? this.#deciding?.context);
     context?.refused(new Error(`${this.label}: the engine refused the handshake with ${info.status === 0 ? 'a drop' : info.status} (${info.code})`));
     this.#options.onReject?.(info);
   }
@@ -557,13 +593,13 @@ export class TestServer<M = TestMessage> implements MemoryEndpoint {
   /** The engine's handler: records the connection, then runs the user's `handler` on it unchanged. */
   #handle(conn: WebSocketConnection, request: Request): void | Promise<void> {
     const context = this.#contextOf(request);
-    if (context !== undefined) this.#contexts.delete(request.headers.get('sec-websocket-key')!);
     const options = this.#options;
     const connection = new TestConnection<M>({
       connection: conn,
       socket: context?.socket ?? new MemorySocket(new ReadableStream<Uint8Array>().getReader(), new WritableStream<Uint8Array>().getWriter()),
       url: context?.handshake.url ?? new URL(request.url.replace(/^http/, 'ws')),
       request,
+      headers: context?.handshake.headers ?? request.headers,
       label: `${this.label} connection #${this.connections.length + 1}`,
       json: options.json === true,
       timeout: this.#timeout,

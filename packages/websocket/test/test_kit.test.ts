@@ -46,6 +46,19 @@ describe('TestServer runs the engine of serve()', () => {
     expect(seen[1]).toBe(client.request);
   });
 
+  it('pairs each held handshake with its own connection when they are answered out of order', async () => {
+    const server = startServer({ autoAccept: false });
+    const first = new WebSocket(server.url, ['a', 'b']);
+    const second = new WebSocket(server.url, ['a', 'b']);
+    const [h1, h2] = [await server.nextHandshake(), await server.nextHandshake()];
+    const [c2, c1] = await Promise.all([h2.accept({ protocol: 'b' }), h1.accept({ protocol: 'a' })]);
+    await Promise.all([nextEvent(first, 'open'), nextEvent(second, 'open')]);
+    expect([first.protocol, second.protocol]).toEqual(['a', 'b']);
+    expect([c1.protocol, c2.protocol]).toEqual(['a', 'b']);
+    first.send('from first');
+    expect(await c1.nextMessage()).toBe('from first');
+  });
+
   it('refuses an unknown option with the TypeError serve() throws, naming the closest', () => {
     expect(() => new TestServer(uniqueUrl(), { maxPayLoad: 10 } as object)).toThrow(/TestServer: unknown option "maxPayLoad" \(did you mean "maxPayload"\?\)/);
     expect(() => new TestServer(uniqueUrl(), { handler: 'nope' } as object)).toThrow(TypeError);
