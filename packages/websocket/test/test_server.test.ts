@@ -14,7 +14,7 @@ describe('TestServer: addressing', () => {
     const client = await server.nextConnection();
     expect(client.url.href).toBe('ws://address.test/chat?room=7');
     expect(new URL(client.request.url).search).toBe('?room=7');
-    expect(client.request.headers.get('host')).toBe('address.test');
+    expect(client.headers.get('host')).toBe('address.test');
   });
 
   it('maps an http: URL to ws: and an https: URL to wss:', () => {
@@ -530,5 +530,7 @@ describe('TestServer: flush()', () => {
     await expect(server.flush()).rejects.toThrow(/still busy/);
     ws.onmessage = null;
     await server.flush();
-  });
+    // flush() gives up after a bounded number of busy rounds; how long those take depends on
+    // the host (Chromium runs this suite too), so the test allows it time.
+  }, 20_000);
 });
