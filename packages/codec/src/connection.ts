@@ -15,6 +15,7 @@ import type { ProtocolError } from './errors.ts';
 import type { Limits } from './limits.ts';
 import type { MaskKeySource } from './mask.ts';
 import type { PerMessageDeflate } from './per_message_deflate.ts';
+import { PreparedMessage } from './prepared_message.ts';
 import { ProtocolState, WebSocketProtocol, type ProtocolHandler } from './protocol.ts';
 import { encodeUtf8 } from './utf8.ts';
 
@@ -210,8 +211,11 @@ function settingsOf(options: ConnectionOptions): Settings {
  */
 class Extra {
   /** Sends queued behind a Blob that is still being read, to keep order. */
-  pending: SendData[] | null = null;
+  pending: Array<SendData | PreparedMessage> | null = null;
   pendingBytes = 0;
+  /** Prepared messages waiting for the fragmented message being sent to end. */
+  held: PreparedMessage[] | null = null;
+  heldBytes = 0;
   readable: ReadableStream<Message> | null = null;
   writable: WritableStream<SendData> | null = null;
   drainWaiters: Array<() => void> | null = null;
@@ -227,6 +231,8 @@ const ENDED = 1;
 const PAUSED = 2;
 /** `maxBufferedAmount` was exceeded and its policy applied (once). */
 const OVERFLOWED = 4;
+/** Writes are held in the batch by {@link WebSocketConnection.cork} until `uncork`. */
+const CORKED = 8;
 
 /**
  * Queued octets from which automatic Pongs are held back: a peer that sends Pings but does
@@ -419,7 +425,7 @@ export class WebSocketConnection {
   receive(chunk: Uint8Array): void {
     if (this.#settings.heartbeat !== undefined) this.#alive();
     if (this.#batch !== null) {
-      // Re-entered from a callback: the outer call sends the batch.
+      // Re-entered from a callback, or corked: the outer call (or `uncork`) sends the batch.
       this.#protocol.receiveData(chunk);
       return;
     }
@@ -460,7 +466,11 @@ export class WebSocketConnection {
     }
     this.#wakeWriters();
     const extra = this.#extra;
-    if (extra !== null) extra.pending = null;
+    if (extra !== null) {
+      extra.pending = null;
+      extra.held = null;
+      extra.heldBytes = 0;
+    }
     callUser(this, this.onclose, result);
     if (extra !== null && extra.resolveClosed !== null) {
       extra.resolveClosed(result);
@@ -530,7 +540,8 @@ export class WebSocketConnection {
 
   /** Bytes accepted by `send` but not yet handed to the operating system. */
   get bufferedAmount(): number {
-    return this.#transport.bufferedAmount + this.#batchBytes + (this.#extra?.pendingBytes ?? 0);
+    const extra = this.#extra;
+    return this.#transport.bufferedAmount + this.#batchBytes + (extra === null ? 0 : extra.pendingBytes + extra.heldBytes);
   }
 
   /**
@@ -578,8 +589,91 @@ export class WebSocketConnection {
   sendFragment(data: string | ArrayBuffer | ArrayBufferView, fin: boolean): boolean {
     if (!this.#protocol.canSend || this.#finished !== null) return false;
     if (this.#extra !== null && this.#extra.pending !== null) throw new TypeError('a Blob is still being sent; fragments would overtake it');
-    if (typeof data === 'string') return this.#checked(this.#protocol.sendText(data, fin));
-    return this.#checked(this.#protocol.sendBinary(toBytes(data), fin));
+    const sent = typeof data === 'string' ? this.#protocol.sendText(data, fin) : this.#protocol.sendBinary(toBytes(data), fin);
+    if (sent && fin) this.#sendHeld();
+    return this.#checked(sent);
+  }
+
+  /**
+   * Sends a message framed once for many connections (see `prepareMessage`): the very same
+   * buffer is handed to each connection's transport, or, with permessage-deflate, a
+   * compressed frame shared by every connection that resets its context after each message
+   * (else compressed by this one's deflater). It keeps every rule of {@link send}: behind
+   * a Blob being read it waits its turn, behind a fragmented message being sent it goes
+   * right after the last fragment, it counts in `bufferedAmount` and against
+   * `maxBufferedAmount`, and nothing is sent once closing started.
+   * @returns false if nothing will be sent because the connection is closing or closed
+   * @throws TypeError for a client connection (its frames are masked, one by one)
+   * @example
+   * ```ts
+   * const message = prepareMessage(JSON.stringify(update));
+   * for (const conn of subscribers) conn.sendPrepared(message);
+   * ```
+   */
+  sendPrepared(message: PreparedMessage): boolean {
+    if (!this.#protocol.canSend || this.#finished !== null) return false;
+    if (this.role !== 'server') throw new TypeError('a prepared message is framed for the server role; a client masks each frame');
+    const extra = this.#extra;
+    if (extra !== null && extra.pending !== null) {
+      extra.pending.push(message);
+      extra.pendingBytes += message.frame.length;
+      return true;
+    }
+    if (this.#protocol.sendingFragmented) {
+      const more = this.#more();
+      (more.held ??= []).push(message);
+      more.heldBytes += message.frame.length;
+      return true;
+    }
+    return this.#checked(this.#protocol.sendPrepared(message));
+  }
+
+  /**
+   * Holds everything this connection writes in one batch until {@link uncork}, so that
+   * many sends in one turn (a burst of published messages) make one transport write.
+   * Order is kept: sends, Pings and a Close made meanwhile join the batch. Held bytes count
+   * in `bufferedAmount`. Whoever corks must uncork (a server's topics do it in a microtask).
+   * @returns whether it started holding now: false when writes are held already (it is
+   *   corked, or handling received bytes, whose replies are sent together anyway) or it is
+   *   closed
+   * @example
+   * ```ts
+   * if (conn.cork()) queueMicrotask(() => conn.uncork());
+   * conn.send('a');
+   * conn.send('b'); // one write, "a" then "b"
+   * ```
+   */
+  cork(): boolean {
+    if (this.#batch !== null || this.#finished !== null || (this.#flags & ENDED) !== 0) return false;
+    this.#batch = [];
+    this.#batchBytes = 0;
+    this.#flags |= CORKED;
+    return true;
+  }
+
+  /**
+   * Writes what {@link cork} held, as one write where it can. Does nothing when not corked.
+   * @example
+   * ```ts
+   * const corked = conn.cork();
+   * for (const update of updates) conn.send(update);
+   * if (corked) conn.uncork(); // one write
+   * ```
+   */
+  uncork(): void {
+    if ((this.#flags & CORKED) === 0) return;
+    this.#flags &= ~CORKED;
+    this.#flushBatch();
+  }
+
+  /** The fragmented message ended: the prepared messages held behind it go out. */
+  #sendHeld(): void {
+    const extra = this.#extra;
+    if (extra === null || extra.held === null) return;
+    const held = extra.held;
+    extra.held = null;
+    extra.heldBytes = 0;
+    for (const message of held) this.#protocol.sendPrepared(message);
   }
 
   async #drainPending(extra: Extra): Promise<void> {
@@ -596,6 +690,11 @@ export class WebSocketConnection {
           this.abort();
           return;
         }
+      } else if (next instanceof PreparedMessage) {
+        extra.pending.shift();
+        extra.pendingBytes -= next.frame.length;
+        this.#protocol.sendPrepared(next);
+        continue;
       } else bytes = typeof next === 'string' ? next : toBytes(next as ArrayBuffer | ArrayBufferView);
       if (extra.pending === null) return;
       extra.pending.shift();
@@ -728,6 +827,8 @@ export class WebSocketConnection {
     const total = this.#batchBytes;
     this.#batch = null;
     this.#batchBytes = 0;
+    // Corked writes of a connection that closed meanwhile have nowhere to go.
+    if (this.#finished !== null) return;
     if (batch.length === 0 || (this.#flags & ENDED) !== 0) {
       // Nothing to write, but the peer's Close may have finished the closing handshake.
     } else if (batch.length === 1) this.#transport.write(batch[0]);
@@ -963,7 +1064,8 @@ function coalesce(batch: Uint8Array[], allocate: ((size: number) => Uint8Array) 
   return out;
 }
 
-function sizeOf(data: SendData): number {
+function sizeOf(data: SendData | PreparedMessage): number {
+  if (data instanceof PreparedMessage) return data.frame.length;
   if (typeof data === 'string') return data.length;
   if (typeof Blob !== 'undefined' && data instanceof Blob) return data.size;
   return (data as ArrayBuffer | ArrayBufferView).byteLength;

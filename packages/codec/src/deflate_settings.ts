@@ -46,6 +46,9 @@ export function resolveDeflate(setting: PerMessageDeflateSetting, defaultEngine:
   }
   checkDeflateNegotiationOptions(setting);
   checkDeflateSendOptions(setting);
+  if (setting.sharedCompressor !== undefined && typeof setting.sharedCompressor !== 'boolean') {
+    throw new TypeError('perMessageDeflate.sharedCompressor must be a boolean');
+  }
   const engine = setting.engine ?? defaultEngine;
   return engine === undefined ? null : { options: setting, engine };
 }
@@ -60,7 +63,9 @@ export function resolveDeflate(setting: PerMessageDeflateSetting, defaultEngine:
  */
 export function serverDeflateNegotiator(resolved: ResolvedDeflate): (offers: ExtensionOffer[]) => ExtensionOffer[] {
   return (offers) => {
-    const accepted = acceptDeflateOffer(offers, resolved.options);
+    const options = resolved.options;
+    // A shared compressor needs every connection to reset its context after each message.
+    const accepted = acceptDeflateOffer(offers, options.sharedCompressor === true ? { ...options, serverNoContextTakeover: true } : options);
     return accepted === null ? [] : [accepted.response];
   };
 }

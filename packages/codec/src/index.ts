@@ -9,6 +9,7 @@ export { FrameParser, ParserState, type FrameParserOptions, type FrameSink } fro
 export { FrameWriter, frameHeaderSize, serializeFrame, writeFrameHeader } from './frame_serializer.ts';
 export { DEFAULT_LIMITS, resolveLimits, type Limits } from './limits.ts';
 export { InflateLimitError, type DeflateEngine, type DeflaterParams, type InflaterParams, type MessageDeflater, type MessageInflater } from './deflate_engine.ts';
+export { PreparedMessage, prepareMessage, type PrepareOptions } from './prepared_message.ts';
 export { ProtocolState, WebSocketProtocol, type ProtocolHandler, type ProtocolOptions } from './protocol.ts';
 export { KEY_NONCE_BYTES, acceptKey, generateKey, isValidKey, type Sha1 } from './accept_key.ts';
 export {

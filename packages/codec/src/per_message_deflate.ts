@@ -35,6 +35,23 @@ export interface DeflateSendOptions {
 export interface PerMessageDeflateOptions extends DeflateNegotiationOptions, DeflateSendOptions {
   /** The DEFLATE implementation. Default: the runtime shim's. */
   engine?: DeflateEngine;
+  /**
+   * Server: compress each published message once for every subscriber (as Bun's
+   * `SHARED_COMPRESSOR`), by answering every offer with `server_no_context_takeover` (as
+   * `serverNoContextTakeover: true` does). A message compressed without the history of the
+   * ones before is one every peer with the same window inflates, so a publish to N
+   * subscribers costs one compression instead of N, and no connection keeps a deflate
+   * window (up to 256 KiB with zlib's defaults) between messages. The price is the ratio:
+   * small messages that repeat what earlier ones said (JSON with the same keys) compress
+   * much less without that history. Direct `send`s are compressed per connection as
+   * always, without history too. Ignored by clients. Default false.
+   *
+   * @example
+   * ```ts
+   * serve({ perMessageDeflate: { sharedCompressor: true, threshold: 256 }, handler });
+   * ```
+   */
+  sharedCompressor?: boolean;
 }
 
 /**
@@ -98,6 +115,18 @@ export class PerMessageDeflate {
 
   get #sendWindowBits(): number {
     return this.#role === 'client' ? this.agreement.clientMaxWindowBits : this.agreement.serverMaxWindowBits;
+  }
+
+  /**
+   * The window bits of our sending side when it resets its context after every message
+   * (`server_no_context_takeover` for a server): a message compressed by any such deflater
+   * with this window is one any such peer inflates, so it can be compressed once for all
+   * of them. Null with context takeover (each message depends on the ones before).
+   */
+  get sharedWindowBits(): number | null {
+    const agreement = this.agreement;
+    const reset = this.#role === 'client' ? agreement.clientNoContextTakeover : agreement.serverNoContextTakeover;
+    return reset ? this.#sendWindowBits : null;
   }
 
   /** The octets below which a message goes uncompressed unless asked otherwise. */

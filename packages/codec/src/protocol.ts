@@ -19,6 +19,7 @@ import { resolveLimits, type Limits } from './limits.ts';
 import { defaultMaskKeys, type MaskKeySource } from './mask.ts';
 import { MessageAssembler } from './message_assembler.ts';
 import type { PerMessageDeflate } from './per_message_deflate.ts';
+import type { PreparedMessage } from './prepared_message.ts';
 import { decodeUtf8, encodeUtf8 } from './utf8.ts';
 
 /** Where a connection is in its life (RFC 6455 §4.1, §7). */
@@ -377,6 +378,43 @@ export class WebSocketProtocol implements FrameSink {
       return this.#sendCompressed(Opcode.Binary, data);
     }
     writeFrameTo(this.#handler, this.#keys, fin, 0, this.#dataOpcode(Opcode.Binary, fin), data, this.#allocate);
+    return true;
+  }
+
+  /** Whether a fragmented message is being sent (its last fragment not yet sent). */
+  get sendingFragmented(): boolean {
+    return this.#sendingOpcode !== 0;
+  }
+
+  /**
+   * Sends a message framed once for many connections (server role): its frame as it is,
+   * or, with permessage-deflate and the message at or above the threshold (or its
+   * `compress` true), compressed: one frame shared with every connection whose sending
+   * side resets its context after each message and uses the same window, else compressed
+   * by this connection's own deflater (its context taken over, as `sendText` would).
+   * @returns false, sending nothing, once a Close was sent or received
+   * @throws TypeError in the client role (frames are masked there), or while a fragmented
+   *   message is being sent
+   */
+  sendPrepared(message: PreparedMessage): boolean {
+    if (!this.canSend) return false;
+    if (this.#keys !== null) throw new TypeError('a prepared message is framed for the server role; a client masks each frame');
+    if (this.#sendingOpcode !== 0) throw new TypeError('a fragmented message is being sent; finish it first');
+    const deflate = this.#deflate;
+    if (deflate !== null && deflate.shouldCompress(message.payload.length, message.compress)) {
+      const windowBits = deflate.sharedWindowBits;
+      if (windowBits === null) return this.#sendCompressed(message.binary ? Opcode.Binary : Opcode.Text, message.payload);
+      let frame: Uint8Array;
+      try {
+        frame = message.compressedFrame(windowBits, (payload) => deflate.compress(payload));
+      } catch {
+        this.fail(new ProtocolError('INTERNAL_ERROR', 'compression failed', CloseCode.InternalError));
+        return false;
+      }
+      this.#handler.write(frame);
+      return true;
+    }
+    this.#handler.write(message.frame);
     return true;
   }
 

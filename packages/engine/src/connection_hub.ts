@@ -9,14 +9,16 @@ import { isPromiseLike } from './error_policy.ts';
 import type { PendingConnection } from './pending_connection.ts';
 import type { ErrorContext } from './server_options.ts';
 
+import type { ServerConnection } from './server_connection.ts';
+
 /** A connection a server accepted, with the request that opened it. */
-export interface AcceptedConnection<R = Request> {
-  connection: WebSocketConnection;
+export interface AcceptedConnection<R = Request, C extends WebSocketConnection = ServerConnection> {
+  connection: C;
   request: R;
 }
 
-interface Queued<R> {
-  accepted: AcceptedConnection<R>;
+interface Queued<R, C extends WebSocketConnection> {
+  accepted: AcceptedConnection<R, C>;
   start(): void;
 }
 
@@ -41,13 +43,13 @@ function keepUntilClosed(registry: Set<WebSocketConnection>, connection: WebSock
  * hub.deliver(pending, request, remoteAddress);
  * ```
  */
-export class ConnectionHub<R = Request> implements AsyncIterable<AcceptedConnection<R>> {
-  readonly #handler: ((connection: WebSocketConnection, request: R) => void | Promise<void>) | undefined;
+export class ConnectionHub<R = Request, C extends WebSocketConnection = WebSocketConnection> implements AsyncIterable<AcceptedConnection<R, C>> {
+  readonly #handler: ((connection: C, request: R) => void | Promise<void>) | undefined;
   readonly #report: (error: unknown, context: ErrorContext) => void;
   readonly #later: (callback: () => void) => void;
-  readonly #connections = new Set<WebSocketConnection>();
-  readonly #queue: Queued<R>[] = [];
-  readonly #waiters: Array<(result: IteratorResult<AcceptedConnection<R>>) => void> = [];
+  readonly #connections = new Set<C>();
+  readonly #queue: Queued<R, C>[] = [];
+  readonly #waiters: Array<(result: IteratorResult<AcceptedConnection<R, C>>) => void> = [];
   #ended = false;
   /** Whether the owner calls {@link forget} for each connection that finishes (its `onFinished`). */
   readonly #finishedReported: boolean;
@@ -57,7 +59,7 @@ export class ConnectionHub<R = Request> implements AsyncIterable<AcceptedConnect
    *   `closed` promise is needed per connection to keep the set
    */
   constructor(
-    handler: ((connection: WebSocketConnection, request: R) => void | Promise<void>) | undefined,
+    handler: ((connection: C, request: R) => void | Promise<void>) | undefined,
     report: (error: unknown, context: ErrorContext) => void,
     later: (callback: () => void) => void,
     finishedReported = false,
@@ -70,11 +72,11 @@ export class ConnectionHub<R = Request> implements AsyncIterable<AcceptedConnect
 
   /** A connection finished: it leaves the set of open connections. */
   forget(connection: WebSocketConnection): void {
-    this.#connections.delete(connection);
+    this.#connections.delete(connection as C);
   }
 
   /** The open connections. */
-  get connections(): ReadonlySet<WebSocketConnection> {
+  get connections(): ReadonlySet<C> {
     return this.#connections;
   }
 
@@ -84,7 +86,7 @@ export class ConnectionHub<R = Request> implements AsyncIterable<AcceptedConnect
   }
 
   /** Hands over a connection: to the handler, or to the iteration queue. */
-  deliver(pending: PendingConnection, request: R, remoteAddress: string | undefined): void {
+  deliver(pending: PendingConnection<C>, request: R, remoteAddress: string | undefined): void {
     const { connection } = pending;
     if (this.#ended) {
       // Accepted while shutting down: say so at once.
@@ -93,7 +95,7 @@ export class ConnectionHub<R = Request> implements AsyncIterable<AcceptedConnect
       return;
     }
     if (this.#finishedReported) this.#connections.add(connection);
-    else if (pending.track !== undefined) pending.track(this.#connections);
+    else if (pending.track !== undefined) pending.track(this.#connections as Set<WebSocketConnection>);
     else keepUntilClosed(this.#connections, connection);
     const handler = this.#handler;
     if (handler === undefined) {
@@ -145,9 +147,9 @@ export class ConnectionHub<R = Request> implements AsyncIterable<AcceptedConnect
    * one queue (each connection goes to one of them). A connection starts reading in the
    * macrotask after it is taken, so the taker can set its handlers first.
    */
-  [Symbol.asyncIterator](): AsyncIterator<AcceptedConnection<R>> {
+  [Symbol.asyncIterator](): AsyncIterator<AcceptedConnection<R, C>> {
     return {
-      next: (): Promise<IteratorResult<AcceptedConnection<R>>> => {
+      next: (): Promise<IteratorResult<AcceptedConnection<R, C>>> => {
         const item = this.#queue.shift();
         if (item !== undefined) {
           this.#later(item.start);
@@ -156,11 +158,11 @@ export class ConnectionHub<R = Request> implements AsyncIterable<AcceptedConnect
         if (this.#ended) return Promise.resolve({ value: undefined, done: true });
         return new Promise((resolve) => this.#waiters.push(resolve));
       },
-      return: (): Promise<IteratorResult<AcceptedConnection<R>>> => Promise.resolve({ value: undefined, done: true }),
+      return: (): Promise<IteratorResult<AcceptedConnection<R, C>>> => Promise.resolve({ value: undefined, done: true }),
     };
   }
 
-  #offer(item: Queued<R>): void {
+  #offer(item: Queued<R, C>): void {
     const waiter = this.#waiters.shift();
     if (waiter === undefined) {
       this.#queue.push(item);
@@ -171,7 +173,7 @@ export class ConnectionHub<R = Request> implements AsyncIterable<AcceptedConnect
   }
 
   /** Starts reading; early frames fed now run the user's callbacks under the connection's own policy. */
-  #start(pending: PendingConnection, remoteAddress: string | undefined): void {
+  #start(pending: PendingConnection<C>, remoteAddress: string | undefined): void {
     try {
       pending.start();
     } catch (error) {

@@ -50,3 +50,8 @@ export { answerPlainRequest, type PlainHttpContext, type PlainHttpOutcome } from
 export { ServerEngine, answerable, type ListenerInfo, type Refusal } from './server_engine.ts';
 export { CLIENT_OPTION_NAMES, openClient, type ClientAdapter, type ClientOptions, type DialTarget } from './client_engine.ts';
 export { ListeningServer, type WebSocketServerBase } from './listening_server.ts';
+export type { Backplane } from './backplane.ts';
+export { LocalBackplane } from './local_backplane.ts';
+export { DEFAULT_PUBLISH_BACKPRESSURE, checkPublishBackpressure, type PublishBackpressure, type PublishBackpressurePolicy, type ResolvedPublishBackpressure } from './publish_backpressure.ts';
+export { ServerConnection } from './server_connection.ts';
+export { TopicHub, checkTopic, type ConnectionPublishOptions, type PublishData, type PublishOptions, type PublishStats, type TopicSettings } from './topic_hub.ts';

@@ -3,9 +3,11 @@
  * that adds its listener and says how to stop listening.
  * @module
  */
-import type { CloseOptions, WebSocketConnection } from '@wsflow/codec';
+import type { CloseOptions } from '@wsflow/codec';
 import type { AcceptedConnection } from './connection_hub.ts';
+import type { ServerConnection } from './server_connection.ts';
 import type { ServerEngine } from './server_engine.ts';
+import type { PublishData, PublishOptions, PublishStats } from './topic_hub.ts';
 
 /** A listening WebSocket server, on any runtime. */
 export interface WebSocketServerBase extends AsyncIterable<AcceptedConnection> {
@@ -14,9 +16,45 @@ export interface WebSocketServerBase extends AsyncIterable<AcceptedConnection> {
   /** The URL clients connect to, e.g. `ws://127.0.0.1:41234/`. */
   readonly url: string;
   /** The open connections (handshake done, not yet closed). */
-  readonly connections: ReadonlySet<WebSocketConnection>;
+  readonly connections: ReadonlySet<ServerConnection>;
   /** Sockets accepted whose handshake is under way (at most `maxPendingHandshakes`). */
   readonly pendingHandshakes: number;
+  /**
+   * Publishes `data` on `topic` (a string as text, anything binary as binary), framed once,
+   * to every subscriber on this server, and through the `backplane` to the other
+   * instances'. Subscribers that do not read are handled by `publishBackpressure`.
+   * @returns the number of local subscribers the message was queued to (those skipped or
+   *   closed by `publishBackpressure` and those closing are not counted; nor are the other
+   *   instances')
+   * @throws TypeError for a topic that is not a string, data that is neither a string, an
+   *   `ArrayBuffer` nor an `ArrayBufferView`, or an unknown option
+   * @example
+   * ```ts
+   * const server = await serve({ handler: (conn) => void conn.subscribe('time') });
+   * setInterval(() => server.publish('time', new Date().toISOString()), 1000);
+   * ```
+   */
+  publish(topic: string, data: PublishData, options?: PublishOptions): number;
+  /**
+   * How many connections of this server are subscribed to `topic` (other instances'
+   * subscribers are not counted).
+   * @throws TypeError for a topic that is not a string
+   * @example
+   * ```ts
+   * if (server.subscriberCount('time') === 0) stopTheClock();
+   * ```
+   */
+  subscriberCount(topic: string): number;
+  /**
+   * What was published since the server started: messages `published` here and `received`
+   * from the backplane, and per subscriber: `delivered` (queued), `skipped` and `closed`
+   * by `publishBackpressure`. A snapshot.
+   * @example
+   * ```ts
+   * const { delivered, skipped } = server.publishStats;
+   * ```
+   */
+  readonly publishStats: PublishStats;
   /**
    * Stops listening, drops handshakes under way, closes every connection gracefully
    * (default 1001 Going Away) and resolves once all are closed (each within its
@@ -48,8 +86,20 @@ export abstract class ListeningServer implements WebSocketServerBase {
 
   abstract get port(): number;
 
-  get connections(): ReadonlySet<WebSocketConnection> {
+  get connections(): ReadonlySet<ServerConnection> {
     return this.#engine.connections;
+  }
+
+  publish(topic: string, data: PublishData, options?: PublishOptions): number {
+    return this.#engine.publish(topic, data, options);
+  }
+
+  subscriberCount(topic: string): number {
+    return this.#engine.subscriberCount(topic);
+  }
+
+  get publishStats(): PublishStats {
+    return this.#engine.publishStats;
   }
 
   get pendingHandshakes(): number {

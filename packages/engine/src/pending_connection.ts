@@ -4,13 +4,13 @@
  * and lets bytes flow.
  * @module
  */
-import { WebSocketConnection, type ConnectionOptions } from '@wsflow/codec';
+import { WebSocketConnection, type ByteTransport, type ConnectionOptions } from '@wsflow/codec';
 import type { EngineSocket } from './engine_socket.ts';
 import type { HeadReader } from './head_reader.ts';
 
 /** A connection bound to its socket that does not read yet. */
-export interface PendingConnection {
-  readonly connection: WebSocketConnection;
+export interface PendingConnection<C extends WebSocketConnection = WebSocketConnection> {
+  readonly connection: C;
   /** Feeds what arrived after the head and starts reading; idempotent. */
   start(): void;
   /**
@@ -28,7 +28,8 @@ function closeLater(connection: WebSocketConnection, error: unknown): void {
 
 /**
  * Makes the connection of a socket whose head `reader` read (the 101 or its request is
- * written already, or queued before anything the connection writes).
+ * written already, or queued before anything the connection writes), with `make` (a
+ * server's makes its {@link ServerConnection}s; default: a plain `WebSocketConnection`).
  * @example
  * ```ts
  * const pending = bindConnection(socket, options, reader);
@@ -36,8 +37,13 @@ function closeLater(connection: WebSocketConnection, error: unknown): void {
  * pending.start();
  * ```
  */
-export function bindConnection(socket: EngineSocket, options: ConnectionOptions, reader: HeadReader<'request' | 'response'>): PendingConnection {
-  const connection = new WebSocketConnection(socket, options);
+export function bindConnection<C extends WebSocketConnection = WebSocketConnection>(
+  socket: EngineSocket,
+  options: ConnectionOptions,
+  reader: HeadReader<'request' | 'response'>,
+  make: (transport: ByteTransport, options: ConnectionOptions) => C = (transport, o) => new WebSocketConnection(transport, o) as C,
+): PendingConnection<C> {
+  const connection = make(socket, options);
   const buffered = reader.takeBuffered();
   let peerEnded = reader.ended;
   socket.receiver = {

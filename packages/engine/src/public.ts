@@ -15,6 +15,11 @@ export {
 export type { AcceptedConnection } from './connection_hub.ts';
 export type { ClientOptions } from './client_engine.ts';
 export type { WebSocketServerBase } from './listening_server.ts';
+export type { Backplane } from './backplane.ts';
+export { LocalBackplane } from './local_backplane.ts';
+export { DEFAULT_PUBLISH_BACKPRESSURE, type PublishBackpressure, type PublishBackpressurePolicy } from './publish_backpressure.ts';
+export type { ServerConnection } from './server_connection.ts';
+export type { ConnectionPublishOptions, PublishData, PublishOptions, PublishStats } from './topic_hub.ts';
 export { BufferedAmountError, ProxyError } from '@wsflow/codec';
 export { isProxyExempt, parseProxyUrl } from './proxy_env.ts';
 export { parseCookies } from './cookies.ts';

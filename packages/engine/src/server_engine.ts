@@ -9,7 +9,7 @@
  * connection with 1011 and goes to `onError`).
  * @module
  */
-import { HandshakeError, buildRejection, fieldValues, type CloseOptions, type ConnectionOptions, type HeaderFieldsInit, type RequestHead, type WebSocketConnection } from '@wsflow/codec';
+import { HandshakeError, buildRejection, fieldValues, type ByteTransport, type CloseOptions, type ConnectionOptions, type HeaderFieldsInit, type RequestHead, type WebSocketConnection } from '@wsflow/codec';
 import { HandshakeDeadline } from './handshake_deadline.ts';
 import { HandshakeSlots } from './handshake_slots.ts';
 import { UPGRADE_REQUIRED, decideUpgrade, isWebSocketUpgrade } from './upgrade_policy.ts';
@@ -21,6 +21,8 @@ import type { EngineSocket, RuntimeAdapter } from './engine_socket.ts';
 import { errorReporter } from './error_policy.ts';
 import { ConnectionLostError, HeadReader } from './head_reader.ts';
 import { bindConnection } from './pending_connection.ts';
+import { ServerConnection } from './server_connection.ts';
+import { TopicHub, type PublishData, type PublishOptions, type PublishStats } from './topic_hub.ts';
 import { answerPlainRequest } from './plain_http.ts';
 import { requestOf, requestUrl } from './request_url.ts';
 import { DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_MAX_BODY_SIZE, type ErrorContext, type RejectionInfo, type ServerOptions } from './server_options.ts';
@@ -79,7 +81,9 @@ export class ServerEngine implements AsyncIterable<AcceptedConnection> {
   readonly #timeout: number;
   readonly #slots: HandshakeSlots;
   readonly #shutdown = new AbortController();
-  readonly #hub: ConnectionHub;
+  readonly #hub: ConnectionHub<Request, ServerConnection>;
+  readonly #topics: TopicHub;
+  readonly #make: (transport: ByteTransport, options: ConnectionOptions) => ServerConnection;
   readonly #report: (error: unknown, context: ErrorContext) => void;
   /** Peers' addresses, for reports about a connection's callbacks. */
   readonly #peers = new WeakMap<WebSocketConnection, string>();
@@ -95,14 +99,37 @@ export class ServerEngine implements AsyncIterable<AcceptedConnection> {
     this.#timeout = options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
     this.#slots = new HandshakeSlots(options.maxPendingHandshakes ?? 1024);
     this.#report = errorReporter(options);
-    this.#hub = new ConnectionHub(options.handler, this.#report, adapter.later, true);
+    this.#hub = new ConnectionHub<Request, ServerConnection>(options.handler, this.#report, adapter.later, true);
+    this.#topics = new TopicHub(options);
+    const topics = this.#topics;
+    this.#make = (transport, connectionOptions) => new ServerConnection(transport, connectionOptions, topics);
     this.#onCallbackError = (error, connection) => this.#report(error, { source: 'connection', remoteAddress: this.#peers.get(connection), connection });
     this.#onFinished = (connection) => this.#hub.forget(connection);
   }
 
   /** The open connections. */
-  get connections(): ReadonlySet<WebSocketConnection> {
+  get connections(): ReadonlySet<ServerConnection> {
     return this.#hub.connections;
+  }
+
+  /**
+   * Publishes `data` on `topic` to every local subscriber, and through the backplane to
+   * the other instances'.
+   * @returns the number of local subscribers the message was queued to
+   * @throws TypeError for a topic that is no string or data that is no string/ArrayBuffer/ArrayBufferView
+   */
+  publish(topic: string, data: PublishData, options?: PublishOptions): number {
+    return this.#topics.publish(topic, data, options);
+  }
+
+  /** How many local connections are subscribed to `topic`. */
+  subscriberCount(topic: string): number {
+    return this.#topics.subscriberCount(topic);
+  }
+
+  /** The publish counters. */
+  get publishStats(): PublishStats {
+    return this.#topics.stats;
   }
 
   /** Sockets accepted whose handshake is under way (at most `maxPendingHandshakes`). */
@@ -136,7 +163,7 @@ export class ServerEngine implements AsyncIterable<AcceptedConnection> {
   /**
    * The accepted connections, as they come, when there is no handler; ends at shutdown.
    */
-  [Symbol.asyncIterator](): AsyncIterator<AcceptedConnection> {
+  [Symbol.asyncIterator](): AsyncIterator<AcceptedConnection<Request, ServerConnection>> {
     return this.#hub[Symbol.asyncIterator]();
   }
 
@@ -148,7 +175,9 @@ export class ServerEngine implements AsyncIterable<AcceptedConnection> {
    */
   close(options: CloseOptions = {}): Promise<void> {
     if (this.#closing !== null) return this.#closing;
-    this.#closing = this.#hub.closeAll(options, () => this.#shutdown.abort('SHUTTING_DOWN'));
+    const closed = this.#hub.closeAll(options, () => this.#shutdown.abort('SHUTTING_DOWN'));
+    // The backplane stops relaying at once; local topics close with their connections.
+    this.#closing = Promise.all([closed, this.#topics.close()]).then(() => undefined);
     return this.#closing;
   }
 
@@ -279,7 +308,7 @@ export class ServerEngine implements AsyncIterable<AcceptedConnection> {
       );
       if (!decision.accepted) return refuse(decision);
       socket.write(encoder.encode(decision.response));
-      const pending = bindConnection(socket, this.#connectionOptions(decision.negotiated.protocol, decision.extensions), reader);
+      const pending = bindConnection(socket, this.#connectionOptions(decision.negotiated.protocol, decision.extensions), reader, this.#make);
       const remoteAddress = socket.remoteAddress;
       if (remoteAddress !== undefined) this.#peers.set(pending.connection, remoteAddress);
       this.#hub.deliver(pending, decision.request, remoteAddress);

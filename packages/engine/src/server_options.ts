@@ -6,7 +6,10 @@
  * @module
  */
 import { checkBufferedAmountLimit, checkHeaderField, headerFieldEntries, resolveDeflate, resolveLimits, type DeflateEngine, type WebSocketConnection } from '@wsflow/codec';
+import type { Backplane } from './backplane.ts';
 import { checkMaxPendingHandshakes, type PendingHandshakeSettings } from './handshake_slots.ts';
+import { checkPublishBackpressure, type PublishBackpressure } from './publish_backpressure.ts';
+import type { ServerConnection } from './server_connection.ts';
 import { checkTimeout } from './shim_settings.ts';
 import { type AuthorizeRequest as CodecAuthorizeRequest, type RejectionInfo as CodecRejectionInfo, type UpgradeOptions as CodecUpgradeOptions } from './upgrade_policy.ts';
 
@@ -21,7 +24,7 @@ export type RejectionInfo = CodecRejectionInfo<Request | undefined>;
  * connection starts reading when this returns. A throw or a rejected promise closes the
  * connection with 1011 and goes to `onError`; the server carries on.
  */
-export type ConnectionHandler = (connection: WebSocketConnection, request: Request) => void | Promise<void>;
+export type ConnectionHandler = (connection: ServerConnection, request: Request) => void | Promise<void>;
 
 /** What `fetch` is told besides the request. */
 export interface FetchInfo {
@@ -63,7 +66,7 @@ export interface ErrorContext {
  */
 export interface ServerOptions<R = Request> extends CodecUpgradeOptions<R, R | undefined>, PendingHandshakeSettings {
   /** Called with each accepted connection. Without it, iterate the server. */
-  handler?: (connection: WebSocketConnection, request: R) => void | Promise<void>;
+  handler?: (connection: ServerConnection, request: R) => void | Promise<void>;
   /** Answers plain HTTP requests. Default: 426 for a request that is no upgrade, 400 for another path. */
   fetch?: FetchHandler;
   /** The largest request body read for `fetch`, in bytes (413 above). Default 1 MiB. */
@@ -77,6 +80,21 @@ export interface ServerOptions<R = Request> extends CodecUpgradeOptions<R, R | u
    * with the peer's address. A throw from `onError` itself is reported on stderr.
    */
   onError?: (error: unknown, context: ErrorContext) => void;
+  /**
+   * Joins this server's topics with other instances' (see {@link Backplane}): what is
+   * published here reaches their subscribers, and what they publish reaches the
+   * subscribers here, once. Messages from the backplane fan out here only. Give each
+   * server its own member (`new LocalBackplane().join()` within one process). Closed by
+   * `server.close()`. Default: topics are this server's alone.
+   */
+  backplane?: Backplane;
+  /**
+   * What publishing does for a subscriber that does not read (its `bufferedAmount` at
+   * `limit` or above): `'skip'` the message for it, `'close'` it with 1008, or `'queue'` it
+   * anyway (then `maxBufferedAmount` bounds it). Default `{ limit: 16 MiB, policy: 'skip' }`
+   * (see `DEFAULT_PUBLISH_BACKPRESSURE`).
+   */
+  publishBackpressure?: PublishBackpressure;
 }
 
 /** The names of {@link ServerOptions}, for the unknown-option check. */
@@ -85,6 +103,8 @@ export const SERVER_OPTION_NAMES: readonly string[] = [
   'path', 'handleProtocols', 'allowedOrigins', 'authorize', 'headers', 'onReject',
   // the server
   'handler', 'fetch', 'maxBodySize', 'maxHeadSize', 'onError', 'maxPendingHandshakes',
+  // topics
+  'backplane', 'publishBackpressure',
   // connections
   'maxPayload', 'maxMessage', 'maxFragments', 'maxBufferedAmount', 'bufferedAmountPolicy',
   'handshakeTimeout', 'closeTimeout', 'heartbeat', 'readableHighWaterMark', 'writableHighWaterMark', 'perMessageDeflate',
@@ -197,6 +217,15 @@ export function checkServerOptions<O extends object>(where: string, given: O, ex
   prefixed(() => checkMaxPendingHandshakes(options.maxPendingHandshakes));
   prefixed(() => checkBufferedAmountLimit(options));
   prefixed(() => resolveDeflate(options.perMessageDeflate, deflateEngine));
+  prefixed(() => checkPublishBackpressure(options.publishBackpressure));
+  const backplane = options.backplane as unknown;
+  if (backplane !== undefined) {
+    for (const name of ['start', 'subscribe', 'unsubscribe', 'publish', 'close']) {
+      if (typeof backplane !== 'object' || backplane === null || typeof (backplane as Record<string, unknown>)[name] !== 'function') {
+        throw new TypeError(`${where}: option "backplane" must implement Backplane (start, subscribe, unsubscribe, publish, close)`);
+      }
+    }
+  }
   checkByteCount(where, 'maxBodySize', options.maxBodySize);
   checkByteCount(where, 'maxHeadSize', options.maxHeadSize);
   checkByteCount(where, 'readableHighWaterMark', options.readableHighWaterMark);

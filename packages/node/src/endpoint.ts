@@ -113,7 +113,7 @@ export class WebSocketEndpoint implements AsyncIterable<NodeAcceptedConnection> 
    * @throws RangeError for an invalid `handshakeTimeout`, `maxPendingHandshakes`,
    *   `maxBufferedAmount` or `bufferedAmountPolicy`
    */
-  constructor(options: EndpointOptions = {}, where = 'WebSocketEndpoint', extra: readonly string[] = [], without: readonly string[] = ['fetch', 'maxBodySize']) {
+  constructor(options: EndpointOptions = {}, where = 'WebSocketEndpoint', extra: readonly string[] = [], without: readonly string[] = ['fetch', 'maxBodySize', 'backplane', 'publishBackpressure']) {
     this.options = checkServerOptions(where, options, extra, undefined, without);
     this.#pending = new HandshakeSlots(checkMaxPendingHandshakes(options.maxPendingHandshakes));
     this.report = errorReporter(options);

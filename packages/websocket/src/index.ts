@@ -32,6 +32,8 @@ export { isApplicationCloseCode, validateCloseCodeAndReason } from './close_vali
 export { toProtocolList, validateProtocolList } from './protocol_list.ts';
 export { MemoryNetwork, defaultNetwork, endpointKey, type IncomingConnectionInfo, type MemoryEndpoint } from './memory_network.ts';
 export { TEST_SERVER_OPTION_NAMES, TestServer, classesFor, resetTestServers, type TestServerOptions } from './test_server.ts';
+// The topics' names a TestServer user meets (a backplane joins TestServers, as it joins servers).
+export { LocalBackplane, type Backplane, type PublishBackpressure, type PublishStats } from '@wsflow/engine';
 export { NotJson, TestConnection, type RawFrame, type TestMessage } from './test_connection.ts';
 export { TestHandshake, type AcceptOptions, type HandshakeAnswer, type RejectOptions, type TestHandshakeState } from './test_handshake.ts';
 export { MemorySocket } from './memory_socket.ts';

@@ -13,8 +13,8 @@ import {
   type CloseInfo,
   type Message,
   type SendData,
-  type WebSocketConnection,
 } from '@wsflow/codec';
+import type { ConnectionPublishOptions, PublishData, ServerConnection } from '@wsflow/engine';
 import { noteActivity, track } from './activity.ts';
 import { binaryString } from './binary_string.ts';
 import type { MemorySocket } from './memory_socket.ts';
@@ -57,7 +57,7 @@ interface Waiter<T> {
 
 /** Internal wiring a {@link TestServer} passes in. */
 export interface TestConnectionInit<M> {
-  connection: WebSocketConnection;
+  connection: ServerConnection;
   socket: MemorySocket;
   url: URL;
   request: Request;
@@ -80,7 +80,7 @@ type Callback = 'onmessage' | 'onclose' | 'onping' | 'onpong' | 'onerror';
  * records what a `serve()` handler's connection receives while the handler sets its own
  * callbacks on it, unchanged.
  */
-function tap(conn: WebSocketConnection, name: Callback, ours: (value: never) => void): void {
+function tap(conn: ServerConnection, name: Callback, ours: (value: never) => void): void {
   let theirs: ((value: never) => void) | null = (conn[name] as ((value: never) => void) | null) ?? null;
   const combined = function (this: unknown, value: never): void {
     ours(value);
@@ -113,7 +113,7 @@ function tap(conn: WebSocketConnection, name: Callback, ours: (value: never) => 
 }
 
 /**
- * A client connection as the test server sees it: the same `WebSocketConnection` a
+ * A client connection as the test server sees it: the same `ServerConnection` a
  * `serve()` handler gets ({@link raw}), with what a test needs around it.
  *
  * @example
@@ -150,7 +150,7 @@ export class TestConnection<M = TestMessage> {
   /** Whether messages are JSON (parsed when received, serialized when sent). */
   readonly json: boolean;
 
-  readonly #connection: WebSocketConnection;
+  readonly #connection: ServerConnection;
   readonly #socket: MemorySocket;
   readonly #timeout: number | undefined;
   #cursor = 0;
@@ -200,7 +200,7 @@ export class TestConnection<M = TestMessage> {
   }
 
   /** The connection itself, as a `serve()` handler holds it. */
-  get raw(): WebSocketConnection {
+  get raw(): ServerConnection {
     return this.#connection;
   }
 
@@ -305,6 +305,62 @@ export class TestConnection<M = TestMessage> {
       const bytes = ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice() : new Uint8Array((data as ArrayBuffer).slice(0));
       this.#inOrder(() => this.#connection.send(bytes));
     }
+  }
+
+  /**
+   * Subscribes to `topic`: what is published on it (by {@link TestServer.publish} or a
+   * connection's {@link publish}) is sent to this client. The engine's own topics: the same
+   * as `conn.subscribe` in a `serve()` handler.
+   * @returns whether it changed anything (false when subscribed already, or closed)
+   * @throws TypeError for a topic that is not a string
+   * @example
+   * ```ts
+   * const server = new TestServer('ws://chat.test/', {
+   *   onconnection: (conn) => {
+   *     conn.subscribe('room');
+   *     conn.onmessage = (message, from) => from.publish('room', message);
+   *   },
+   * });
+   * ```
+   */
+  subscribe(topic: string): boolean {
+    return this.#connection.subscribe(topic);
+  }
+
+  /** Unsubscribes from `topic`. @returns whether it changed anything @throws TypeError for a topic that is not a string */
+  unsubscribe(topic: string): boolean {
+    return this.#connection.unsubscribe(topic);
+  }
+
+  /** Whether this connection is subscribed to `topic`. @throws TypeError for a topic that is not a string */
+  isSubscribed(topic: string): boolean {
+    return this.#connection.isSubscribed(topic);
+  }
+
+  /** The topics this connection is subscribed to (a live, read-only view; empty once closed). */
+  get topics(): ReadonlySet<string> {
+    return this.#connection.topics;
+  }
+
+  /** Published messages this connection missed for not reading (see the `publishBackpressure` option). */
+  get droppedMessages(): number {
+    return this.#connection.droppedMessages;
+  }
+
+  /**
+   * Publishes `data` on `topic` to every subscriber but this connection (unless
+   * `includeSelf`), as a `serve` connection's `publish` does.
+   * @returns the number of this server's subscribers the message was queued to
+   * @throws TypeError for a topic that is not a string, data that is neither a string, an
+   *   `ArrayBuffer` nor an `ArrayBufferView`, or an unknown option
+   * @example
+   * ```ts
+   * conn.publish('room', 'hello, everyone else');
+   * ```
+   */
+  publish(topic: string, data: PublishData, options?: ConnectionPublishOptions): number {
+    noteActivity();
+    return this.#connection.publish(topic, data, options);
   }
 
   /** Sends a Ping (the client answers with a Pong, recorded in {@link pongs}). */

@@ -6,13 +6,17 @@
  * a global clean-up — in Node, Deno, Bun or a browser, with or without fake timers.
  * @module
  */
-import { HttpHeadParser, type ByteDuplex, type CloseInfo, type RequestHead, type SendData, type WebSocketConnection } from '@wsflow/codec';
+import { HttpHeadParser, type ByteDuplex, type CloseInfo, type RequestHead, type SendData } from '@wsflow/codec';
 import {
+  type ServerConnection,
   ServerEngine,
   checkServerOptions,
   requestOf,
   type AuthorizeRequest,
   type AuthorizeResult,
+  type PublishData,
+  type PublishOptions,
+  type PublishStats,
   type RejectionInfo,
   type RuntimeAdapter,
   type ServerOptions,
@@ -347,6 +351,49 @@ export class TestServer<M = TestMessage> implements MemoryEndpoint {
   }
 
   /**
+   * Publishes `data` on `topic`, framed once, to every connection subscribed to it (see
+   * {@link TestConnection.subscribe}), and through the `backplane` to other servers': the
+   * engine's own `publish`, as a `serve` server's.
+   * @returns the number of this server's subscribers the message was queued to
+   * @throws TypeError for a topic that is not a string, data that is neither a string, an
+   *   `ArrayBuffer` nor an `ArrayBufferView`, or an unknown option
+   * @example
+   * ```ts
+   * const server = new TestServer('ws://example.test/', { handler: (conn) => void conn.subscribe('news') });
+   * const ws = new WebSocket('ws://example.test/');
+   * await server.connected;
+   * server.publish('news', 'extra!'); // 1
+   * ```
+   */
+  publish(topic: string, data: PublishData, options?: PublishOptions): number {
+    noteActivity();
+    return this.engine.publish(topic, data, options);
+  }
+
+  /**
+   * How many of this server's connections are subscribed to `topic`.
+   * @throws TypeError for a topic that is not a string
+   * @example
+   * ```ts
+   * expect(server.subscriberCount('room')).toBe(2);
+   * ```
+   */
+  subscriberCount(topic: string): number {
+    return this.engine.subscriberCount(topic);
+  }
+
+  /**
+   * The publish counters, as a `serve` server's `publishStats`.
+   * @example
+   * ```ts
+   * expect(server.publishStats.skipped).toBe(0);
+   * ```
+   */
+  get publishStats(): PublishStats {
+    return this.engine.publishStats;
+  }
+
+  /**
    * Resolves once nothing is in flight on the in-memory networks: handshakes answered,
    * frames delivered, events fired. Needs no timers, so it works under fake timers.
    */
@@ -591,7 +638,7 @@ export class TestServer<M = TestMessage> implements MemoryEndpoint {
   }
 
   /** The engine's handler: records the connection, then runs the user's `handler` on it unchanged. */
-  #handle(conn: WebSocketConnection, request: Request): void | Promise<void> {
+  #handle(conn: ServerConnection, request: Request): void | Promise<void> {
     const context = this.#contextOf(request);
     const options = this.#options;
     const connection = new TestConnection<M>({

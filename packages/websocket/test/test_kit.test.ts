@@ -5,7 +5,7 @@
  */
 import type { ConnectionHandler, RejectionInfo } from '@wsflow/engine';
 import { afterEach, describe, expect, it } from 'vitest';
-import { TestServer, WaitTimeoutError, WebSocket, configureTestKit, createWebSocketClass, resetTestServers, testKitDefaults } from '../src/index.ts';
+import { LocalBackplane, TestServer, WaitTimeoutError, WebSocket, configureTestKit, createWebSocketClass, resetTestServers, testKitDefaults } from '../src/index.ts';
 import { nextEvent, record, startServer, uniqueUrl } from './helpers.ts';
 
 /** A handler as production code writes it for serve() (it knows nothing of tests). */
@@ -57,6 +57,29 @@ describe('TestServer runs the engine of serve()', () => {
     expect([c1.protocol, c2.protocol]).toEqual(['a', 'b']);
     first.send('from first');
     expect(await c1.nextMessage()).toBe('from first');
+  });
+
+  it('runs a handler using the engine\'s topics; publish, subscriberCount and a backplane across two servers', async () => {
+    const room: ConnectionHandler = (conn) => {
+      conn.subscribe('room');
+      conn.onmessage = (message) => void conn.publish('room', message);
+    };
+    const bus = new LocalBackplane();
+    const a = startServer({ handler: room, backplane: bus.join() });
+    const b = startServer({ handler: room, backplane: bus.join() });
+    const ann = new WebSocket(a.url);
+    const bob = new WebSocket(b.url);
+    const got: string[] = [];
+    bob.onmessage = (event) => got.push(String(event.data));
+    await Promise.all([nextEvent(ann, 'open'), nextEvent(bob, 'open')]);
+    expect([a.subscriberCount('room'), b.subscriberCount('room')]).toEqual([1, 1]);
+    ann.send('from ann on a');
+    await a.flush();
+    expect(got).toEqual(['from ann on a']);
+    expect(a.publish('room', 'from the server')).toBe(1);
+    await a.flush();
+    expect(got).toEqual(['from ann on a', 'from the server']);
+    expect(a.connections[0]!.isSubscribed('room')).toBe(true);
   });
 
   it('refuses an unknown option with the TypeError serve() throws, naming the closest', () => {

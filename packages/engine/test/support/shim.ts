@@ -4,8 +4,8 @@
  * that every behaviour here is written once and run on every runtime.
  * @module
  */
-export { WebSocket, WebSocketStream, connect, serve } from '#shim';
-export type { ErrorContext, RejectionInfo, WebSocketConnection } from '#shim';
+export { LocalBackplane, WebSocket, WebSocketStream, connect, serve } from '#shim';
+export type { Backplane, ErrorContext, RejectionInfo, ServerConnection, WebSocketConnection } from '#shim';
 
 /** The runtime these tests run on. */
 export const runtime: 'node' | 'deno' | 'bun' =
