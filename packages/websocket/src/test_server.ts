@@ -26,6 +26,7 @@ import { noteActivity, settle, track } from './activity.ts';
 import { installGlobals, type InstalledClasses } from './install.ts';
 import { defaultNetwork, endpointKey, type IncomingConnectionInfo, type MemoryEndpoint, type MemoryNetwork } from './memory_network.ts';
 import { MemorySocket } from './memory_socket.ts';
+import { sha1 } from './sha1.ts';
 import { TestConnection, type TestMessage } from './test_connection.ts';
 import { TestHandshake, type HandshakeAnswer } from './test_handshake.ts';
 import { checkWaitTimeout, realTimers, showMessages, testKitDefaults, withTimeout, type WaitOptions } from './wait.ts';
@@ -131,9 +132,13 @@ export function classesFor(network: MemoryNetwork): InstalledClasses {
   return classes;
 }
 
-/** The runtime adapter of the in-memory sockets: the host's real timers (fake timers do not stall handshakes). */
+/**
+ * The runtime adapter of the in-memory sockets: the host's real timers (fake timers do not
+ * stall handshakes), and a synchronous SHA-1, so handshakes are answered in order.
+ */
 const memoryAdapter: RuntimeAdapter = {
   timers: realTimers,
+  sha1,
   mutableInput: false,
   later: (callback) => void realTimers.setTimeout(callback, 0),
 };

@@ -6,6 +6,7 @@
 import type { ConnectionHandler, RejectionInfo } from '@wsflow/engine';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LocalBackplane, TestServer, WaitTimeoutError, WebSocket, configureTestKit, createWebSocketClass, resetTestServers, testKitDefaults } from '../src/index.ts';
+import { sha1 } from '../src/sha1.ts';
 import { nextEvent, record, startServer, uniqueUrl } from './helpers.ts';
 
 /** A handler as production code writes it for serve() (it knows nothing of tests). */
@@ -50,9 +51,10 @@ describe('TestServer runs the engine of serve()', () => {
     const server = startServer({ autoAccept: false });
     const first = new WebSocket(server.url, ['a', 'b']);
     const second = new WebSocket(server.url, ['a', 'b']);
+    const opened = Promise.all([nextEvent(first, 'open'), nextEvent(second, 'open')]);
     const [h1, h2] = [await server.nextHandshake(), await server.nextHandshake()];
     const [c2, c1] = await Promise.all([h2.accept({ protocol: 'b' }), h1.accept({ protocol: 'a' })]);
-    await Promise.all([nextEvent(first, 'open'), nextEvent(second, 'open')]);
+    await opened;
     expect([first.protocol, second.protocol]).toEqual(['a', 'b']);
     expect([c1.protocol, c2.protocol]).toEqual(['a', 'b']);
     first.send('from first');
@@ -165,8 +167,9 @@ describe('waits time out with a message naming what they waited for', () => {
   it('nextMessage() of a connection names the connection and what it received so far', async () => {
     const server = startServer();
     const ws = new WebSocket(server.url);
+    const open = nextEvent(ws, 'open');
     const client = await server.nextConnection();
-    await nextEvent(ws, 'open');
+    await open;
     ws.send('a');
     ws.send('b');
     expect(await client.nextMessage()).toBe('a');
@@ -182,8 +185,9 @@ describe('waits time out with a message naming what they waited for', () => {
   it('a wait that timed out takes nothing: the next message goes to the next wait', async () => {
     const server = startServer();
     const ws = new WebSocket(server.url);
+    const open = nextEvent(ws, 'open');
     const client = await server.nextConnection();
-    await nextEvent(ws, 'open');
+    await open;
     await expect(client.nextMessage({ timeout: 10 })).rejects.toThrow(/no message within 10 ms/);
     ws.send('late');
     expect(await client.nextMessage()).toBe('late');
@@ -220,10 +224,11 @@ describe('JSON mode', () => {
     type Chat = { type: string; room?: number; members?: string[] } | string;
     const server = new TestServer<Chat>(uniqueUrl(), { json: true });
     const ws = new WebSocket(server.url);
+    const open = nextEvent(ws, 'open');
     const got: unknown[] = [];
     ws.onmessage = (event) => got.push(JSON.parse(String(event.data)));
     const client = await server.nextConnection();
-    await nextEvent(ws, 'open');
+    await open;
     ws.send(JSON.stringify({ type: 'join', room: 7 }));
     expect(await client.nextMessage()).toEqual({ type: 'join', room: 7 });
     client.send({ type: 'joined', members: ['ann'] });
@@ -235,8 +240,9 @@ describe('JSON mode', () => {
   it('fails a wait on a text that is not JSON, naming the text', async () => {
     const server = startServer({ json: true });
     const ws = new WebSocket(server.url);
+    const open = nextEvent(ws, 'open');
     const client = await server.nextConnection();
-    await nextEvent(ws, 'open');
+    await open;
     ws.send('hello there');
     await expect(client.nextMessage()).rejects.toThrow(/connection #1: received a text that is not JSON \(.*\): "hello there"/);
   });
@@ -257,5 +263,19 @@ describe('resetTestServers()', () => {
     expect(globalThis.WebSocket).toBe(before);
     // The URLs are free again.
     new TestServer(a.url).stop();
+  });
+});
+
+describe('the in-memory server’s SHA-1', () => {
+  const hex = (bytes: Uint8Array): string => [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('');
+  it('gives the FIPS 180-4 digests, across block boundaries', async () => {
+    const text = (s: string): Uint8Array => new TextEncoder().encode(s);
+    expect(hex(sha1(text('abc')))).toBe('a9993e364706816aba3e25717850c26c9cd0d89d');
+    expect(hex(sha1(text('')))).toBe('da39a3ee5e6b4b0d3255bfef95601890afd80709');
+    expect(hex(sha1(text('abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq')))).toBe('84983e441c3bd26ebaae4aa1f95129e5e54670f1');
+    for (const size of [55, 56, 63, 64, 65, 1000]) {
+      const data = new Uint8Array(size).map((_, i) => (i * 31) & 0xff);
+      expect(hex(sha1(data))).toBe(hex(new Uint8Array(await crypto.subtle.digest('SHA-1', data))));
+    }
   });
 });
