@@ -46,9 +46,10 @@ describe('toReceiveMessage', () => {
   });
 
   it('.not passes when another message comes or none does, and fails on the message', async () => {
-    configureTestKit({ timeout: 30 });
     const server = new TestServer(url());
     const ws = new WebSocket(server.url);
+    await expect(ws).toBeConnected(); // with the default timeout: the set-up is not what is tested
+    configureTestKit({ timeout: 30 });
     await expect(server).not.toReceiveMessage('anything');
     ws.send('x');
     await expect(server).not.toReceiveMessage('y');
@@ -74,10 +75,11 @@ describe('toHaveReceivedMessages', () => {
   });
 
   it('fails naming the first missing message and what was received', async () => {
-    configureTestKit({ timeout: 30 });
     const server = new TestServer(url());
     const ws = new WebSocket(server.url);
     ws.onopen = () => ws.send('one');
+    await expect(server).toHaveReceivedMessages(['one']);
+    configureTestKit({ timeout: 30 });
     expect(await failure(() => expect(server).toHaveReceivedMessages(['one', 'two']))).toBe(
       `expected TestServer ${server.url.href} to have received "one", "two" in order within 30 ms; 1 missing from "two" on (received so far: 1 message: "one")`,
     );
@@ -107,14 +109,14 @@ describe('toBeClosedWith and toBeConnected', () => {
   });
 
   it('fails with what happened instead', async () => {
-    configureTestKit({ timeout: 30 });
     const server = new TestServer(url());
     const ws = new WebSocket(server.url);
     await expect(ws).toBeConnected();
+    configureTestKit({ timeout: 30 });
     expect(await failure(() => expect(ws).toBeClosedWith(1000))).toBe(`expected WebSocket ${server.url.href} to close with 1000 within 30 ms, but it is still open`);
     expect(await failure(() => expect(ws).not.toBeConnected())).toBe(`expected WebSocket ${server.url.href} not to be connected within 30 ms, but it still is`);
     ws.close(4000, 'why');
-    expect(await failure(() => expect(ws).toBeClosedWith(1000))).toBe(`expected WebSocket ${server.url.href} to close with 1000, but it closed with 4000 and reason "why"`);
+    expect(await failure(() => expect(ws).toBeClosedWith(1000, undefined, { timeout: 2000 }))).toBe(`expected WebSocket ${server.url.href} to close with 1000, but it closed with 4000 and reason "why"`);
   });
 
   it('refuses what it cannot match', async () => {
