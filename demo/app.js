@@ -18,6 +18,8 @@ const PING_ME = new Uint8Array([0x01]);
 let socket = null;
 let events = null;
 let frameCount = 0;
+/** This page's name in the room (from `welcome`): chat lines from it are its own, echoed. */
+let myName = null;
 
 function setStatus(state, text) {
   statusEl.dataset.state = state;
@@ -108,12 +110,17 @@ function connect() {
     const m = JSON.parse(e.data);
     switch (m.type) {
       case 'welcome':
+        myName = m.name;
         whoEl.textContent = `you are ${m.name}`;
         followFrames(m.id);
         break;
-      case 'chat':
-        addMessage(m.self ? 'self' : 'other', m.text, m.self ? `${m.from} (you, echoed)` : m.from);
+      case 'chat': {
+        // The room gets one message for everyone (a published topic message), so whether
+        // it is this page's own line is told by its sender's name.
+        const self = m.from === myName;
+        addMessage(self ? 'self' : 'other', m.text, self ? `${m.from} (you, echoed)` : m.from);
         break;
+      }
       case 'presence':
         addMessage('info', `${m.name} ${m.event} — ${m.online} online`);
         break;

@@ -1,17 +1,12 @@
 /**
- * A read-only tap on a WebSocket connection's socket, for the demo's frame log.
+ * A read-only tap on a WebSocket connection's bytes, for the demo's frame log.
  *
- * Copies of the bytes that pass each way are parsed with the codec's own `FrameParser`
- * (one parser per direction, in the role of the side that *receives* those bytes) and
- * each frame is described in one compact record. The connection never sees the tap: it
- * reads the same `data` events and writes the same buffers as without it.
- *
- * The shim has no hook to observe raw bytes (see demo/README.md), so the tap listens to
- * the socket's `data` events (received bytes) and wraps this one socket's `write` method
- * (sent bytes; every frame the connection sends goes through it).
+ * The bytes that pass each way (handed over by the relay, `relay.ts`) are parsed with the
+ * codec's own `FrameParser` (one parser per direction, in the role of the side that
+ * *receives* those bytes) and each frame is described in one compact record. Neither
+ * side of the connection sees the tap.
  * @module
  */
-import type { Duplex } from 'node:stream';
 import { FrameParser, Opcode, ProtocolError, type FrameSink, type Role } from '@wsflow/codec';
 
 /** Which way a frame went, seen from the server. */
@@ -96,49 +91,37 @@ class Describer implements FrameSink {
   }
 }
 
-/** Options of {@link tapSocket}. */
+/** Options of {@link createFrameTap}. */
 export interface TapOptions {
   /** The largest payload the connection accepts from the peer (the tap refuses the same). */
   maxPayload: number;
 }
 
-type Write = (chunk: unknown, ...rest: unknown[]) => boolean;
+/** The two feeders of a tap: the bytes each way, exactly as they crossed the wire. */
+export interface FrameTap {
+  /** Bytes from the client (masked frames), past its upgrade request. */
+  incoming(chunk: Uint8Array): void;
+  /** Bytes from the server (unmasked frames), past its 101 response. */
+  outgoing(chunk: Uint8Array): void;
+}
 
 /**
- * Starts describing every frame on `socket`, which must be a WebSocket server socket
- * past its 101 response whose connection has not started reading yet (call it from the
- * `attach` handler). Returns a function that removes the tap.
+ * A tap that describes every frame of one connection from copies of its bytes. It only
+ * reads the chunks it is given (never keeps or changes them), so the caller may hand the
+ * same chunks on unchanged.
  *
  * @example
  * ```ts
- * attach(server, { path: '/ws', handler: (conn, req) => {
- *   tapSocket(req.socket, (f) => console.log(f.dir, f.name, f.length), { maxPayload: 1 << 20 });
- * } });
+ * const tap = createFrameTap((f) => console.log(f.dir, f.name, f.length), { maxPayload: 1 << 20 });
+ * browser.on('data', (chunk) => tap.incoming(chunk));
  * ```
  */
-export function tapSocket(socket: Duplex, emit: (frame: FrameDescription) => void, options: TapOptions): () => void {
-  // Received bytes come from a client: parsed in the server role (masked frames expected).
-  const incoming = parserFor('in', 'server', options.maxPayload, emit);
-  // Sent bytes come from the server: parsed in the client role (unmasked frames expected).
-  const outgoing = parserFor('out', 'client', Number.MAX_SAFE_INTEGER, emit);
-
-  // Registered before the connection starts reading, so this listener runs first: the
-  // connection unmasks received bytes in place (mutableInput), after which they would no
-  // longer be the bytes that came over the wire.
-  const onData = (chunk: Uint8Array): void => incoming(chunk);
-  socket.on('data', onData);
-
-  const target = socket as unknown as { write: Write };
-  const original = target.write;
-  const tapped: Write = function (this: unknown, chunk, ...rest) {
-    if (chunk instanceof Uint8Array) outgoing(chunk);
-    return original.call(this, chunk, ...rest);
-  };
-  target.write = tapped;
-
-  return () => {
-    socket.off('data', onData);
-    if (target.write === tapped) target.write = original;
+export function createFrameTap(emit: (frame: FrameDescription) => void, options: TapOptions): FrameTap {
+  return {
+    // Bytes from a client: parsed in the server role (masked frames expected).
+    incoming: parserFor('in', 'server', options.maxPayload, emit),
+    // Bytes from the server: parsed in the client role (unmasked frames expected).
+    outgoing: parserFor('out', 'client', Number.MAX_SAFE_INTEGER, emit),
   };
 }
 

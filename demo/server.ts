@@ -1,6 +1,8 @@
 /**
  * The wsflow demo: one `node:http` server that serves a page and, on `/ws`, a chat/echo
- * over WebSocket (wsflow's `attach`), showing each page the frames of its connection.
+ * over WebSocket, showing each page the frames of its connection. The WebSocket side is
+ * wsflow's `serve` on a loopback port of its own, reached through a relay (`relay.ts`,
+ * which says why) that taps the frames; the chat room is one topic of that server.
  *
  *   node demo/server.ts [--port 8080] [--host 127.0.0.1]
  *
@@ -14,13 +16,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { attach } from '@wsflow/node';
-import type { WebSocketConnection } from '@wsflow/codec';
+import { serve, type ServerConnection } from '@wsflow/node';
+import { docsSite } from './docs_site.ts';
 import { FrameLog } from './frame_log.ts';
-import { tapSocket } from './frame_tap.ts';
+import { createFrameTap } from './frame_tap.ts';
+import { relayUpgrade, TAP_HEADER } from './relay.ts';
 
 // ---- options --------------------------------------------------------------------------
 
@@ -72,39 +76,43 @@ function sendText(response: ServerResponse, status: number, body: string, extra:
 
 // ---- the chat room --------------------------------------------------------------------
 
+/** The topic every page subscribes to: the chat room. */
+const ROOM = 'chat';
+
 interface Member {
   readonly id: string;
   readonly name: string;
-  readonly connection: WebSocketConnection;
   readonly log: FrameLog;
   pingSentAt: number;
 }
 
-const members = new Map<WebSocketConnection, Member>();
 /** Frame logs by member id, kept a while after their connection closed. */
 const logs = new Map<string, FrameLog>();
 let guests = 0;
 
-function broadcast(make: (to: Member) => object): void {
-  for (const member of members.values()) member.connection.send(JSON.stringify(make(member)));
-}
-
+/** Publishes a join or leave to the room, with how many pages are in it now. */
 function presence(event: 'joined' | 'left', who: Member): void {
-  broadcast(() => ({ type: 'presence', event, name: who.name, online: members.size }));
+  wsServer.publish(ROOM, JSON.stringify({ type: 'presence', event, name: who.name, online: wsServer.subscriberCount(ROOM) }));
 }
 
-function onConnection(connection: WebSocketConnection, request: IncomingMessage): void {
-  const member: Member = { id: randomUUID(), name: `guest-${++guests}`, connection, log: new FrameLog(), pingSentAt: 0 };
-  logs.set(member.id, member.log);
-  tapSocket(request.socket, (frame) => member.log.add(frame), { maxPayload: MAX_MESSAGE });
-  members.set(connection, member);
+function onConnection(connection: ServerConnection, request: Request): void {
+  // Connections come through the relay, which names the frame log it feeds.
+  const id = request.headers.get(TAP_HEADER) ?? '';
+  const log = logs.get(id);
+  if (log === undefined) {
+    connection.close({ closeCode: 1008, reason: 'connect through the demo page' });
+    return;
+  }
+  const member: Member = { id, name: `guest-${++guests}`, log, pingSentAt: 0 };
+  connection.subscribe(ROOM);
 
   connection.onmessage = (data) => {
     if (typeof data === 'string') {
       const text = data.trim();
       if (text === '') return;
       const at = new Date().toISOString();
-      broadcast((to) => ({ type: 'chat', from: member.name, self: to === member, text, at }));
+      // Framed once for the whole room; the sender gets it too, as its echo.
+      connection.publish(ROOM, JSON.stringify({ type: 'chat', from: member.name, text, at }), { includeSelf: true });
     } else if (data.length === 1 && data[0] === PING_ME) {
       member.pingSentAt = performance.now();
       connection.ping('wsflow demo');
@@ -117,20 +125,22 @@ function onConnection(connection: WebSocketConnection, request: IncomingMessage)
     connection.send(JSON.stringify({ type: 'pong', ms: Math.round(ms * 100) / 100 }));
   };
   connection.onerror = (error) => console.log(`${member.name}: ${error.message}`);
+  // A closed connection has left the room by itself (subscriberCount no longer counts it).
   void connection.closed.then((info) => {
-    members.delete(connection);
     member.log.end(info);
-    setTimeout(() => logs.delete(member.id), LOG_LINGER).unref();
     console.log(`${member.name} left (${info.closeCode}${info.reason ? ` ${info.reason}` : ''})`);
     presence('left', member);
   });
 
-  connection.send(JSON.stringify({ type: 'welcome', id: member.id, name: member.name, online: members.size, maxMessage: MAX_MESSAGE }));
+  connection.send(JSON.stringify({ type: 'welcome', id: member.id, name: member.name, online: wsServer.subscriberCount(ROOM), maxMessage: MAX_MESSAGE }));
   presence('joined', member);
-  console.log(`${member.name} joined from ${request.socket.remoteAddress}`);
+  console.log(`${member.name} joined`);
 }
 
 // ---- HTTP -----------------------------------------------------------------------------
+
+/** `/docs/`: the API site, once `npm run docs` has built it. */
+const serveDocs = docsSite(fileURLToPath(new URL('../docs-site', import.meta.url)));
 
 const server = createServer((request, response) => {
   const url = new URL(request.url ?? '/', 'http://localhost');
@@ -144,6 +154,7 @@ const server = createServer((request, response) => {
     else log.subscribe(response);
     return;
   }
+  if (serveDocs(url.pathname, request, response)) return;
   const file = STATIC[url.pathname];
   if (file === undefined) {
     sendText(response, 404, 'not found\n');
@@ -158,7 +169,24 @@ const server = createServer((request, response) => {
   response.end(request.method === 'HEAD' ? undefined : file.body);
 });
 
-const endpoint = attach(server, { path: '/ws', handler: onConnection, maxMessage: MAX_MESSAGE, maxPayload: MAX_MESSAGE });
+// The WebSocket server, on loopback only; pages reach it through the relay on /ws.
+const wsServer = await serve({ port: 0, host: '127.0.0.1', handler: onConnection, maxMessage: MAX_MESSAGE, maxPayload: MAX_MESSAGE });
+
+server.on('upgrade', (request, socket, head: Buffer) => {
+  const url = new URL(request.url ?? '/', 'http://localhost');
+  if (url.pathname !== '/ws') {
+    socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    return;
+  }
+  // The frame log exists from the first byte; the connection's handler picks it up by id.
+  const id = randomUUID();
+  const log = new FrameLog();
+  logs.set(id, log);
+  socket.once('close', () => setTimeout(() => logs.delete(id), LOG_LINGER).unref());
+  const tap = createFrameTap((frame) => log.add(frame), { maxPayload: MAX_MESSAGE });
+  relayUpgrade(request, socket, head, { port: wsServer.port, host: '127.0.0.1', tapId: id }, tap);
+  console.log(`upgrade from ${request.socket.remoteAddress}`);
+});
 
 server.on('error', (error) => {
   console.error(`wsflow demo: ${error.message}`);
@@ -176,14 +204,14 @@ let stopping = false;
 function shutdown(signal: string): void {
   if (stopping) return;
   stopping = true;
-  console.log(`${signal}: closing ${members.size} connection(s)…`);
+  console.log(`${signal}: closing ${wsServer.connections.size} connection(s)…`);
   setTimeout(() => {
     console.log('shutdown took too long; exiting');
     process.exit(1);
   }, SHUTDOWN_GRACE).unref();
   server.close();
   // 1001 Going Away to every page, then wait for their Close frames (or the close timeout).
-  void endpoint.close({ closeCode: 1001, reason: 'server shutting down' }).then(() => {
+  void wsServer.close({ closeCode: 1001, reason: 'server shutting down' }).then(() => {
     // What is left: idle keep-alive sockets and frame-log streams.
     server.closeAllConnections();
     console.log('bye');

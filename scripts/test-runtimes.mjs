@@ -135,8 +135,9 @@ function mapLine(line) {
 }
 
 const bin = join(root, 'node_modules', '.bin', runtime);
+// --unstable-net: Deno 2.9 gates `Deno.listen({ reusePort })` behind it (serve's `reusePort`).
 const cmd = runtime === 'deno'
-  ? [bin, ['run', '--allow-all', '--no-config', '--no-lock', '--no-remote', '--no-npm', 'main.js']]
+  ? [bin, ['run', '--allow-all', '--unstable-net', '--no-config', '--no-lock', '--no-remote', '--no-npm', 'main.js']]
   : [bin, ['run', '--no-install', 'main.js']];
 const env = { ...process.env, NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1' };
 const child = spawn(cmd[0], cmd[1], { cwd: out, stdio: ['ignore', 'pipe', 'pipe'], env });

@@ -4,7 +4,9 @@
 //   1. Vitest: every package's unit, conformance and interop tests (Node 24).
 //   2. Under Deno and under Bun (scripts/test-runtimes.mjs): the codec's and the facade's
 //      suites again, and each runtime's own shim suite.
-//   3. Playwright: the end-to-end specs in Debian's Chromium.
+//   3. Doc tests: every code block of the READMEs and docs/ (scripts/doc-test.mjs), and
+//      the API site builds with no broken link (scripts/docs.mjs, `npm run docs`).
+//   4. Playwright: the end-to-end specs in Debian's Chromium.
 // Expects `npm run build` to have run (scripts/test.sh does it). A suite that cannot
 // report its counts counts as one failure.
 import { spawnSync } from 'node:child_process';
@@ -65,7 +67,21 @@ for (const runtime of ['deno', 'bun']) {
   add(runtime, m ? { passed: +m[1], failed: +m[2], skipped: +(m[3] ?? 0) } : null, r.status, r.seconds);
 }
 
-// 3. Playwright in Chromium, with a JSON report for the counts.
+// 3. Doc tests: every code block of every README and docs/ page (scripts/doc-test.mjs).
+{
+  const r = run('doc-tests', process.execPath, [join(root, 'scripts/doc-test.mjs')]);
+  const m = r.stdout.match(/^doc-tests: (\d+) passed, (\d+) failed/m);
+  const s = r.stdout.match(/^doc-tests: \d+ blocks run, (\d+) skipped/m);
+  add('doc-tests', m ? { passed: +m[1], failed: +m[2], skipped: +(s?.[1] ?? 0) } : null, r.status, r.seconds);
+}
+// The API site builds (TypeDoc, offline) with no broken link (scripts/docs.mjs).
+{
+  const r = run('docs-site', process.execPath, [join(root, 'scripts/docs.mjs')]);
+  const m = r.stdout.match(/^docs: (\d+) passed, (\d+) failed$/m);
+  add('docs-site', m ? { passed: +m[1], failed: +m[2], skipped: 0 } : null, r.status, r.seconds);
+}
+
+// 4. Playwright in Chromium, with a JSON report for the counts.
 {
   const file = join(out, 'playwright.json');
   rmSync(file, { force: true });

@@ -1,6 +1,6 @@
 /**
- * The codec's injected {@link Timers} on Bun's timers, unref'd, and a next-macrotask
- * scheduler.
+ * The codec's injected {@link Timers} on Bun's timers (unref'd, but for the close timeout
+ * something awaits), and a next-macrotask scheduler.
  * @module
  */
 import type { Timers } from '@wsflow/codec';
@@ -12,8 +12,9 @@ interface Unrefable {
 }
 
 /**
- * Bun timers for a {@link WebSocketConnection}'s close timeout and heartbeat, unref'd: a
- * timer never keeps the process alive by itself (the socket it watches does).
+ * Bun timers for a {@link WebSocketConnection}'s close timeout and heartbeat. A heartbeat
+ * never keeps the process alive by itself (the socket it watches does); a close timeout,
+ * which a `closed` or a server's `close()` may be awaiting, does.
  *
  * @example
  * ```ts
@@ -21,9 +22,9 @@ interface Unrefable {
  * ```
  */
 export const bunTimers: Timers = {
-  setTimeout(callback: () => void, ms: number): unknown {
+  setTimeout(callback: () => void, ms: number, keepAlive = false): unknown {
     const handle = setTimeout(callback, ms) as unknown as Unrefable;
-    handle.unref?.();
+    if (!keepAlive) handle.unref?.();
     return handle;
   },
   clearTimeout(handle: unknown): void {

@@ -97,6 +97,8 @@ export interface BunListenOptions<Data> {
   hostname: string;
   port: number;
   tls?: BunTlsOptions;
+  /** `SO_REUSEPORT`: share the port with other listeners (Linux load-balances across them). */
+  reusePort?: boolean;
   allowHalfOpen?: boolean;
   socket: BunSocketHandler<Data>;
 }

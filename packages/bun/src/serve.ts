@@ -17,6 +17,12 @@ export interface ServeOptions extends ServerOptions {
   host?: string;
   /** TLS settings (`key`, `cert`, …) to serve `wss://`. Default: none, plain `ws://`. */
   tls?: BunTlsOptions;
+  /**
+   * Share the port with other processes listening on it with `reusePort` too (`SO_REUSEPORT`):
+   * the kernel spreads incoming connections across them, so N worker processes serve one
+   * port. Linux only (elsewhere the option is refused or has no load balancing). Default `false`.
+   */
+  reusePort?: boolean;
 }
 
 /** A listening WebSocket server: the same on every runtime, plus Bun's listener. */
@@ -28,7 +34,7 @@ export interface WebSocketServer extends WebSocketServerBase {
 }
 
 /** The options only `serve` has, beside the shared server options. */
-const LISTEN_OPTIONS = ['port', 'host', 'tls'];
+const LISTEN_OPTIONS = ['port', 'host', 'tls', 'reusePort'];
 
 /**
  * Starts a WebSocket server and resolves once it listens. Accepted connections go to
@@ -53,6 +59,8 @@ const LISTEN_OPTIONS = ['port', 'host', 'tls'];
 // deno-lint-ignore require-await
 export async function serve(options: ServeOptions = {}): Promise<WebSocketServer> {
   const checked = checkServerOptions('serve', options, LISTEN_OPTIONS, bunAdapter.deflateEngine);
+  const { reusePort } = checked;
+  if (reusePort !== undefined && typeof reusePort !== 'boolean') throw new TypeError('serve: option "reusePort" must be a boolean');
   return new BunServer(checked);
 }
 
@@ -65,6 +73,7 @@ class BunServer extends ListeningServer implements WebSocketServer {
       hostname: options.host ?? '127.0.0.1',
       port: options.port ?? 0,
       tls: options.tls,
+      ...(options.reusePort === true ? { reusePort: true } : {}),
       allowHalfOpen: true,
       socket: {
         ...transportHandlers,

@@ -39,7 +39,14 @@ export interface ByteTransport {
 
 /** Timer functions, injected so that the codec touches no global (shims pass the runtime's). */
 export interface Timers {
-  setTimeout(callback: () => void, ms: number): unknown;
+  /**
+   * Starts a timer. `keepAlive` is true for a timer that something awaits: the close
+   * timeout, which settles `closed` (and so a server's `close()`) when a peer does not
+   * finish the closing handshake, even when no socket is reading meanwhile. A runtime
+   * keeps the process alive for such a timer; other timers (heartbeats) never keep it
+   * alive on their own.
+   */
+  setTimeout(callback: () => void, ms: number, keepAlive?: boolean): unknown;
   clearTimeout(handle: unknown): void;
 }
 
@@ -389,6 +396,11 @@ export class WebSocketConnection {
    * while none did and none arrived, `null` once someone subscribed.
    */
   #early: Message[] | null | undefined = undefined;
+  /**
+   * The kept messages being handed to a new `onmessage` (in a microtask): messages that
+   * arrive meanwhile join the end, so none overtakes them. `null` when none are.
+   */
+  #handover: Message[] | null = null;
   #readController: ReadableStreamDefaultController<Message> | null = null;
   #extra: Extra | null = null;
 
@@ -452,6 +464,8 @@ export class WebSocketConnection {
     const result: CloseInfo = { closeCode: info.code, reason: info.reason, wasClean: info.wasClean };
     this.#finished = result;
     this.#clearTimers();
+    // Kept messages not handed over yet go before the end.
+    this.#flushHandover();
     if (error !== undefined && error !== null && this.#protocol.error === null) {
       callUser(this, this.onerror, error instanceof Error ? error : new Error(String(error)));
     }
@@ -491,7 +505,10 @@ export class WebSocketConnection {
   /**
    * Called with each message, unless `readable` was accessed. Messages that arrived
    * before the first subscriber (this or `readable`) are kept, up to the readable
-   * high-water mark with the transport paused, and delivered to it in a microtask.
+   * high-water mark with the transport paused, and delivered to it in a microtask (or
+   * just before `onclose`, if the connection closes first). Every message arrives in
+   * order, synchronously with the bytes that completed it, and all of them before
+   * `onclose`: `onmessage` and `onclose` together are an ordered event path.
    */
   get onmessage(): ((data: Message) => void) | null {
     return this.#onmessage;
@@ -503,13 +520,9 @@ export class WebSocketConnection {
       const early = this.#early;
       this.#early = null;
       if (early !== undefined && early.length > 0) {
-        queueMicrotask(() => {
-          for (const message of early) {
-            if (this.#readController !== null) this.#readController.enqueue(message);
-            else callUser(this, this.#onmessage, message);
-          }
-          this.#resumeIfPaused();
-        });
+        this.#handover = early;
+        // A promise job rather than queueMicrotask, which test fake timers may replace.
+        void Promise.resolve().then(() => this.#flushHandover());
       } else this.#resumeIfPaused();
     }
   }
@@ -860,7 +873,24 @@ export class WebSocketConnection {
     if (protocol.hasHeldPong && this.#transport.bufferedAmount < PONG_HOLD_AT && (this.#flags & ENDED) === 0) protocol.sendHeldPong();
   }
 
+  /** Hands the kept messages (and those that joined them) to the subscriber, in order. */
+  #flushHandover(): void {
+    const list = this.#handover;
+    if (list === null) return;
+    // Indexed: messages arriving while a handler runs (a re-entrant receive) join the end.
+    for (let i = 0; i < list.length; i++) {
+      if (this.#readController !== null) this.#readController.enqueue(list[i]);
+      else callUser(this, this.#onmessage, list[i]);
+    }
+    this.#handover = null;
+    if (this.#finished === null) this.#resumeIfPaused();
+  }
+
   #deliver(data: Message): void {
+    if (this.#handover !== null) {
+      this.#handover.push(data);
+      return;
+    }
     const controller = this.#readController;
     if (controller !== null) {
       controller.enqueue(data);
@@ -935,10 +965,15 @@ export class WebSocketConnection {
     if (timers === undefined || this.#finished !== null) return;
     const extra = this.#more();
     if (extra.closeTimer !== undefined) return;
-    extra.closeTimer = timers.setTimeout(() => {
-      extra.closeTimer = undefined;
-      this.abort();
-    }, this.#settings.closeTimeout);
+    // Kept alive: `closed` waits for it, and a paused socket holds nothing open.
+    extra.closeTimer = timers.setTimeout(
+      () => {
+        extra.closeTimer = undefined;
+        this.abort();
+      },
+      this.#settings.closeTimeout,
+      true,
+    );
   }
 
   #startHeartbeat(): void {

@@ -49,7 +49,7 @@ export class JsMessageDeflater implements MessageDeflater {
     if (status !== Z_OK) throw new Error(`deflate init failed (${status})`);
   }
 
-  /** {@inheritDoc MessageDeflater.deflate} */
+  /** {@inheritDoc @wsflow/codec!MessageDeflater.deflate} */
   deflate(data: Uint8Array): Uint8Array {
     const strm = this.#strm;
     if (strm === null) throw new Error('the deflater is disposed');
@@ -109,7 +109,7 @@ export class JsMessageDeflater implements MessageDeflater {
     return end < result.length >>> 1 ? result.slice(0, end) : result.subarray(0, end);
   }
 
-  /** {@inheritDoc MessageDeflater.dispose} */
+  /** {@inheritDoc @wsflow/codec!MessageDeflater.dispose} */
   dispose(): void {
     if (this.#strm === null) return;
     zlibDeflateEnd(this.#strm);

@@ -57,7 +57,7 @@ export class JsMessageInflater implements MessageInflater {
     if (status !== Z_OK) throw new Error(`inflate init failed (${status})`);
   }
 
-  /** {@inheritDoc MessageInflater.inflate} */
+  /** {@inheritDoc @wsflow/codec!MessageInflater.inflate} */
   inflate(data: Uint8Array, maxOutput: number): Uint8Array {
     const strm = this.#strm;
     if (strm === null) throw new Error('the inflater is disposed');
@@ -169,7 +169,7 @@ export class JsMessageInflater implements MessageInflater {
     return result;
   }
 
-  /** {@inheritDoc MessageInflater.dispose} */
+  /** {@inheritDoc @wsflow/codec!MessageInflater.dispose} */
   dispose(): void {
     if (this.#strm === null) return;
     zlibInflateEnd(this.#strm);

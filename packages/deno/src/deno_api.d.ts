@@ -68,6 +68,8 @@ declare namespace Deno {
     port?: number;
     hostname?: string;
     transport?: 'tcp';
+    /** `SO_REUSEPORT` (Linux; unstable in Deno 2.9: needs `--unstable-net`). */
+    reusePort?: boolean;
   }
 
   /** A certificate chain and its private key, PEM-encoded. */
@@ -101,6 +103,8 @@ declare namespace Deno {
     alpnProtocols?: string[];
   }
 
+  /** The platform Deno runs on. */
+  export const build: { readonly os: string };
   export function listen(options: TcpListenOptions & { transport?: 'tcp' }): TcpListener;
   export function listenTls(options: ListenTlsOptions & TlsCertifiedKeyPem): TlsListener;
   export function connect(options: ConnectOptions): Promise<TcpConn>;

@@ -1,7 +1,7 @@
 /**
- * The codec's injected {@link Timers}, on Deno's timers, unref'd: a close timeout, a
- * heartbeat or a handshake timeout never keeps the process alive by itself (the socket or
- * listener it watches does).
+ * The codec's injected {@link Timers}, on Deno's timers, unref'd: a heartbeat or a
+ * handshake timeout never keeps the process alive by itself (the socket or listener it
+ * watches does). Only a close timeout, which something awaits, does.
  * @module
  */
 import type { Timers } from '@wsflow/codec';
@@ -22,7 +22,8 @@ export function unrefTimeout(callback: () => void, ms: number): ReturnType<typeo
 }
 
 /**
- * Deno timers for a {@link WebSocketConnection}'s close timeout and heartbeat, unref'd.
+ * Deno timers for a {@link WebSocketConnection}'s close timeout (kept alive: a `closed` or
+ * a server's `close()` may be awaiting it) and heartbeat (unref'd).
  *
  * @example
  * ```ts
@@ -30,7 +31,9 @@ export function unrefTimeout(callback: () => void, ms: number): ReturnType<typeo
  * ```
  */
 export const denoTimers: Timers = {
-  setTimeout: unrefTimeout,
+  setTimeout(callback: () => void, ms: number, keepAlive = false): unknown {
+    return keepAlive ? setTimeout(callback, ms) : unrefTimeout(callback, ms);
+  },
   clearTimeout(handle: unknown): void {
     clearTimeout(handle as ReturnType<typeof setTimeout>);
   },

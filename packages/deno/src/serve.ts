@@ -26,6 +26,12 @@ export interface ServeOptions extends ServerOptions {
   host?: string;
   /** The certificate and key (PEM) to serve `wss://` with `Deno.listenTls`. Default: plain `ws://`. */
   tls?: DenoTlsOptions;
+  /**
+   * Share the port with other processes listening on it with `reusePort` too (`SO_REUSEPORT`):
+   * the kernel spreads incoming connections across them, so N worker processes serve one
+   * port. Linux only; in Deno 2.9 it needs the `--unstable-net` flag (plain and TLS listeners alike). Default `false`.
+   */
+  reusePort?: boolean;
 }
 
 /** A listening WebSocket server: the same on every runtime, plus Deno's listener. */
@@ -37,7 +43,7 @@ export interface WebSocketServer extends WebSocketServerBase {
 }
 
 /** The options only `serve` has, beside the shared server options. */
-const LISTEN_OPTIONS = ['port', 'host', 'tls'];
+const LISTEN_OPTIONS = ['port', 'host', 'tls', 'reusePort'];
 
 /**
  * Starts a WebSocket server and resolves once it listens. Accepted connections go to
@@ -63,10 +69,21 @@ const LISTEN_OPTIONS = ['port', 'host', 'tls'];
 // deno-lint-ignore require-await
 export async function serve(options: ServeOptions = {}): Promise<WebSocketServer> {
   const checked = checkServerOptions('serve', options, LISTEN_OPTIONS, denoAdapter.deflateEngine);
-  const { port = 0, host = '127.0.0.1', tls } = checked;
+  const { port = 0, host = '127.0.0.1', tls, reusePort } = checked;
+  if (reusePort !== undefined && typeof reusePort !== 'boolean') throw new TypeError('serve: option "reusePort" must be a boolean');
+  if (reusePort === true) {
+    // Deno ignores SO_REUSEPORT off Linux (the second listener would fail with AddrInUse),
+    // and gates it behind --unstable-net (Deno.listenDatagram exists only with that flag).
+    if (Deno.build.os !== 'linux') throw new TypeError(`serve: option "reusePort" is supported by Deno on Linux only (this is ${Deno.build.os})`);
+    if (typeof (Deno as unknown as { listenDatagram?: unknown }).listenDatagram !== 'function') {
+      throw new TypeError('serve: option "reusePort" needs Deno\'s --unstable-net flag');
+    }
+  }
+  const reuse = reusePort === true ? { reusePort: true } : {};
   if (tls !== undefined && (typeof tls.cert !== 'string' || typeof tls.key !== 'string')) throw new TypeError('serve: option "tls" needs a PEM "cert" and "key"');
   const listener: Deno.Listener =
-    tls !== undefined ? Deno.listenTls({ port, hostname: host, cert: tls.cert, key: tls.key }) : Deno.listen({ port, hostname: host });
+    tls !== undefined ? Deno.listenTls({ port, hostname: host, cert: tls.cert, key: tls.key, ...reuse })
+      : Deno.listen({ port, hostname: host, ...reuse });
   return new DenoWebSocketServer(listener, checked, tls !== undefined);
 }
 

@@ -55,7 +55,7 @@ export interface EngineSocket extends ByteTransport {
 
 /** What an engine needs of the runtime besides sockets. */
 export interface RuntimeAdapter {
-  /** Timers that do not keep the process alive on their own. */
+  /** Timers that do not keep the process alive on their own (unless asked to: see `Timers`). */
   readonly timers: Timers;
   /** The DEFLATE engine for a `perMessageDeflate` setting that names none. */
   readonly deflateEngine?: DeflateEngine;

@@ -1,12 +1,14 @@
 /**
- * The codec's injected {@link Timers}, on Node's timers, unref'd: a close timeout or a
- * heartbeat never keeps the process alive by itself (the socket it watches does).
+ * The codec's injected {@link Timers}, on Node's timers: a heartbeat never keeps the
+ * process alive by itself (the socket it watches does); a close timeout, which a
+ * `closed` or a server's `close()` may be awaiting, does.
  * @module
  */
 import type { Timers } from '@wsflow/codec';
 
 /**
- * Node timers for a {@link WebSocketConnection}'s close timeout and heartbeat, unref'd.
+ * Node timers for a {@link WebSocketConnection}'s close timeout (kept alive) and heartbeat
+ * (unref'd).
  *
  * @example
  * ```ts
@@ -14,9 +16,9 @@ import type { Timers } from '@wsflow/codec';
  * ```
  */
 export const nodeTimers: Timers = {
-  setTimeout(callback: () => void, ms: number): unknown {
+  setTimeout(callback: () => void, ms: number, keepAlive = false): unknown {
     const handle = setTimeout(callback, ms);
-    handle.unref();
+    if (!keepAlive) handle.unref();
     return handle;
   },
   clearTimeout(handle: unknown): void {

@@ -21,6 +21,12 @@ export interface ServeOptions extends ServerOptions {
   host?: string;
   /** TLS settings (`key`, `cert`, …) to serve `wss://`. Default: none, plain `ws://`. */
   tls?: NodeTlsOptions;
+  /**
+   * Share the port with other processes listening on it with `reusePort` too (`SO_REUSEPORT`):
+   * the kernel spreads incoming connections across them, so N worker processes serve one
+   * port. Node >= 22.12 / 23.1 on Linux (elsewhere refused or without load balancing). Default `false`.
+   */
+  reusePort?: boolean;
 }
 
 /** A listening WebSocket server: the same on every runtime, plus Node's listener. */
@@ -32,7 +38,7 @@ export interface WebSocketServer extends WebSocketServerBase {
 }
 
 /** The options only `serve` has, beside the shared server options. */
-const LISTEN_OPTIONS = ['port', 'host', 'tls'];
+const LISTEN_OPTIONS = ['port', 'host', 'tls', 'reusePort'];
 
 type Builtin = <T>(id: string) => T;
 
@@ -45,6 +51,12 @@ async function builtin<T>(id: string): Promise<T> {
   const getBuiltin = (process as { getBuiltinModule?: Builtin }).getBuiltinModule;
   if (typeof getBuiltin === 'function') return getBuiltin<T>(id);
   return (await import(id)) as T;
+}
+
+/** Whether `net.Server.listen` knows `reusePort` (Node 22.12+, 23.1+; older versions ignore it silently). */
+function nodeHasReusePort(version: string): boolean {
+  const [major, minor] = version.split('.').map(Number);
+  return major > 23 || (major === 23 && minor >= 1) || (major === 22 && minor >= 12);
 }
 
 const noop = (): void => {};
@@ -79,7 +91,11 @@ function forgetSocket(this: Tracked): void {
  */
 export async function serve(options: ServeOptions = {}): Promise<WebSocketServer> {
   const checked = checkServerOptions('serve', options, LISTEN_OPTIONS, nodeAdapter.deflateEngine);
-  const { port = 0, host = '127.0.0.1', tls } = checked;
+  const { port = 0, host = '127.0.0.1', tls, reusePort } = checked;
+  if (reusePort !== undefined && typeof reusePort !== 'boolean') throw new TypeError('serve: option "reusePort" must be a boolean');
+  if (reusePort === true && !nodeHasReusePort(process.versions.node)) {
+    throw new TypeError(`serve: option "reusePort" needs Node 22.12+ or 23.1+ (this is Node ${process.versions.node})`);
+  }
   const net = await builtin<typeof import('node:net')>('node:net');
   let wrap: (raw: Socket) => Socket = (raw) => raw;
   if (tls !== undefined) {
@@ -101,7 +117,7 @@ export async function serve(options: ServeOptions = {}): Promise<WebSocketServer
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => {
+    server.listen(reusePort === true ? { port, host, reusePort } : { port, host }, () => {
       server.off('error', reject);
       resolve();
     });

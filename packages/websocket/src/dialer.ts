@@ -47,7 +47,8 @@ export interface DialedConnection {
  * better, with a {@link DialedConnection} not yet reading.
  * Rejects for any failure (refused, handshake rejected, invalid response, aborted); the
  * facade turns every rejection into "fail the WebSocket connection" (error, then close
- * with 1006), so the reason is never shown to script.
+ * with 1006); the rejection reaches script as the `error` of that ErrorEvent, and its
+ * message in the event's `message`.
  *
  * A connection handed over already reading must keep the messages that arrive before
  * its owner subscribes, as `WebSocketConnection` does; a protocol error in that interval

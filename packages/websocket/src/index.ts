@@ -23,6 +23,7 @@ export { WebSocketError, createWebSocketError } from './websocket_error.ts';
 export type { WebSocketCloseInfo, WebSocketClosedInfo, WebSocketOpenInfo, WebSocketStreamOptions } from './websocket_close_info.ts';
 export { dialedParts, type DialRequest, type DialedConnection, type Dialer } from './dialer.ts';
 export type { FacadeOptions } from './facade_config.ts';
+export { ErrorEventImpl, ErrorEventPolyfill, type ErrorEventConstructor, type ErrorEventFields, type ErrorEventLike } from './error_event.ts';
 export { CloseEventImpl, CloseEventPolyfill, type CloseEventConstructor, type CloseEventFields, type CloseEventLike } from './close_event.ts';
 export { MessageEventImpl, MessageEventPolyfill, type MessageEventConstructor, type MessageEventFields, type MessageEventLike } from './message_event.ts';
 export { EventHandlers, type EventHandlerValue } from './event_handler.ts';

@@ -12,6 +12,7 @@ import { noteActivity, track } from './activity.ts';
 import { dialedParts, startDial, type DialedConnection } from './dialer.ts';
 import { bufferSourceBytes, exactArrayBuffer } from './buffer_source.ts';
 import { CloseEventImpl } from './close_event.ts';
+import { ErrorEventImpl } from './error_event.ts';
 import { validateCloseCodeAndReason } from './close_validation.ts';
 import { EventHandlers } from './event_handler.ts';
 import { DEFAULT_FACADE_OPTIONS, resolveFacadeConfig, type FacadeConfig, type FacadeOptions } from './facade_config.ts';
@@ -112,9 +113,6 @@ function afterThisTask(callback: () => void): void {
   port2.postMessage(null);
 }
 
-/** Reads kept outstanding on a connection's readable (see `#receive`). */
-const OUTSTANDING_READS = 64;
-
 const { CONNECTING, OPEN, CLOSING, CLOSED } = ReadyState;
 
 function isBlob(value: unknown): value is Blob {
@@ -178,6 +176,8 @@ export class WebSocket extends EventTarget {
   #connection: WebSocketConnection | null = null;
   /** "The user agent was required to fail the WebSocket connection." */
   #failed = false;
+  /** Why it failed, when known: what the `error` event carries. */
+  #failure: unknown = undefined;
   /** The task that fires close is queued: later ends are ignored. */
   #closeQueued = false;
   /** The connection was closing when it was handed over: an unclean end means it failed. */
@@ -396,12 +396,12 @@ export class WebSocket extends EventTarget {
     // processResponse step 1).
     const dialing = startDial(config, { url: new URL(this.#url.href), protocols: [...protocols], signal: this.#dial.signal, origin, init });
     if (dialing === null) {
-      this.#failTheConnection();
+      this.#failTheConnection(new TypeError(`the port of ${this.#url.href} is blocked (Fetch "bad port")`));
       return;
     }
     dialing.then(
       (result) => this.#established(dialedParts(result), protocols),
-      () => this.#failTheConnection(),
+      (error: unknown) => this.#failTheConnection(error),
     );
   }
 
@@ -416,14 +416,17 @@ export class WebSocket extends EventTarget {
     // empty byte sequence, then fail the WebSocket connection."
     if (protocols.length > 0 && conn.protocol === '') {
       conn.abort();
-      this.#failTheConnection();
+      this.#failTheConnection(new Error(`the server selected none of the subprotocols offered (${protocols.join(', ')})`));
       return;
     }
     // The WebSocket connection is established.
     this.#connection = conn;
     // The peer broke the protocol: the connection failed it (and sent the Close code).
     conn.onerror = (error) => {
-      if (error instanceof ProtocolError) this.#failed = true;
+      if (error instanceof ProtocolError) {
+        this.#failed = true;
+        this.#failure ??= error;
+      }
     };
     // An error before this subscription was not seen. A connection already closing now
     // (no Close from us yet) got the peer's Close, or failed: if it ends uncleanly, it
@@ -450,51 +453,18 @@ export class WebSocket extends EventTarget {
   // ---- feedback from the protocol ---------------------------------------------------
 
   /**
-   * Takes the connection's messages in order, then its end, and queues their tasks.
-   *
-   * `onmessage` alone could reorder: the connection hands the messages it kept before this
-   * subscription over in a microtask, and one arriving meanwhile would overtake them. Its
-   * `readable` takes them synchronously instead; but an unclean end errors that stream,
-   * dropping what it still queues, while a WebSocket delivers every message received
-   * before the end. So many reads are kept outstanding: each message fulfils one the
-   * moment it is enqueued, and each fulfilled read asks for another at once. A connection
-   * that already ended is read through `onmessage`, which no later message can race.
+   * Takes the connection's messages, then its end, through its ordered event path: each
+   * message reaches `onmessage` synchronously, in order (those kept before this
+   * subscription first), and `onclose` comes after the last of them, even when the end
+   * is unclean. Their tasks are queued in that order. A connection that already ended
+   * hands its kept messages over in a microtask queued by the setter, before its
+   * `closed` settles.
    */
   #receive(conn: WebSocketConnection): void {
-    let endMessages!: () => void;
-    const messagesEnded = new Promise<void>((resolve) => (endMessages = resolve));
-    void Promise.all([conn.closed, messagesEnded]).then(([info]) => this.#connectionClosed(info.closeCode, info.reason, info.wasClean));
-    if (conn.state === 'closed') {
-      conn.onmessage = (data) => this.#messageReceived(data);
-      // The kept messages are handed over in a microtask queued by the setter, before this one.
-      void Promise.resolve().then(endMessages);
-      return;
-    }
-    const reader = conn.readable.getReader();
-    let outstanding = 0;
-    let ended = false;
-    const end = (): void => {
-      if (ended) return;
-      ended = true;
-      endMessages();
-    };
-    const onRead = (result: ReadableStreamReadResult<Message>): void => {
-      outstanding--;
-      if (result.done) {
-        end();
-        return;
-      }
-      if (ended) return;
-      this.#messageReceived(result.value);
-      request();
-    };
-    const request = (): void => {
-      while (!ended && outstanding < OUTSTANDING_READS) {
-        outstanding++;
-        reader.read().then(onRead, end);
-      }
-    };
-    request();
+    const closedAlready = conn.state === 'closed';
+    conn.onmessage = (data) => this.#messageReceived(data);
+    if (closedAlready) void conn.closed.then((info) => this.#connectionClosed(info.closeCode, info.reason, info.wasClean));
+    else conn.onclose = (info) => this.#connectionClosed(info.closeCode, info.reason, info.wasClean);
   }
 
   /** "When a WebSocket message has been received with type type and data data, the user agent must queue a task:" */
@@ -526,13 +496,15 @@ export class WebSocket extends EventTarget {
     // without a closing handshake is not failed: close reports 1006 (§7.1.5), wasClean
     // false, and no error fires — as the standard's steps say, and as Chromium does.
     const failed = this.#failed || (this.#failedIfUnclean && !wasClean);
+    const error = failed ? (this.#failure ?? this.#connection?.error ?? undefined) : undefined;
     queueTask(() => {
       // 1. Change the ready state to CLOSED (3).
       this.#readyState = CLOSED;
       // 2. If the user agent was required to fail the WebSocket connection, or if the
       //    WebSocket connection was closed after being flagged as full, fire an event
       //    named error at the WebSocket object.
-      if (failed) this.dispatchEvent(new Event('error'));
+      //    (An ErrorEvent, as undici and Deno fire: its message and error say why.)
+      if (failed) this.dispatchEvent(new ErrorEventImpl('error', { message: this.#failureMessage(error), error }) as Event);
       // 3. Fire an event named close at the WebSocket object, using CloseEvent, with the
       //    wasClean attribute initialized to true if the connection closed cleanly and
       //    false otherwise, the code attribute initialized to the WebSocket connection
@@ -548,13 +520,30 @@ export class WebSocket extends EventTarget {
     });
   }
 
+  /** The `message` of the error event: what failed, and why when known. */
+  #failureMessage(error: unknown): string {
+    const prefix = `WebSocket connection to '${this.#url.href}' failed`;
+    if (error === undefined) return prefix;
+    let why = error instanceof Error ? error.message || error.name : String(error);
+    if (error instanceof ProtocolError) why += ` (close code ${error.closeCode})`;
+    else if (error instanceof Error && 'status' in error && typeof error.status === 'number') {
+      if (!why.includes(String(error.status))) why += ` (HTTP status ${error.status})`;
+    } else if (error instanceof Error && 'code' in error && typeof error.code === 'string' && !why.includes(error.code)) {
+      // A system error's code (Bun says only "Failed to connect" for ECONNREFUSED).
+      why += ` (${error.code})`;
+    }
+    return `${prefix}: ${why}`;
+  }
+
   /**
    * Fail the WebSocket connection (RFC 6455 §7.1.7): drop what there is, and the
-   * connection is closed with 1006 (nothing of the cause reaches script).
+   * connection is closed with 1006. `reason` (what the dialer rejected with, …) is what
+   * the error event carries.
    */
-  #failTheConnection(): void {
+  #failTheConnection(reason?: unknown): void {
     if (this.#closeQueued) return;
     this.#failed = true;
+    this.#failure ??= reason;
     this.#dial.abort(new DOMException('The WebSocket connection was failed', 'AbortError'));
     this.#sendQueue = null;
     const conn = this.#connection;
@@ -573,7 +562,7 @@ export class WebSocket extends EventTarget {
     // If the WebSocket connection is not yet established: fail the WebSocket connection
     // and set this's ready state to CLOSING (2).
     if (conn === null) {
-      this.#failTheConnection();
+      this.#failTheConnection(new DOMException('the WebSocket was closed before the connection was established', 'AbortError'));
       this.#readyState = CLOSING;
       return;
     }
@@ -695,9 +684,9 @@ export class WebSocket extends EventTarget {
       if (item.kind === 'blob') {
         try {
           item = { kind: 'binary', data: new Uint8Array(await item.data.arrayBuffer()), size: item.size };
-        } catch {
+        } catch (error) {
           // The Blob could not be read: the message cannot be sent.
-          this.#failTheConnection();
+          this.#failTheConnection(error);
           return;
         }
         if (this.#sendQueue !== queue) return;

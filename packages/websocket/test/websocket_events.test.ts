@@ -3,9 +3,9 @@
  * attributes, and their order and timing ("Feedback from the protocol"), including every
  * way a connection fails.
  */
-import { acceptKey } from '@wsflow/codec';
+import { acceptKey, ProtocolError } from '@wsflow/codec';
 import { describe, expect, it } from 'vitest';
-import { CloseEventImpl, MessageEventImpl, WebSocket, type TestConnection, type TestServer } from '../src/index.ts';
+import { CloseEventImpl, ErrorEventImpl, ErrorEventPolyfill, MessageEventImpl, WebSocket, type ErrorEventLike, type TestConnection, type TestServer } from '../src/index.ts';
 import { blobBytes, nextEvent, record, startServer } from './helpers.ts';
 
 async function open(server: TestServer = startServer()): Promise<{ server: TestServer; ws: WebSocket; client: TestConnection; log: string[] }> {
@@ -62,12 +62,44 @@ describe('WebSocket events: interfaces', () => {
     expect(event.cancelable).toBe(false);
   });
 
-  it('fires error as a plain Event', async () => {
+  it('fires error as an ErrorEvent whose message and error give the HTTP status of a refusal', async () => {
     const server = startServer({ autoAccept: false });
     const ws = new WebSocket(server.url);
     (await server.nextHandshake()).reject(403);
-    const event = await nextEvent(ws, 'error');
-    expect(event.constructor).toBe(Event);
+    const event = await nextEvent<ErrorEventLike>(ws, 'error');
+    expect(event).toBeInstanceOf(ErrorEventImpl);
+    expect(event).toBeInstanceOf(Event);
+    if (typeof (globalThis as { ErrorEvent?: unknown }).ErrorEvent === 'function') expect(event.constructor).toBe((globalThis as { ErrorEvent?: unknown }).ErrorEvent);
+    expect([event.type, event.bubbles, event.cancelable]).toEqual(['error', false, false]);
+    expect(event.message).toMatch(/^WebSocket connection to 'ws:.*' failed: .*403/);
+    expect((event.error as { status?: number }).status).toBe(403);
+  });
+
+  it('fires error as an ErrorEvent carrying the protocol error and its close code', async () => {
+    const { ws, client } = await open();
+    // A text frame that is not UTF-8: the client fails the connection with 1007.
+    client.sendFrame({ opcode: 0x1, payload: new Uint8Array([0xc3, 0x28]) });
+    const event = await nextEvent<ErrorEventLike>(ws, 'error');
+    expect(event.error).toBeInstanceOf(ProtocolError);
+    expect((event.error as ProtocolError).closeCode).toBe(1007);
+    expect(event.message).toMatch(/failed: .*\(close code 1007\)$/);
+  });
+
+  it('fires error as an ErrorEvent saying the connection was closed while connecting', async () => {
+    const server = startServer({ autoAccept: false });
+    const ws = new WebSocket(server.url);
+    ws.close();
+    const event = await nextEvent<ErrorEventLike>(ws, 'error');
+    expect((event.error as DOMException).name).toBe('AbortError');
+    expect(event.message).toMatch(/closed before the connection was established/);
+  });
+
+  it('ErrorEventPolyfill has the Web IDL shape and converts its init members', () => {
+    const error = new Error('x');
+    const event = new ErrorEventPolyfill('error', { message: 'why', lineno: -1, colno: 2.7, error });
+    expect([event.message, event.filename, event.lineno, event.colno, event.error]).toEqual(['why', '', 2 ** 32 - 1, 2, error]);
+    expect(Object.getOwnPropertyDescriptor(ErrorEventPolyfill.prototype, 'message')).toMatchObject({ enumerable: true, configurable: true });
+    expect(Object.prototype.toString.call(event)).toBe('[object ErrorEvent]');
   });
 });
 
