@@ -20,6 +20,8 @@ export default defineConfig({
       { test: { name: 'deflate-zlib', include: ['packages/deflate-zlib/test/**/*.test.ts'] } },
       { test: { name: 'deflate-js', include: ['packages/deflate-js/test/**/*.test.ts', 'packages/deflate-js/test-node/**/*.test.ts'] } },
       { test: { name: 'websocket', include: ['packages/websocket/test/**/*.test.ts', 'packages/websocket/test-vitest/**/*.test.ts'] } },
+      // The test kit, as a user imports it (by package name, from dist/).
+      { test: { name: 'testing', include: ['packages/testing/test/**/*.test.ts'] } },
       // Needs Debian's redis-server (scripts/ensure-chromium.sh); each file starts its own.
       { test: { name: 'redis', include: ['packages/redis/test/**/*.test.ts'], testTimeout: 30_000, hookTimeout: 30_000 } },
       // Repo-level checks: packages resolve by name in Node, Deno and Bun.

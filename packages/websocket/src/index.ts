@@ -33,11 +33,13 @@ export { isBadPort, isBlockedPort } from './bad_port.ts';
 export { isApplicationCloseCode, validateCloseCodeAndReason } from './close_validation.ts';
 export { toProtocolList, validateProtocolList } from './protocol_list.ts';
 export { MemoryNetwork, defaultNetwork, endpointKey, type IncomingConnectionInfo, type MemoryEndpoint } from './memory_network.ts';
-export { TestServer, classesFor, type TestServerOptions } from './test_server.ts';
+export { TEST_SERVER_OPTION_NAMES, TestServer, classesFor, resetTestServers, type TestServerOptions } from './test_server.ts';
 // The topics' names a TestServer user meets (a backplane joins TestServers, as it joins servers).
 export { LocalBackplane, type Backplane, type PublishBackpressure, type PublishStats } from '@wsflow/engine';
-export { TestConnection, type RawFrame, type TestMessage } from './test_connection.ts';
-export { TestHandshake, type AcceptOptions, type RejectOptions, type TestHandshakeState } from './test_handshake.ts';
+export { NotJson, TestConnection, type RawFrame, type TestMessage } from './test_connection.ts';
+export { TestHandshake, type AcceptOptions, type HandshakeAnswer, type RejectOptions, type TestHandshakeState } from './test_handshake.ts';
+export { MemorySocket } from './memory_socket.ts';
+export { WaitTimeoutError, configureTestKit, realTimers, showMessage, showMessages, testKitDefaults, withTimeout, type WaitOptions } from './wait.ts';
 export { installGlobals, type InstalledClasses } from './install.ts';
 export { ServerTransport } from './server_transport.ts';
 export { settle as flushNetwork } from './activity.ts';

@@ -4,7 +4,7 @@
  * byte of the handshake and every frame goes through the codec both ways.
  * @module
  */
-import { clientHandshake, createDuplexPair, type ByteDuplex, type WebSocketConnection } from '@wsflow/codec';
+import { clientHandshake, createDuplexPair, type ByteDuplex, type HeaderFieldsInit, type WebSocketConnection } from '@wsflow/codec';
 import { settle } from './activity.ts';
 import type { DialRequest, Dialer } from './dialer.ts';
 
@@ -94,7 +94,13 @@ export class MemoryNetwork {
     let settled!: () => void;
     const clientSettled = new Promise<void>((resolve) => (settled = resolve));
     const handle = endpoint.acceptConnection(server, { url: new URL(url.href), clientHandshake: clientSettled });
-    const handshake = clientHandshake(client, url, { protocols: [...protocols], origin });
+    // Extra request fields of the dialer's options (a `WebSocketInit`'s or a `ws` client's `headers`).
+    const headers = request.init?.headers;
+    const handshake = clientHandshake(client, url, {
+      protocols: [...protocols],
+      origin,
+      headers: typeof headers === 'object' && headers !== null ? (headers as HeaderFieldsInit) : undefined,
+    });
     handshake.then(settled, settled);
     const aborted = new Promise<never>((_, reject) => {
       const onAbort = (): void => {

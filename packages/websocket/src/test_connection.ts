@@ -12,13 +12,13 @@ import {
   writeFrameHeader,
   type CloseInfo,
   type Message,
-  type RequestHead,
   type SendData,
 } from '@wsflow/codec';
 import type { ConnectionPublishOptions, PublishData, ServerConnection } from '@wsflow/engine';
 import { noteActivity, track } from './activity.ts';
 import { binaryString } from './binary_string.ts';
-import type { ServerTransport } from './server_transport.ts';
+import type { MemorySocket } from './memory_socket.ts';
+import { checkWaitTimeout, showMessage, showMessages, testKitDefaults, withTimeout, type WaitOptions } from './wait.ts';
 
 /** A message as the server receives it: text as a string, binary as bytes. */
 export type TestMessage = Message;
@@ -38,23 +38,83 @@ export interface RawFrame {
   maskKey?: number;
 }
 
+/** A text that a JSON-mode connection received and could not parse, kept in `messages` in its place. */
+export class NotJson {
+  /** The text received. */
+  readonly text: string;
+  /** Why it is not JSON (the parser's message), or that it was binary. */
+  readonly problem: string;
+  constructor(text: string, problem: string) {
+    this.text = text;
+    this.problem = problem;
+  }
+}
+
 interface Waiter<T> {
   resolve: (value: T) => void;
   reject: (reason: unknown) => void;
 }
 
 /** Internal wiring a {@link TestServer} passes in. */
-export interface TestConnectionInit {
+export interface TestConnectionInit<M> {
   connection: ServerConnection;
-  transport: ServerTransport;
+  socket: MemorySocket;
   url: URL;
-  request: RequestHead;
+  request: Request;
+  /** The request's header fields, all of them (a browser's `Request` drops forbidden ones). */
+  headers: Headers;
+  /** How failures name it, e.g. `TestServer ws://x/ connection #1`. */
+  label: string;
+  /** Parse text messages as JSON and serialize what is sent. */
+  json: boolean;
+  /** The default timeout of its waits (ms), or undefined for the test kit's. */
+  timeout: number | undefined;
   /** Called with each message, after the connection recorded it. */
-  onmessage: (message: TestMessage, connection: TestConnection) => void;
+  onmessage: (message: M, connection: TestConnection<M>) => void;
+}
+
+type Callback = 'onmessage' | 'onclose' | 'onping' | 'onpong' | 'onerror';
+
+/**
+ * Runs `ours` before whatever the connection's user sets as `name`, so that the test kit
+ * records what a `serve()` handler's connection receives while the handler sets its own
+ * callbacks on it, unchanged.
+ */
+function tap(conn: ServerConnection, name: Callback, ours: (value: never) => void): void {
+  let theirs: ((value: never) => void) | null = (conn[name] as ((value: never) => void) | null) ?? null;
+  const combined = function (this: unknown, value: never): void {
+    ours(value);
+    theirs?.call(conn, value);
+  };
+  let proto: object | null = Object.getPrototypeOf(conn) as object | null;
+  let setter: ((value: unknown) => void) | undefined;
+  while (proto !== null && setter === undefined) {
+    setter = Object.getOwnPropertyDescriptor(proto, name)?.set;
+    proto = Object.getPrototypeOf(proto) as object | null;
+  }
+  if (setter !== undefined) {
+    // An accessor of the class (onmessage): it subscribes once, to `combined`.
+    const protoSetter = setter;
+    Object.defineProperty(conn, name, {
+      configurable: true,
+      enumerable: true,
+      get: () => theirs,
+      set: (handler: unknown) => void (theirs = typeof handler === 'function' ? (handler as (value: never) => void) : null),
+    });
+    protoSetter.call(conn, combined);
+    return;
+  }
+  Object.defineProperty(conn, name, {
+    configurable: true,
+    enumerable: true,
+    get: () => combined,
+    set: (handler: unknown) => void (theirs = typeof handler === 'function' ? (handler as (value: never) => void) : null),
+  });
 }
 
 /**
- * A client connection as the test server sees it.
+ * A client connection as the test server sees it: the same `ServerConnection` a
+ * `serve()` handler gets ({@link raw}), with what a test needs around it.
  *
  * @example
  * ```ts
@@ -66,17 +126,17 @@ export interface TestConnectionInit {
  * expect(await client.closed).toEqual({ closeCode: 4000, reason: 'bye', wasClean: true });
  * ```
  */
-export class TestConnection {
-  /** The URL the client requested, query included. */
+export class TestConnection<M = TestMessage> {
+  /** The URL the client requested (`ws:`/`wss:`), query included. */
   readonly url: URL;
-  /** The client's upgrade request: method, target, headers (by lower-case name). */
-  readonly request: RequestHead;
+  /** The upgrade request, as a `serve()` handler gets it (a WHATWG `Request`). */
+  readonly request: Request;
   /** The subprotocol selected, `''` for none. */
   readonly protocol: string;
   /** The extensions accepted, `''` for none. */
   readonly extensions: string;
-  /** Every message received, in order. */
-  readonly messages: TestMessage[] = [];
+  /** Every message received, in order (in JSON mode, parsed; a text that is not JSON as a {@link NotJson}). */
+  readonly messages: Array<M | NotJson> = [];
   /** The payload of every Ping received (each was answered with a Pong). */
   readonly pings: Uint8Array[] = [];
   /** The payload of every Pong received. */
@@ -84,12 +144,17 @@ export class TestConnection {
   /** Protocol errors of the client, and transport errors. */
   readonly errors: Error[] = [];
   /** Called with each message received; set it to answer (`(m, c) => c.send(m)` echoes). */
-  onmessage: ((message: TestMessage, connection: TestConnection) => void) | null = null;
+  onmessage: ((message: M, connection: TestConnection<M>) => void) | null = null;
+  /** How failures name it. */
+  readonly label: string;
+  /** Whether messages are JSON (parsed when received, serialized when sent). */
+  readonly json: boolean;
 
   readonly #connection: ServerConnection;
-  readonly #transport: ServerTransport;
+  readonly #socket: MemorySocket;
+  readonly #timeout: number | undefined;
   #cursor = 0;
-  #waiters: Array<Waiter<TestMessage>> = [];
+  #waiters: Array<Waiter<M | NotJson>> = [];
   #closeInfo: CloseInfo | null = null;
   /** Operations waiting behind a Blob being read, in order; null when none is. */
   #later: Array<(() => void) | Blob> | null = null;
@@ -97,45 +162,73 @@ export class TestConnection {
   #closeQueued = false;
 
   /** @internal Created by {@link TestServer}. */
-  constructor(init: TestConnectionInit) {
+  constructor(init: TestConnectionInit<M>) {
     this.#connection = init.connection;
-    this.#transport = init.transport;
+    this.#socket = init.socket;
+    this.#timeout = init.timeout;
+    this.label = init.label;
+    this.json = init.json;
     this.url = init.url;
     this.request = init.request;
+    this.headers = init.headers;
     this.protocol = init.connection.protocol;
     this.extensions = init.connection.extensions;
     const conn = init.connection;
-    conn.onmessage = (message) => {
+    tap(conn, 'onmessage', (received: Message) => {
       noteActivity();
+      const message = this.#decode(received);
       this.messages.push(message);
       const waiter = this.#waiters.shift();
       if (waiter !== undefined) {
         this.#cursor++;
         waiter.resolve(message);
       }
+      if (message instanceof NotJson) return;
       init.onmessage(message, this);
       this.onmessage?.(message, this);
-    };
-    conn.onping = (payload) => void this.pings.push(payload.slice());
-    conn.onpong = (payload) => void this.pongs.push(payload.slice());
-    conn.onerror = (error) => void this.errors.push(error);
-    conn.onclose = (info) => {
+    });
+    tap(conn, 'onping', (payload: Uint8Array) => void this.pings.push(payload.slice()));
+    tap(conn, 'onpong', (payload: Uint8Array) => void this.pongs.push(payload.slice()));
+    tap(conn, 'onerror', (error: Error) => void this.errors.push(error));
+    tap(conn, 'onclose', (info: CloseInfo) => {
       noteActivity();
       this.#closeInfo = info;
       const waiters = this.#waiters;
       this.#waiters = [];
-      for (const waiter of waiters) waiter.reject(new Error(`the connection closed (${info.closeCode}) before another message arrived`));
-    };
+      for (const waiter of waiters) waiter.reject(this.#closedError(info));
+    });
   }
+
+  /** The connection itself, as a `serve()` handler holds it. */
+  get raw(): ServerConnection {
+    return this.#connection;
+  }
+
+  /** The request's header fields, as sent (`headers.get('authorization')`). */
+  readonly headers: Headers;
 
   /** `'open'`, `'closing'` (a Close was sent or received) or `'closed'`. */
   get state(): 'open' | 'closing' | 'closed' {
     return this.#connection.state;
   }
 
-  /** Resolves with how the connection ended: the client's close code, 1005, or 1006. */
+  /**
+   * Resolves with how the connection ended: the client's close code, 1005, or 1006.
+   * Rejects if it is still open after the default timeout (see {@link waitForClose}).
+   */
   get closed(): Promise<CloseInfo> {
-    return this.#connection.closed;
+    const closed = this.waitForClose();
+    closed.catch(() => {}); // a getter read and not awaited must not fail the run
+    return closed;
+  }
+
+  /**
+   * Resolves with how the connection ended.
+   * @throws WaitTimeoutError (rejects) naming the connection if it is not closed within the timeout
+   */
+  waitForClose(options: WaitOptions = {}): Promise<CloseInfo> {
+    const ms = this.#timeoutOf(options);
+    return withTimeout(this.#connection.closed, ms, (t) => `${this.label}: not closed within ${t} ms (state: ${this.state}; received so far: ${showMessages(this.messages)})`);
   }
 
   /** How the connection ended, once it has. */
@@ -151,22 +244,56 @@ export class TestConnection {
   /**
    * The next message this connection receives: one already received and not yet taken by
    * `nextMessage`, or the next to arrive.
-   * @throws (rejects) if the connection closes first
+   * @throws (rejects) if the connection closes first, if none comes within the timeout
+   *   (a WaitTimeoutError naming what came so far), or in JSON mode for a text that is not JSON
    */
-  nextMessage(): Promise<TestMessage> {
-    if (this.#cursor < this.messages.length) return Promise.resolve(this.messages[this.#cursor++]);
-    if (this.#closeInfo !== null) {
-      return Promise.reject(new Error(`the connection closed (${this.#closeInfo.closeCode}) before another message arrived`));
+  nextMessage(options: WaitOptions = {}): Promise<M> {
+    const ms = this.#timeoutOf(options);
+    let taken: Promise<M | NotJson>;
+    if (this.#cursor < this.messages.length) taken = Promise.resolve(this.messages[this.#cursor++]);
+    else if (this.#closeInfo !== null) taken = Promise.reject(this.#closedError(this.#closeInfo));
+    else {
+      let waiter!: Waiter<M | NotJson>;
+      const waiting = new Promise<M | NotJson>((resolve, reject) => (waiter = { resolve, reject }));
+      this.#waiters.push(waiter);
+      taken = withTimeout(waiting, ms, (t) => {
+        const at = this.#waiters.indexOf(waiter);
+        if (at >= 0) this.#waiters.splice(at, 1);
+        return `${this.label}: no message within ${t} ms (received so far: ${showMessages(this.messages)})`;
+      });
     }
-    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
+    return taken.then((message) => {
+      if (message instanceof NotJson) throw new TypeError(`${this.label}: ${message.problem}: ${showMessage(message.text)}`);
+      return message;
+    });
+  }
+
+  #timeoutOf(options: WaitOptions): number {
+    return options.timeout !== undefined ? checkWaitTimeout(options.timeout) : (this.#timeout ?? testKitDefaults.timeout);
+  }
+
+  #closedError(info: CloseInfo): Error {
+    return new Error(`${this.label}: the connection closed (${info.closeCode}) before another message arrived (received so far: ${showMessages(this.messages)})`);
+  }
+
+  #decode(received: Message): M | NotJson {
+    if (!this.json) return received as M;
+    if (typeof received !== 'string') return new NotJson(`<${received.length} bytes>`, 'received a binary message in JSON mode, not JSON text');
+    try {
+      return JSON.parse(received) as M;
+    } catch (error) {
+      return new NotJson(received, `received a text that is not JSON (${(error as Error).message})`);
+    }
   }
 
   /**
-   * Sends a message: a string as text, anything binary (a Blob too) as binary. A Blob is
-   * read first; what is sent, written or closed after it waits its turn.
+   * Sends a message: a string as text, anything binary (a Blob too) as binary; in JSON
+   * mode, any value as its JSON text. A Blob is read first; what is sent, written or
+   * closed after it waits its turn.
    * @throws Error once the connection is closing or closed
    */
-  send(data: SendData): void {
+  send(value: M | SendData): void {
+    const data: SendData = this.json ? JSON.stringify(value) : (value as SendData);
     if (this.#connection.state !== 'open' || this.#closeQueued) {
       throw new Error(`cannot send: the connection is ${this.#closeQueued ? 'closing' : this.#connection.state}`);
     }
@@ -182,7 +309,8 @@ export class TestConnection {
 
   /**
    * Subscribes to `topic`: what is published on it (by {@link TestServer.publish} or a
-   * connection's {@link publish}) is sent to this client.
+   * connection's {@link publish}) is sent to this client. The engine's own topics: the same
+   * as `conn.subscribe` in a `serve()` handler.
    * @returns whether it changed anything (false when subscribed already, or closed)
    * @throws TypeError for a topic that is not a string
    * @example
@@ -270,7 +398,7 @@ export class TestConnection {
    */
   sendRaw(bytes: Uint8Array | string): void {
     const copy = typeof bytes === 'string' ? binaryString(bytes) : bytes.slice();
-    this.#inOrder(() => this.#transport.writeRaw(copy));
+    this.#inOrder(() => this.#socket.write(copy));
   }
 
   /**
@@ -296,7 +424,7 @@ export class TestConnection {
    */
   end(): void {
     noteActivity();
-    this.#inOrder(() => this.#transport.end());
+    this.#inOrder(() => this.#socket.end());
   }
 
   /** Drops the connection without a closing handshake: the client sees 1006. */
@@ -341,12 +469,12 @@ export class TestConnection {
    * until {@link resumeReading}), as a socket read in progress completes.
    */
   pauseReading(): void {
-    this.#transport.pauseReading();
+    this.#socket.pauseReading();
   }
 
   /** Reads from the client again. */
   resumeReading(): void {
     noteActivity();
-    this.#transport.resumeReading();
+    this.#socket.resumeReading();
   }
 }

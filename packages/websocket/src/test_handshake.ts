@@ -1,18 +1,14 @@
 /**
  * One opening handshake arriving at a {@link TestServer}, before it is answered: accept
  * it (choosing the subprotocol), reject it with an HTTP status, answer it with raw bytes,
- * drop it, or keep it waiting.
+ * drop it, or keep it waiting. Accepting and rejecting go through the server engine of
+ * `@wsflow/engine`, as with `serve()`: its RFC 6455 checks, `allowedOrigins`,
+ * `handleProtocols`, `authorize` and `onReject` apply.
  * @module
  */
-import {
-  acceptUpgrade,
-  buildRejection,
-  encodeUtf8,
-  parseProtocolHeader,
-  type HeaderFieldsInit,
-  type RequestHead,
-} from '@wsflow/codec';
-import { noteActivity, track } from './activity.ts';
+import { headersOf, parseProtocolHeader, type RequestHead } from '@wsflow/codec';
+import type { UpgradeRejection } from '@wsflow/engine';
+import { noteActivity } from './activity.ts';
 import { binaryString } from './binary_string.ts';
 import type { TestConnection } from './test_connection.ts';
 
@@ -23,35 +19,33 @@ export type TestHandshakeState = 'pending' | 'accepted' | 'rejected' | 'dropped'
 export interface AcceptOptions {
   /**
    * The subprotocol to select: one the client offered, or null for none. Default: the
-   * server's choice (its `protocols` option; by default the client's first).
+   * server's choice (its `handleProtocols`; without one, none — as `serve()`).
    */
   protocol?: string | null;
-  /** Extra fields of the 101 response. */
-  headers?: HeaderFieldsInit;
 }
 
 /** Options of {@link TestHandshake.reject}. */
 export interface RejectOptions {
   /** Extra response fields. */
-  headers?: HeaderFieldsInit;
+  headers?: UpgradeRejection['headers'];
   /** The response body. */
   body?: string;
 }
 
-const ignore = (): void => {};
+/** How a handshake was answered, as the test server carries it out. */
+export type HandshakeAnswer =
+  | { kind: 'accept'; protocol: string | null | undefined }
+  | { kind: 'reject'; rejection: UpgradeRejection }
+  | { kind: 'raw'; bytes: Uint8Array }
+  | { kind: 'drop' };
 
 /** Internal wiring a {@link TestServer} passes in. */
 export interface TestHandshakeInit {
   url: URL;
-  request: RequestHead;
-  reader: ReadableStreamDefaultReader<Uint8Array>;
-  writer: WritableStreamDefaultWriter<Uint8Array>;
-  /** The server's default subprotocol choice. */
-  selectProtocol: (offered: string[], handshake: TestHandshake) => string | null;
-  /** Settles when the client's side of the handshake does (tracked once answered). */
-  clientHandshake: Promise<unknown>;
-  /** Opens the connection after the 101 is written. */
-  open: (handshake: TestHandshake, protocol: string, extensions: string) => TestConnection;
+  head: RequestHead;
+  request: Request;
+  /** Carries the answer out; for an accept, resolves with the connection (rejects if the engine refused). */
+  answer: (answer: HandshakeAnswer) => Promise<TestConnection> | void;
 }
 
 /**
@@ -62,38 +56,45 @@ export interface TestHandshakeInit {
  * const server = new TestServer('ws://example.test/', { autoAccept: false });
  * const ws = new WebSocket('ws://example.test/', ['v2', 'v1']);
  * const handshake = await server.nextHandshake();
- * handshake.protocols;              // ['v2', 'v1']
+ * handshake.protocols;               // ['v2', 'v1']
+ * handshake.headers.get('origin');   // a WHATWG Headers
  * await handshake.accept({ protocol: 'v1' });
  * // or: handshake.reject(401, { headers: { 'WWW-Authenticate': 'Bearer' } });
  * ```
  */
 export class TestHandshake {
-  /** The URL the client requested, query included. */
+  /** The URL the client requested (`ws:`/`wss:`), query included. */
   readonly url: URL;
-  /** The request head: method, target, version, headers by lower-case name. */
-  readonly request: RequestHead;
+  /** The request as a `serve()` handler gets it: a WHATWG `Request` (its URL `http:`/`https:`). */
+  readonly request: Request;
+  /** The request head as it arrived: method, target, version, raw header lines. */
+  readonly head: RequestHead;
   /** The subprotocols the client offered, in its order. */
   readonly protocols: string[];
+  /**
+   * The request's header fields as sent, as a WHATWG `Headers` (`headers.get('origin')`):
+   * all of them, where a browser's `Request` drops `Origin` and `Sec-*`.
+   */
+  readonly headers: Headers;
 
   readonly #init: TestHandshakeInit;
   #state: TestHandshakeState = 'pending';
-  readonly #settled: Promise<void>;
-  #settle!: () => void;
 
   /** @internal Created by {@link TestServer}. */
   constructor(init: TestHandshakeInit) {
     this.#init = init;
     this.url = init.url;
+    this.head = init.head;
     this.request = init.request;
-    const field = init.request.headers.get('sec-websocket-protocol');
+    this.headers = headersOf(init.head.rawHeaders);
+    const field = this.headers.get('sec-websocket-protocol');
     let offered: string[] = [];
     try {
-      offered = field === undefined ? [] : parseProtocolHeader(field);
+      offered = field === null ? [] : parseProtocolHeader(field);
     } catch {
       offered = [];
     }
     this.protocols = offered;
-    this.#settled = new Promise((resolve) => (this.#settle = resolve));
   }
 
   /** `'pending'` until answered or dropped. */
@@ -103,61 +104,33 @@ export class TestHandshake {
 
   /** The request's `Origin`, if it sent one. */
   get origin(): string | undefined {
-    return this.request.headers.get('origin');
-  }
-
-  /** The request's header fields, by lower-case name. */
-  get headers(): ReadonlyMap<string, string> {
-    return this.request.headers;
-  }
-
-  /** @internal Resolves once answered or dropped. */
-  get settled(): Promise<void> {
-    return this.#settled;
+    return this.headers.get('origin') ?? undefined;
   }
 
   /**
-   * Accepts: validates the request (RFC 6455 §4.2.1) with the codec, writes the 101
-   * response and opens the connection.
-   * @returns the connection (rejects, after answering 400/426, if the request is invalid)
+   * Accepts: the engine validates the request (RFC 6455 §4.2.1) and the server's options,
+   * writes the 101 response and opens the connection (the server's `handler` runs).
+   * @returns the connection (rejects, after the engine answered 4xx/5xx, if it refused)
    * @throws Error (rejects) if the handshake was already answered
    */
-  async accept(options: AcceptOptions = {}): Promise<TestConnection> {
-    this.#take('accepted');
-    const { writer } = this.#init;
-    const chosen = options.protocol === undefined ? this.#init.selectProtocol([...this.protocols], this) : options.protocol;
+  accept(options: AcceptOptions = {}): Promise<TestConnection> {
     try {
-      const accepted = await track(
-        acceptUpgrade(this.request, {
-          handleProtocols: () => chosen,
-          headers: options.headers,
-        }),
-      );
-      noteActivity();
-      const written = writer.write(encodeUtf8(accepted.response));
-      // The client now checks the answer (Web Crypto): flush() waits for it.
-      void track(this.#init.clientHandshake);
-      await written;
-      return this.#init.open(this, accepted.protocol, '');
+      this.#take('accepted');
     } catch (error) {
-      const status = typeof (error as { status?: unknown }).status === 'number' ? (error as { status: number }).status : 500;
-      this.#answerAndClose(encodeUtf8(buildRejection(status)));
-      throw error;
-    } finally {
-      this.#settle();
+      return Promise.reject(error);
     }
+    return this.#init.answer({ kind: 'accept', protocol: options.protocol }) as Promise<TestConnection>;
   }
 
   /**
-   * Refuses with an HTTP status (default 403) and closes the connection: the client fails
-   * (its `WebSocket` fires error, then close with 1006).
+   * Refuses with an HTTP status (default 403), through the engine (as an `authorize` hook
+   * refusing: `onReject` is told `REJECTED`): the client fails (its `WebSocket` fires
+   * error, then close with 1006).
    * @throws Error if the handshake was already answered
    */
   reject(status = 403, options: RejectOptions = {}): void {
     this.#take('rejected');
-    this.#answerAndClose(encodeUtf8(buildRejection(status, options.headers, options.body ?? '')));
-    this.#settle();
-    void track(this.#init.clientHandshake);
+    void this.#init.answer({ kind: 'reject', rejection: { status, headers: options.headers, body: options.body } });
   }
 
   /**
@@ -168,9 +141,7 @@ export class TestHandshake {
    */
   respondRaw(bytes: Uint8Array | string): void {
     this.#take('rejected');
-    this.#answerAndClose(typeof bytes === 'string' ? binaryString(bytes) : bytes.slice());
-    this.#settle();
-    void track(this.#init.clientHandshake);
+    void this.#init.answer({ kind: 'raw', bytes: typeof bytes === 'string' ? binaryString(bytes) : bytes.slice() });
   }
 
   /** Drops the connection without answering, as a server that goes away would. */
@@ -178,25 +149,12 @@ export class TestHandshake {
     if (this.#state !== 'pending') return;
     this.#state = 'dropped';
     noteActivity();
-    const reason = new TypeError('the server dropped the connection');
-    this.#init.writer.abort(reason).catch(ignore);
-    this.#init.reader.cancel(reason).catch(ignore);
-    this.#settle();
+    void this.#init.answer({ kind: 'drop' });
   }
 
   #take(state: TestHandshakeState): void {
     if (this.#state !== 'pending') throw new Error(`The handshake was already ${this.#state}`);
     this.#state = state;
     noteActivity();
-  }
-
-  /** Writes a last answer, closes the writing side after it, then stops reading. */
-  #answerAndClose(bytes: Uint8Array): void {
-    const { reader, writer } = this.#init;
-    writer.write(bytes).catch(ignore);
-    writer.close().then(
-      () => reader.cancel().catch(ignore),
-      () => reader.cancel().catch(ignore),
-    );
   }
 }

@@ -1,39 +1,50 @@
 /**
- * The in-memory WebSocket test server: a scriptable server addressed by URL whose
- * handshakes and frames go through the real codec both ways, for testing code that uses
- * `WebSocket` or `WebSocketStream` — in Node, Deno, Bun or a browser, with or without
- * fake timers.
+ * The in-memory WebSocket test server: a server addressed by URL that runs the one server
+ * engine of `@wsflow/engine` over an in-memory socket adapter, so a handler written for
+ * `serve()` runs in it unchanged, under the same options and policies; scriptable
+ * besides (handshakes held, raw frames, paused reading), with timed waits, a JSON mode and
+ * a global clean-up — in Node, Deno, Bun or a browser, with or without fake timers.
  * @module
  */
+import { HttpHeadParser, type ByteDuplex, type CloseInfo, type RequestHead, type SendData } from '@wsflow/codec';
 import {
-  HandshakeError,
-  HttpHeadParser,
-  buildRejection,
-  encodeUtf8,
-  type ByteDuplex,
-  type CloseInfo,
-  type Limits,
-  type RequestHead,
-  type SendData,
-} from '@wsflow/codec';
-import { ServerConnection, TopicHub, type Backplane, type PublishBackpressure, type PublishData, type PublishOptions, type PublishStats } from '@wsflow/engine';
-import { noteActivity, settle } from './activity.ts';
+  type ServerConnection,
+  ServerEngine,
+  checkServerOptions,
+  requestOf,
+  type AuthorizeRequest,
+  type AuthorizeResult,
+  type PublishData,
+  type PublishOptions,
+  type PublishStats,
+  type RejectionInfo,
+  type RuntimeAdapter,
+  type ServerOptions,
+  type UpgradeRejection,
+} from '@wsflow/engine';
+import { noteActivity, settle, track } from './activity.ts';
 import { installGlobals, type InstalledClasses } from './install.ts';
 import { defaultNetwork, endpointKey, type IncomingConnectionInfo, type MemoryEndpoint, type MemoryNetwork } from './memory_network.ts';
-import { ServerTransport } from './server_transport.ts';
+import { MemorySocket } from './memory_socket.ts';
+import { sha1 } from './sha1.ts';
 import { TestConnection, type TestMessage } from './test_connection.ts';
-import { TestHandshake } from './test_handshake.ts';
+import { TestHandshake, type HandshakeAnswer } from './test_handshake.ts';
+import { checkWaitTimeout, realTimers, showMessages, testKitDefaults, withTimeout, type WaitOptions } from './wait.ts';
 import { WebSocket, createWebSocketClass } from './websocket.ts';
 import { WebSocketError } from './websocket_error.ts';
 import { WebSocketStream, createWebSocketStreamClass } from './websocket_stream.ts';
 
-/** Options of a {@link TestServer}. */
-export interface TestServerOptions extends Limits {
+/**
+ * Options of a {@link TestServer}: every option of `serve()` (the same names and meanings,
+ * checked by the engine — an unknown one is a TypeError), and the test server's own.
+ */
+export interface TestServerOptions<M = TestMessage> extends ServerOptions {
   /** The network to listen on. Default: the one the package's `WebSocket` dials. */
   network?: MemoryNetwork;
   /**
-   * How the server selects a subprotocol when it accepts: the ones it supports (the
-   * client's first that is among them), or a function. Default: the client's first.
+   * A shorthand for `handleProtocols`: the subprotocols supported (the client's first that
+   * is among them is selected), or a function of the offer and the {@link TestHandshake}.
+   * Give one of `protocols` and `handleProtocols`. Default: none selected, as `serve()`.
    */
   protocols?: readonly string[] | ((offered: readonly string[], handshake: TestHandshake) => string | null | undefined);
   /**
@@ -44,19 +55,18 @@ export interface TestServerOptions extends Limits {
   autoAccept?: boolean;
   /** Called with each handshake before it is answered; return a promise to delay it. */
   onhandshake?: (handshake: TestHandshake) => void | Promise<void>;
-  /** Called with each new connection. */
-  onconnection?: (connection: TestConnection) => void;
+  /** Called with each new connection (before `handler`). */
+  onconnection?: (connection: TestConnection<M>) => void;
   /** Send every message received back to its sender. Default false. */
   echo?: boolean;
-  /**
-   * Joins this server's topics with other servers' (as `serve`'s option): give each its
-   * own `new LocalBackplane().join()` member to test code that runs on several instances.
-   * Closed by {@link TestServer.close} and {@link TestServer.dropAll}. Default: none.
-   */
-  backplane?: Backplane;
-  /** What publishing does for a subscriber that does not read (as `serve`'s option). Default: skip past 16 MiB. */
-  publishBackpressure?: PublishBackpressure;
+  /** JSON mode: text messages are parsed as JSON when received, and `send` serializes. Default false. */
+  json?: boolean;
+  /** Default timeout (ms) of this server's waits. Default: {@link configureTestKit}'s (2000). */
+  timeout?: number;
 }
+
+/** The option names a TestServer takes besides those of `serve()`. */
+export const TEST_SERVER_OPTION_NAMES: readonly string[] = ['network', 'protocols', 'autoAccept', 'onhandshake', 'onconnection', 'echo', 'json', 'timeout'];
 
 interface Waiter<T> {
   resolve: (value: T) => void;
@@ -76,10 +86,18 @@ class Cursor<T> {
     this.#items = items;
   }
 
-  next(): Promise<T> {
+  /** The next item, waiting at most `ms`; `describe` names what was awaited in the timeout's message. */
+  next(ms: number, describe: (ms: number) => string): Promise<T> {
     if (this.#position < this.#items.length) return Promise.resolve(this.#items[this.#position++]);
     if (this.#closed !== null) return Promise.reject(this.#closed());
-    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
+    let waiter!: Waiter<T>;
+    const waiting = new Promise<T>((resolve, reject) => (waiter = { resolve, reject }));
+    this.#waiters.push(waiter);
+    return withTimeout(waiting, ms, (t) => {
+      const at = this.#waiters.indexOf(waiter);
+      if (at >= 0) this.#waiters.splice(at, 1);
+      return describe(t);
+    });
   }
 
   /** An item was appended to the list. */
@@ -115,76 +133,151 @@ export function classesFor(network: MemoryNetwork): InstalledClasses {
 }
 
 /**
- * An in-memory WebSocket server listening on a URL.
+ * The runtime adapter of the in-memory sockets: the host's real timers (fake timers do not
+ * stall handshakes), and a synchronous SHA-1, so handshakes are answered in order.
+ */
+const memoryAdapter: RuntimeAdapter = {
+  timers: realTimers,
+  sha1,
+  mutableInput: false,
+  later: (callback) => void realTimers.setTimeout(callback, 0),
+};
+
+/** What the test server knows of one handshake, between its head and its connection. */
+interface HandshakeContext {
+  socket: MemorySocket;
+  handshake: TestHandshake;
+  /** The test's choice of subprotocol (`accept({ protocol })`), if it made one. */
+  protocol?: string | null;
+  /** The test's refusal (`reject()`), carried out by the engine as an `authorize` refusal. */
+  rejection?: UpgradeRejection;
+  opened: (connection: TestConnection) => void;
+  refused: (error: Error) => void;
+  connection: Promise<TestConnection>;
+}
+
+/** A socket waiting for its turn to enter the engine, with what was read ahead of it. */
+interface EngineEntry {
+  socket: MemorySocket;
+  chunks: Uint8Array[];
+  context: HandshakeContext | undefined;
+}
+
+/** Every TestServer not yet stopped, for {@link resetTestServers}. */
+const liveServers = new Set<{ dropAll(): void }>();
+
+/**
+ * Drops every TestServer still listening (and every connection of it, without a closing
+ * handshake) and restores the globals they installed. Call it after each test — the
+ * `@wsflow/testing/vitest` entry does — so that no server leaks into the next.
+ * @example
+ * ```ts
+ * afterEach(resetTestServers);
+ * ```
+ */
+export function resetTestServers(): Promise<void> {
+  for (const server of [...liveServers]) server.dropAll();
+  return settle();
+}
+
+/**
+ * An in-memory WebSocket server listening on a URL, running the server engine of
+ * `@wsflow/engine` (the one behind `serve()` on every runtime) over in-memory sockets.
  *
  * A `WebSocket` (or `WebSocketStream`) of this package — or `globalThis.WebSocket` after
  * {@link install} — connects to it through a duplex pair: the codec's client handshake,
- * the codec's server-side validation, and real frames both ways, masked by the client.
- * Delivery runs on microtasks only, so tests work under `vi.useFakeTimers()`; `flush()`
- * waits until everything in flight has arrived and every event has fired.
+ * the engine's upgrade policy, and real frames both ways, masked by the client. Handshakes
+ * and frames run on microtasks and the host's real timers, so tests work under
+ * `vi.useFakeTimers()`; `flush()` waits until everything in flight has arrived and every
+ * event has fired. Every wait times out with a message naming what it waited for.
  *
  * @example
  * ```ts
- * const server = new TestServer('ws://example.test/chat');
+ * // the handler of production code, unchanged:
+ * const handler: ConnectionHandler = (conn) => { conn.onmessage = (m) => conn.send(`echo: ${m}`); };
+ * const server = new TestServer('ws://example.test/chat', { handler, allowedOrigins: ['https://app.test'] });
  * const ws = new WebSocket('ws://example.test/chat');
  * const client = await server.nextConnection();
  * ws.onopen = () => ws.send('hello');
  * expect(await client.nextMessage()).toBe('hello');
- * client.send('welcome');
- * await server.flush();
- * client.close(4000, 'bye');
- * await server.flush();
- * expect(ws.readyState).toBe(WebSocket.CLOSED);
  * server.stop();
  * ```
  */
-export class TestServer implements MemoryEndpoint {
+export class TestServer<M = TestMessage> implements MemoryEndpoint {
   /** The URL it listens on (`http:`/`https:` mapped to `ws:`/`wss:`; a query is ignored when matching). */
   readonly url: URL;
   /** The network it listens on. */
   readonly network: MemoryNetwork;
   /** Every connection accepted, in order, open or not. */
-  readonly connections: TestConnection[] = [];
+  readonly connections: TestConnection<M>[] = [];
   /** Every handshake received, in order. */
   readonly handshakes: TestHandshake[] = [];
   /** Every message received from any connection, in order. */
-  readonly messages: TestMessage[] = [];
+  readonly messages: M[] = [];
   /** Called with each handshake before it is answered (see {@link TestServerOptions.onhandshake}). */
   onhandshake: ((handshake: TestHandshake) => void | Promise<void>) | null;
   /** Called with each new connection. */
-  onconnection: ((connection: TestConnection) => void) | null;
+  onconnection: ((connection: TestConnection<M>) => void) | null;
+  /** The engine behind it, as `serve()` would make it. */
+  readonly engine: ServerEngine;
 
-  readonly #options: TestServerOptions;
-  readonly #topics: TopicHub;
-  readonly #connectionCursor: Cursor<TestConnection>;
+  readonly #options: TestServerOptions<M>;
+  readonly #timeout: number | undefined;
+  readonly #connectionCursor: Cursor<TestConnection<M>>;
   readonly #handshakeCursor: Cursor<TestHandshake>;
-  readonly #messageCursor: Cursor<TestMessage>;
+  readonly #messageCursor: Cursor<M>;
+  /**
+   * The engine's hooks see a WHATWG `Request` (the same object from `handleProtocols` to the
+   * handler), which cannot carry our context; browsers even strip `Sec-WebSocket-Key` from
+   * it. So sockets enter the engine one at a time until its first hook runs or it answers:
+   * the one being decided is {@link #deciding}, then its `Request` is the key.
+   */
+  readonly #byRequest = new WeakMap<Request, HandshakeContext>();
+  readonly #waiting: EngineEntry[] = [];
+  #deciding: EngineEntry | null = null;
   #listening = true;
   #uninstall: (() => void) | null = null;
-  readonly #firstCursor: Cursor<TestConnection>;
-  #firstConnection: Promise<TestConnection> | null = null;
+  readonly #firstCursor: Cursor<TestConnection<M>>;
+  #firstConnection: Promise<TestConnection<M>> | null = null;
 
   /**
    * Listens on `url`.
-   * @throws {TypeError} for a URL that is not ws:, wss:, http: or https:
+   * @throws {TypeError} for a URL that is not ws:, wss:, http: or https:, an unknown
+   *   option, or both `protocols` and `handleProtocols`
+   * @throws {RangeError} for an option out of range (as `serve()`)
    * @throws Error if a server already listens there
    */
-  constructor(url: string | URL, options: TestServerOptions = {}) {
+  constructor(url: string | URL, options: TestServerOptions<M> = {}) {
     const parsed = new URL(url);
     if (parsed.protocol === 'http:') parsed.protocol = 'ws:';
     else if (parsed.protocol === 'https:') parsed.protocol = 'wss:';
     if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') throw new TypeError(`A TestServer listens on a ws: or wss: URL, not ${parsed.protocol}`);
+    const checked = checkServerOptions('TestServer', options, TEST_SERVER_OPTION_NAMES);
+    if (options.protocols !== undefined && options.handleProtocols !== undefined) {
+      throw new TypeError('TestServer: give "handleProtocols" or its shorthand "protocols", not both');
+    }
+    if (options.protocols !== undefined && typeof options.protocols !== 'function' && !Array.isArray(options.protocols)) {
+      throw new TypeError('TestServer: option "protocols" must be a list of subprotocols or a function');
+    }
+    this.#timeout = options.timeout === undefined ? undefined : checkWaitTimeout(options.timeout);
     this.url = parsed;
     this.network = options.network ?? defaultNetwork;
-    this.#options = options;
-    this.#topics = new TopicHub(options);
+    this.#options = checked;
     this.onhandshake = options.onhandshake ?? null;
     this.onconnection = options.onconnection ?? null;
     this.#connectionCursor = new Cursor(this.connections);
     this.#firstCursor = new Cursor(this.connections);
     this.#handshakeCursor = new Cursor(this.handshakes);
     this.#messageCursor = new Cursor(this.messages);
+    const engineOptions: ServerOptions = { ...checked };
+    for (const name of TEST_SERVER_OPTION_NAMES) delete (engineOptions as Record<string, unknown>)[name];
+    engineOptions.handler = (conn, request) => this.#handle(conn, request);
+    engineOptions.handleProtocols = (offered, request) => this.#selectProtocol(offered, request);
+    engineOptions.authorize = (request) => this.#authorize(request);
+    engineOptions.onReject = (info) => this.#rejected(info);
+    this.engine = new ServerEngine(engineOptions, memoryAdapter, { secure: parsed.protocol === 'wss:', authority: parsed.host });
     this.network.listen(parsed, this);
+    liveServers.add(this);
   }
 
   /** The `WebSocket` class that dials this server's network (the package's own on the default network). */
@@ -198,7 +291,7 @@ export class TestServer implements MemoryEndpoint {
   }
 
   /** The connections that are not closed yet. */
-  get openConnections(): TestConnection[] {
+  get openConnections(): TestConnection<M>[] {
     return this.connections.filter((c) => c.state !== 'closed');
   }
 
@@ -207,32 +300,52 @@ export class TestServer implements MemoryEndpoint {
     return this.#listening;
   }
 
-  /** The first connection (as jest-websocket-mock's `server.connected`). */
-  get connected(): Promise<TestConnection> {
-    this.#firstConnection ??= this.#firstCursor.next();
+  /** Whether messages are JSON (the `json` option). */
+  get json(): boolean {
+    return this.#options.json === true;
+  }
+
+  /** How failures name it: `TestServer ws://example.test/`. */
+  get label(): string {
+    return `TestServer ${this.url.href}`;
+  }
+
+  /** The first connection (as jest-websocket-mock's `server.connected`), within the default timeout. */
+  get connected(): Promise<TestConnection<M>> {
+    this.#firstConnection ??= this.#firstCursor.next(this.#timeoutOf({}), (t) => `${this.label}: no client connected within ${t} ms (handshakes so far: ${this.handshakes.length})`);
+    this.#firstConnection.catch(ignore);
     return this.#firstConnection;
   }
 
-  /** The next connection not yet returned by `nextConnection()`: an accepted one, or the next to be. */
-  nextConnection(): Promise<TestConnection> {
-    return this.#connectionCursor.next();
-  }
-
-  /** The next handshake not yet returned by `nextHandshake()` (for `autoAccept: false`). */
-  nextHandshake(): Promise<TestHandshake> {
-    return this.#handshakeCursor.next();
-  }
-
-  /** The next message, from any connection, not yet returned by `nextMessage()`. */
-  nextMessage(): Promise<TestMessage> {
-    return this.#messageCursor.next();
+  /**
+   * The next connection not yet returned by `nextConnection()`: an accepted one, or the next to be.
+   * @throws WaitTimeoutError (rejects) if none comes within the timeout
+   */
+  nextConnection(options: WaitOptions = {}): Promise<TestConnection<M>> {
+    return this.#connectionCursor.next(this.#timeoutOf(options), (t) => `${this.label}: no connection within ${t} ms (connections so far: ${this.connections.length}, handshakes: ${this.handshakes.length})`);
   }
 
   /**
-   * Sends a message to every open connection.
+   * The next handshake not yet returned by `nextHandshake()` (for `autoAccept: false`).
+   * @throws WaitTimeoutError (rejects) if none comes within the timeout
+   */
+  nextHandshake(options: WaitOptions = {}): Promise<TestHandshake> {
+    return this.#handshakeCursor.next(this.#timeoutOf(options), (t) => `${this.label}: no handshake within ${t} ms (handshakes so far: ${this.handshakes.length})`);
+  }
+
+  /**
+   * The next message, from any connection, not yet returned by `nextMessage()`.
+   * @throws WaitTimeoutError (rejects) if none comes within the timeout, naming those received so far
+   */
+  nextMessage(options: WaitOptions = {}): Promise<M> {
+    return this.#messageCursor.next(this.#timeoutOf(options), (t) => `${this.label}: no message within ${t} ms (received so far: ${showMessages(this.messages)})`);
+  }
+
+  /**
+   * Sends a message to every open connection (in JSON mode, any value as its JSON).
    * @returns how many connections it was sent to
    */
-  send(data: SendData): number {
+  send(data: M | SendData): number {
     let count = 0;
     for (const connection of this.connections) {
       if (connection.state !== 'open') continue;
@@ -244,14 +357,14 @@ export class TestServer implements MemoryEndpoint {
 
   /**
    * Publishes `data` on `topic`, framed once, to every connection subscribed to it (see
-   * {@link TestConnection.subscribe}), and through the `backplane` to other servers', as
-   * a `serve` server's `publish` does.
+   * {@link TestConnection.subscribe}), and through the `backplane` to other servers': the
+   * engine's own `publish`, as a `serve` server's.
    * @returns the number of this server's subscribers the message was queued to
    * @throws TypeError for a topic that is not a string, data that is neither a string, an
    *   `ArrayBuffer` nor an `ArrayBufferView`, or an unknown option
    * @example
    * ```ts
-   * const server = new TestServer('ws://example.test/', { onconnection: (c) => void c.subscribe('news') });
+   * const server = new TestServer('ws://example.test/', { handler: (conn) => void conn.subscribe('news') });
    * const ws = new WebSocket('ws://example.test/');
    * await server.connected;
    * server.publish('news', 'extra!'); // 1
@@ -259,7 +372,7 @@ export class TestServer implements MemoryEndpoint {
    */
   publish(topic: string, data: PublishData, options?: PublishOptions): number {
     noteActivity();
-    return this.#topics.publish(topic, data, options);
+    return this.engine.publish(topic, data, options);
   }
 
   /**
@@ -271,7 +384,7 @@ export class TestServer implements MemoryEndpoint {
    * ```
    */
   subscriberCount(topic: string): number {
-    return this.#topics.subscriberCount(topic);
+    return this.engine.subscriberCount(topic);
   }
 
   /**
@@ -282,7 +395,7 @@ export class TestServer implements MemoryEndpoint {
    * ```
    */
   get publishStats(): PublishStats {
-    return this.#topics.stats;
+    return this.engine.publishStats;
   }
 
   /**
@@ -298,26 +411,29 @@ export class TestServer implements MemoryEndpoint {
    * away) and `reason`, and drops pending handshakes. Resolves when all are closed.
    */
   async close(code = 1001, reason = ''): Promise<CloseInfo[]> {
+    const open = this.openConnections;
+    const closing = this.engine.close({ closeCode: code, reason }); // throws first for a bad code
+    closing.catch(ignore);
     this.stop();
-    void this.#topics.close();
     for (const handshake of this.handshakes) handshake.drop();
-    return Promise.all(this.openConnections.map((connection) => connection.close(code, reason)));
+    return Promise.all(open.map((connection) => connection.raw.closed));
   }
 
   /** Stops listening and drops every connection without a closing handshake (clients see 1006). */
   dropAll(): void {
     this.stop();
-    void this.#topics.close();
     for (const handshake of this.handshakes) handshake.drop();
     for (const connection of this.connections) connection.drop();
+    this.engine.close().catch(ignore);
   }
 
   /** Stops listening: new connections are refused; open ones stay. Uninstalls the globals it installed. */
   stop(): void {
     if (!this.#listening) return;
     this.#listening = false;
+    liveServers.delete(this);
     this.network.unlisten(this.url, this);
-    const stopped = () => new Error(`the TestServer at ${endpointKey(this.url)} was stopped`);
+    const stopped = () => new Error(`${this.label} was stopped`);
     this.#connectionCursor.close(stopped);
     this.#firstCursor.close(stopped);
     this.#handshakeCursor.close(stopped);
@@ -327,7 +443,8 @@ export class TestServer implements MemoryEndpoint {
   /**
    * Sets `globalThis.WebSocket`, `WebSocketStream` and `WebSocketError` (and `CloseEvent`
    * where the runtime lacks it) to the classes that dial this server's network, so code
-   * under test that uses the globals reaches it. Undone by {@link uninstall} or {@link stop}.
+   * under test that uses the globals reaches it. Undone by {@link uninstall}, {@link stop}
+   * or {@link resetTestServers}.
    */
   install(): this {
     if (this.#uninstall === null) this.#uninstall = installGlobals(classesFor(this.network));
@@ -341,72 +458,114 @@ export class TestServer implements MemoryEndpoint {
     uninstall?.();
   }
 
+  #timeoutOf(options: WaitOptions): number {
+    return options.timeout !== undefined ? checkWaitTimeout(options.timeout) : (this.#timeout ?? testKitDefaults.timeout);
+  }
+
   // ---- MemoryEndpoint ---------------------------------------------------------------
 
   /** {@link MemoryEndpoint}: takes the server end of a new in-memory connection (the network calls it). */
   acceptConnection(duplex: ByteDuplex, info: IncomingConnectionInfo): { drop(reason: unknown): void } {
-    const reader = duplex.readable.getReader();
-    const writer = duplex.writable.getWriter();
-    let handshake: TestHandshake | null = null;
-    let connection: TestConnection | null = null;
-    void this.#serve(reader, writer, info, (h) => (handshake = h), (c) => (connection = c));
-    return {
-      drop: (reason: unknown) => {
-        if (connection !== null) (connection as TestConnection).drop();
-        else if (handshake !== null) (handshake as TestHandshake).drop();
-        else {
-          writer.abort(reason).catch(ignore);
-          reader.cancel(reason).catch(ignore);
+    const socket = new MemorySocket(duplex.readable.getReader(), duplex.writable.getWriter());
+    // The head is read ahead here, so that a test can hold the handshake as long as it
+    // likes before the engine (and its handshake deadline) sees it; then it is replayed.
+    const chunks: Uint8Array[] = [];
+    const parser = new HttpHeadParser('request', { maxHeadSize: this.#options.maxHeadSize });
+    let done = false;
+    let handshake: TestHandshake | undefined;
+    socket.receiver = {
+      receive: (chunk) => {
+        chunks.push(chunk);
+        if (done) return;
+        let result;
+        try {
+          result = parser.push(chunk);
+        } catch {
+          // Not a head the test can look at: the engine refuses it, as serve() would.
+          done = true;
+          this.#toEngine(socket, chunks);
+          return;
         }
+        if (result === null) return;
+        done = true;
+        socket.hold();
+        handshake = this.#arrived(socket, chunks, result.head, info);
+      },
+      receiveEnd: () => {
+        if (!done) socket.destroy(); // the client went away
+      },
+      transportClosed: () => {},
+      drain: () => {},
+    };
+    return {
+      drop: () => {
+        // The client gave up while connecting: a handshake still held is dropped.
+        handshake?.drop();
+        socket.destroy();
       },
     };
   }
 
-  async #serve(
-    reader: ReadableStreamDefaultReader<Uint8Array>,
-    writer: WritableStreamDefaultWriter<Uint8Array>,
-    info: IncomingConnectionInfo,
-    onHandshake: (handshake: TestHandshake) => void,
-    onConnection: (connection: TestConnection) => void,
-  ): Promise<void> {
-    // Read the request head (RFC 6455 §4.2.1) with the codec's parser.
-    const parser = new HttpHeadParser('request');
-    let head: RequestHead;
-    let rest: Uint8Array;
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        noteActivity();
-        if (done) return; // the client went away
-        const result = parser.push(value);
-        if (result !== null) {
-          head = result.head;
-          rest = result.rest.slice();
-          break;
-        }
-      }
-    } catch (error) {
-      if (error instanceof HandshakeError) {
-        writer.write(encodeUtf8(buildRejection(error.status, error.headers))).catch(ignore);
-        writer.close().catch(ignore);
-      } else writer.abort(error).catch(ignore);
-      reader.cancel().catch(ignore);
-      return;
+  #toEngine(socket: MemorySocket, chunks: Uint8Array[], context?: HandshakeContext): void {
+    this.#waiting.push({ socket, chunks, context });
+    this.#nextToEngine();
+  }
+
+  #nextToEngine(): void {
+    while (this.#deciding === null) {
+      const entry = this.#waiting.shift();
+      if (entry === undefined) return;
+      if (entry.socket.closed) continue;
+      this.#deciding = entry;
+      void entry.socket.answered.then(() => this.#decided(entry));
+      entry.socket.unread(entry.chunks.splice(0));
+      this.engine.accept(entry.socket);
     }
+  }
+
+  /** The engine reached a hook for the socket being decided (or answered it): the next may enter. */
+  #decided(entry: EngineEntry): void {
+    if (this.#deciding !== entry) return;
+    this.#deciding = null;
+    this.#nextToEngine();
+  }
+
+  /** The context of a request the engine's hook sees: the socket being decided, the first time. */
+  #contextOf(request: Request | undefined): HandshakeContext | undefined {
+    if (request === undefined) return this.#deciding?.context;
+    let context = this.#byRequest.get(request);
+    if (context === undefined && this.#deciding !== null) {
+      context = this.#deciding.context;
+      if (context !== undefined) this.#byRequest.set(request, context);
+      this.#decided(this.#deciding);
+    }
+    return context;
+  }
+
+  #arrived(socket: MemorySocket, chunks: Uint8Array[], head: RequestHead, info: IncomingConnectionInfo): TestHandshake | undefined {
+    let request: Request;
+    try {
+      request = requestOf(head, this.url.protocol === 'wss:', this.url.host);
+    } catch {
+      this.#toEngine(socket, chunks);
+      return undefined;
+    }
+    let context: HandshakeContext | undefined;
     const handshake = new TestHandshake({
       url: info.url,
-      request: head,
-      clientHandshake: info.clientHandshake,
-      reader,
-      writer,
-      selectProtocol: (offered, h) => this.#selectProtocol(offered, h),
-      open: (h, protocol, extensions) => {
-        const connection = this.#open(h, reader, writer, rest, protocol, extensions);
-        onConnection(connection);
-        return connection;
-      },
+      head,
+      request,
+      answer: (answer) => this.#answer(socket, chunks, context, answer, info),
     });
-    onHandshake(handshake);
+    let opened!: (connection: TestConnection) => void;
+    let refused!: (error: Error) => void;
+    const connection = new Promise<TestConnection>((resolve, reject) => {
+      opened = resolve;
+      refused = reject;
+    });
+    connection.catch(ignore);
+    context = { socket, handshake, opened, refused, connection };
+    void socket.gone.then(() => refused(new Error(`${this.label}: the handshake ended without a connection`)));
     this.handshakes.push(handshake);
     this.#handshakeCursor.added();
     let delay: void | Promise<void> = undefined;
@@ -415,69 +574,103 @@ export class TestServer implements MemoryEndpoint {
     } catch (error) {
       void Promise.reject(error);
     }
-    if (this.#options.autoAccept === false) return;
-    if (delay !== undefined) {
-      try {
-        await delay;
-      } catch (error) {
-        void Promise.reject(error);
+    if (this.#options.autoAccept === false) return handshake;
+    void (async () => {
+      if (delay !== undefined) {
+        try {
+          await delay;
+        } catch (error) {
+          void Promise.reject(error);
+        }
       }
+      if (handshake.state === 'pending') handshake.accept().catch(ignore);
+    })();
+    return handshake;
+  }
+
+  #answer(socket: MemorySocket, chunks: Uint8Array[], context: HandshakeContext | undefined, answer: HandshakeAnswer, info: IncomingConnectionInfo): Promise<TestConnection> | void {
+    if (context === undefined) return;
+    switch (answer.kind) {
+      case 'drop':
+        socket.destroy();
+        return;
+      case 'raw':
+        socket.write(answer.bytes);
+        socket.endThenDrop();
+        void track(info.clientHandshake);
+        return;
+      case 'reject':
+        context.rejection = answer.rejection;
+        break;
+      case 'accept':
+        if (answer.protocol !== undefined) context.protocol = answer.protocol;
+        break;
     }
-    if (handshake.state === 'pending') handshake.accept().catch(ignore);
+    if (socket.closed) {
+      context.refused(new Error(`${this.label}: the client went away before the handshake was answered`));
+    } else {
+      // The engine decides now (Web Crypto included): flush() waits for its answer, then
+      // for the client's check of it.
+      void track(socket.answered.then(() => track(info.clientHandshake)));
+      this.#toEngine(socket, chunks, context);
+    }
+    return context.connection;
   }
 
-  #selectProtocol(offered: string[], handshake: TestHandshake): string | null {
-    const choice = this.#options.protocols;
-    if (offered.length === 0) return null;
-    if (choice === undefined) return offered[0] ?? null;
-    if (typeof choice === 'function') return choice(offered, handshake) ?? null;
-    return offered.find((p) => choice.includes(p)) ?? null;
+  #selectProtocol(offered: string[], request: Request): string | null | undefined {
+    const context = this.#contextOf(request);
+    if (context?.protocol !== undefined) return context.protocol;
+    const { handleProtocols, protocols } = this.#options;
+    if (handleProtocols !== undefined) return handleProtocols(offered, request);
+    if (protocols === undefined) return null;
+    if (typeof protocols === 'function') {
+      if (context === undefined) return null;
+      return protocols(offered, context.handshake);
+    }
+    return offered.find((p) => protocols.includes(p)) ?? null;
   }
 
-  #open(
-    handshake: TestHandshake,
-    reader: ReadableStreamDefaultReader<Uint8Array>,
-    writer: WritableStreamDefaultWriter<Uint8Array>,
-    rest: Uint8Array,
-    protocol: string,
-    extensions: string,
-  ): TestConnection {
+  async #authorize(request: AuthorizeRequest): Promise<AuthorizeResult> {
+    const context = this.#contextOf(request.request);
+    if (context?.rejection !== undefined) return context.rejection;
+    return this.#options.authorize?.(request);
+  }
+
+  #rejected(info: RejectionInfo): void {
+    const context = info.request === undefined ? this.#deciding?.context : (this.#byRequest.get(info.request) ?? this.#deciding?.context);
+    context?.refused(new Error(`${this.label}: the engine refused the handshake with ${info.status === 0 ? 'a drop' : info.status} (${info.code})`));
+    this.#options.onReject?.(info);
+  }
+
+  /** The engine's handler: records the connection, then runs the user's `handler` on it unchanged. */
+  #handle(conn: ServerConnection, request: Request): void | Promise<void> {
+    const context = this.#contextOf(request);
     const options = this.#options;
-    const transport = new ServerTransport(reader, writer);
-    const conn = new ServerConnection(
-      transport,
-      {
-        role: 'server',
-        protocol,
-        extensions,
-        maxPayload: options.maxPayload,
-        maxMessage: options.maxMessage,
-        maxFragments: options.maxFragments,
-      },
-      this.#topics,
-    );
-    transport.attach(conn);
-    const connection = new TestConnection({
+    const connection = new TestConnection<M>({
       connection: conn,
-      transport,
-      url: handshake.url,
-      request: handshake.request,
+      socket: context?.socket ?? new MemorySocket(new ReadableStream<Uint8Array>().getReader(), new WritableStream<Uint8Array>().getWriter()),
+      url: context?.handshake.url ?? new URL(request.url.replace(/^http/, 'ws')),
+      request,
+      headers: context?.handshake.headers ?? request.headers,
+      label: `${this.label} connection #${this.connections.length + 1}`,
+      json: options.json === true,
+      timeout: this.#timeout,
       onmessage: (message, from) => {
         this.messages.push(message);
         this.#messageCursor.added();
         if (options.echo === true && from.state === 'open') from.send(message);
       },
     });
-    transport.start(rest);
     this.connections.push(connection);
     this.#connectionCursor.added();
     this.#firstCursor.added();
     noteActivity();
+    context?.opened(connection as unknown as TestConnection);
     try {
       this.onconnection?.(connection);
     } catch (error) {
       void Promise.reject(error);
     }
-    return connection;
+    return options.handler?.(conn, request);
   }
 }

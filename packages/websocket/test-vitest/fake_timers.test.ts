@@ -163,3 +163,33 @@ describe.each([
     }
   });
 });
+
+describe('waits under fake timers', () => {
+  beforeEach(() => vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'Date', 'queueMicrotask'] }));
+  afterEach(() => vi.useRealTimers());
+
+  it('a wait still times out on real time, with its message, while the test never advances the clock', async () => {
+    const server = startServer();
+    const ws = new WebSocket(server.url);
+    const client = await server.nextConnection();
+    await server.flush();
+    expect(ws.readyState).toBe(WebSocket.OPEN);
+    await expect(client.nextMessage({ timeout: 30 })).rejects.toThrow(/connection #1: no message within 30 ms \(received so far: none\)/);
+    await expect(server.nextConnection({ timeout: 30 })).rejects.toThrow(/no connection within 30 ms/);
+  });
+
+  it('a handler that sets its own timer is driven by the fake clock, as in production', async () => {
+    const server = startServer({
+      handler: (conn) => {
+        setTimeout(() => conn.send('tick'), 5000);
+      },
+    });
+    const ws = new WebSocket(server.url);
+    const log = record(ws);
+    await server.flush();
+    expect(log).toEqual(['open(1)']);
+    await vi.advanceTimersByTimeAsync(5000);
+    await server.flush();
+    expect(log).toEqual(['open(1)', 'message(tick)']);
+  });
+});

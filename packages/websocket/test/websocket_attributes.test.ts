@@ -78,7 +78,7 @@ describe('WebSocket: protocol and extensions', () => {
   });
 
   it('keeps the protocol after close', async () => {
-    const server = startServer();
+    const server = startServer({ protocols: ['chat'] });
     const ws = new WebSocket(server.url, 'chat');
     await nextEvent(ws, 'open');
     ws.close();

@@ -254,7 +254,7 @@ describe('WebSocket constructor: establishing the connection', () => {
   });
 
   it('with acceptInit, takes a WebSocketInit: its protocols, and the whole object for the dialer', async () => {
-    const server = startServer();
+    const server = startServer({ protocols: ['chat'] });
     const inits: unknown[] = [];
     const WS = createWebSocketClass({
       acceptInit: true,
