@@ -4,6 +4,7 @@
 //   1. Vitest: every package's unit, conformance and interop tests (Node 24).
 //   2. Under Deno and under Bun (scripts/test-runtimes.mjs): the codec's and the facade's
 //      suites again, and each runtime's own shim suite.
+//      Then the test kit's Jest entry under Jest.
 //   3. Doc tests: every code block of the READMEs and docs/ (scripts/doc-test.mjs), and
 //      the API site builds with no broken link (scripts/docs.mjs, `npm run docs`).
 //   4. Playwright: the end-to-end specs in Debian's Chromium.
@@ -65,6 +66,19 @@ for (const runtime of ['deno', 'bun']) {
   const r = run(runtime, process.execPath, [join(root, 'scripts/test-runtimes.mjs'), runtime, `packages/{codec,engine,websocket,deflate-zlib,deflate-js,${runtime}}`]);
   const m = r.stdout.match(new RegExp(`^${runtime}: (\\d+) passed, (\\d+) failed(?:, (\\d+) skipped)?$`, 'm'));
   add(runtime, m ? { passed: +m[1], failed: +m[2], skipped: +(m[3] ?? 0) } : null, r.status, r.seconds);
+}
+
+// Jest: the test kit's Jest entry (matchers, fake timers, clean-up) under Jest itself.
+{
+  const file = join(out, 'jest.json');
+  rmSync(file, { force: true });
+  const r = run('jest', 'npm', ['run', '--silent', 'test:jest', '-w', '@wsflow/testing', '--', '--json', `--outputFile=${file}`]);
+  let counts = null;
+  try {
+    const j = JSON.parse(readFileSync(file, 'utf8'));
+    counts = { passed: j.numPassedTests, failed: j.numFailedTests, skipped: j.numPendingTests + j.numTodoTests };
+  } catch {}
+  add('jest', counts, r.status, r.seconds);
 }
 
 // 3. Doc tests: every code block of every README and docs/ page (scripts/doc-test.mjs).

@@ -58,7 +58,12 @@ describe.each(packages)('@wsflow/%s as published', (dir) => {
     expect(pkg.bugs).toEqual({ url: 'https://github.com/wsflow/wsflow/issues' });
     expect(pkg.keywords).toEqual(expect.arrayContaining(['websocket']));
     expect(Object.keys(pkg.engines ?? {}).length).toBeGreaterThan(0);
-    expect(pkg.sideEffects).toBe(false);
+    // false, or (a test kit's entries that register matchers and hooks on import) a list of
+    // files that the package exports.
+    if (Array.isArray(pkg.sideEffects)) {
+      const targets = exportTargets(pkg.exports);
+      for (const file of pkg.sideEffects as string[]) expect(targets, `sideEffects names ${file}`).toContain(file);
+    } else expect(pkg.sideEffects).toBe(false);
     expect(pkg.type).toBe('module');
     expect(pkg.files).toEqual(['dist']);
     // `types` first in every condition object, so TypeScript picks it before `import`.
