@@ -44,7 +44,7 @@ function keepUntilClosed(registry: Set<WebSocketConnection>, connection: WebSock
  * ```
  */
 export class ConnectionHub<R = Request, C extends WebSocketConnection = WebSocketConnection> implements AsyncIterable<AcceptedConnection<R, C>> {
-  readonly #handler: ((connection: C, request: R) => void | Promise<void>) | undefined;
+  readonly #handler: ((connection: C, request: R) => unknown) | undefined;
   readonly #report: (error: unknown, context: ErrorContext) => void;
   readonly #later: (callback: () => void) => void;
   readonly #connections = new Set<C>();
@@ -59,7 +59,7 @@ export class ConnectionHub<R = Request, C extends WebSocketConnection = WebSocke
    *   `closed` promise is needed per connection to keep the set
    */
   constructor(
-    handler: ((connection: C, request: R) => void | Promise<void>) | undefined,
+    handler: ((connection: C, request: R) => unknown) | undefined,
     report: (error: unknown, context: ErrorContext) => void,
     later: (callback: () => void) => void,
     finishedReported = false,
@@ -115,10 +115,11 @@ export class ConnectionHub<R = Request, C extends WebSocketConnection = WebSocke
       this.#offer({ accepted: lazyAccepted(connection, request), start: () => this.#start(pending, remoteAddress) });
       return;
     }
-    let result: void | Promise<void>;
+    let result: unknown;
     try {
-      // A handler that takes only the connection never needs the request built.
-      result = handler.length < 2 ? handler(connection, undefined as R) : handler(connection, request());
+      // A handler declared with the connection alone never needs the request built (one
+      // with a rest parameter, length 0, gets it).
+      result = handler.length === 1 ? handler(connection, undefined as R) : handler(connection, request());
     } catch (error) {
       this.#start(pending, remoteAddress);
       this.#failed(connection, error, remoteAddress);

@@ -24,7 +24,7 @@ export type RejectionInfo = CodecRejectionInfo<Request | undefined>;
  * connection starts reading when this returns. A throw or a rejected promise closes the
  * connection with 1011 and goes to `onError`; the server carries on.
  */
-export type ConnectionHandler = (connection: ServerConnection, request: Request) => void | Promise<void>;
+export type ConnectionHandler = (connection: ServerConnection, request: Request) => unknown;
 
 /** What `fetch` is told besides the request. */
 export interface FetchInfo {
@@ -67,10 +67,10 @@ export interface ErrorContext {
 export interface ServerOptions<R = Request> extends CodecUpgradeOptions<R, R | undefined>, PendingHandshakeSettings {
   /**
    * Called with each accepted connection. Without it, iterate the server. The request is
-   * built only for a handler that declares it (a second parameter): `(conn) => …` skips
-   * the cost of a WHATWG `Request` per connection.
+   * built only for a handler that declares it (a second parameter, or a rest parameter):
+   * `(conn) => …` skips the cost of a WHATWG `Request` per connection and gets `undefined`.
    */
-  handler?: (connection: ServerConnection, request: R) => void | Promise<void>;
+  handler?: (connection: ServerConnection, request: R) => unknown;
   /** Answers plain HTTP requests. Default: 426 for a request that is no upgrade, 400 for another path. */
   fetch?: FetchHandler;
   /** The largest request body read for `fetch`, in bytes (413 above). Default 1 MiB. */

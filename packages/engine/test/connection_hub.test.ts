@@ -45,6 +45,22 @@ describe('ConnectionHub: the request of an accepted connection', () => {
     expect(built()).toBe(1);
   });
 
+  it('is built for a handler with a rest parameter (whose length is 0)', () => {
+    const seen: unknown[] = [];
+    const hub = new ConnectionHub<string>((...args: unknown[]) => void seen.push(args[1]), report, later, true);
+    const { request, built } = counted();
+    hub.deliver(pending(), request, undefined);
+    expect(seen).toEqual(['the request']);
+    expect(built()).toBe(1);
+  });
+
+  it("ignores what a handler returns unless it is a promise (a send's boolean is fine)", () => {
+    const hub = new ConnectionHub<string>(() => true, report, later, true);
+    const one = pending();
+    hub.deliver(one, counted().request, undefined);
+    expect(one.started).toBe(1);
+  });
+
   it('is built when the iteration reads it, once', async () => {
     const hub = new ConnectionHub<string>(undefined, report, later, true);
     const { request, built } = counted();

@@ -21,7 +21,7 @@ export type NodeAcceptedConnection = AcceptedConnection<IncomingMessage, ServerC
  * connection starts reading when this returns). A throw or a rejected promise closes the
  * connection with 1011 and goes to `onError`; the server carries on.
  */
-export type NodeConnectionHandler = (connection: ServerConnection, request: IncomingMessage) => void | Promise<void>;
+export type NodeConnectionHandler = (connection: ServerConnection, request: IncomingMessage) => unknown;
 
 /**
  * Options of a {@link WebSocketEndpoint}. `maxPendingHandshakes` counts each upgrade

@@ -643,7 +643,7 @@ export class TestServer<M = TestMessage> implements MemoryEndpoint {
   }
 
   /** The engine's handler: records the connection, then runs the user's `handler` on it unchanged. */
-  #handle(conn: ServerConnection, request: Request): void | Promise<void> {
+  #handle(conn: ServerConnection, request: Request): unknown {
     const context = this.#contextOf(request);
     const options = this.#options;
     const connection = new TestConnection<M>({
