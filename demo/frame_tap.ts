@@ -1,12 +1,13 @@
 /**
  * A read-only tap on a WebSocket connection's bytes, for the demo's frame log.
  *
- * The bytes that pass each way (handed over by the relay, `relay.ts`) are parsed with the
+ * The bytes that pass each way (read off the socket by `tapSocket`) are parsed with the
  * codec's own `FrameParser` (one parser per direction, in the role of the side that
  * *receives* those bytes) and each frame is described in one compact record. Neither
  * side of the connection sees the tap.
  * @module
  */
+import type { Duplex } from 'node:stream';
 import { FrameParser, Opcode, ProtocolError, type FrameSink, type Role } from '@wsflow/codec';
 
 /** Which way a frame went, seen from the server. */
@@ -122,6 +123,38 @@ export function createFrameTap(emit: (frame: FrameDescription) => void, options:
     incoming: parserFor('in', 'server', options.maxPayload, emit),
     // Bytes from the server: parsed in the client role (unmasked frames expected).
     outgoing: parserFor('out', 'client', Number.MAX_SAFE_INTEGER, emit),
+  };
+}
+
+type Write = (chunk: unknown, ...rest: unknown[]) => boolean;
+
+/**
+ * Taps a WebSocket server socket past its 101 response (call it from the `attach`
+ * handler): every frame each way goes to `emit`. Returns a function that removes the tap.
+ *
+ * @example
+ * ```ts
+ * attach(server, { path: '/ws', handler: (conn, req) => {
+ *   tapSocket(req.socket, (f) => console.log(f.dir, f.name, f.length), { maxPayload: 1 << 20 });
+ * } });
+ * ```
+ */
+export function tapSocket(socket: Duplex, emit: (frame: FrameDescription) => void, options: TapOptions): () => void {
+  const tap = createFrameTap(emit, options);
+  // Prepended, so it sees each chunk before the connection does: the connection unmasks
+  // received bytes in place (mutableInput), after which they are no longer the wire's.
+  const onData = (chunk: Uint8Array): void => tap.incoming(chunk);
+  socket.prependListener('data', onData);
+  const target = socket as unknown as { write: Write };
+  const original = target.write;
+  const tapped: Write = function (this: unknown, chunk, ...rest) {
+    if (chunk instanceof Uint8Array) tap.outgoing(chunk);
+    return original.call(this, chunk, ...rest);
+  };
+  target.write = tapped;
+  return () => {
+    socket.off('data', onData);
+    if (target.write === tapped) target.write = original;
   };
 }
 

@@ -1,8 +1,7 @@
 /**
  * The wsflow demo: one `node:http` server that serves a page and, on `/ws`, a chat/echo
- * over WebSocket, showing each page the frames of its connection. The WebSocket side is
- * wsflow's `serve` on a loopback port of its own, reached through a relay (`relay.ts`,
- * which says why) that taps the frames; the chat room is one topic of that server.
+ * over WebSocket (wsflow's `attach`, the server engine on node:http's upgrades), showing
+ * each page the frames of its connection; the chat room is one topic.
  *
  *   node demo/server.ts [--port 8080] [--host 127.0.0.1]
  *
@@ -16,15 +15,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { serve, type ServerConnection } from '@wsflow/node';
+import { attach, type ServerConnection } from '@wsflow/node';
 import { docsSite } from './docs_site.ts';
 import { FrameLog } from './frame_log.ts';
-import { createFrameTap } from './frame_tap.ts';
-import { relayUpgrade, TAP_HEADER } from './relay.ts';
+import { tapSocket } from './frame_tap.ts';
 
 // ---- options --------------------------------------------------------------------------
 
@@ -95,14 +93,14 @@ function presence(event: 'joined' | 'left', who: Member): void {
   wsServer.publish(ROOM, JSON.stringify({ type: 'presence', event, name: who.name, online: wsServer.subscriberCount(ROOM) }));
 }
 
-function onConnection(connection: ServerConnection, request: Request): void {
-  // Connections come through the relay, which names the frame log it feeds.
-  const id = request.headers.get(TAP_HEADER) ?? '';
-  const log = logs.get(id);
-  if (log === undefined) {
-    connection.close({ closeCode: 1008, reason: 'connect through the demo page' });
-    return;
-  }
+function onConnection(connection: ServerConnection, request: IncomingMessage): void {
+  // The frame log sees every byte of the connection from here on, both ways (the 101 went
+  // out before the handler runs; a page sends nothing before it).
+  const id = randomUUID();
+  const log = new FrameLog();
+  logs.set(id, log);
+  tapSocket(request.socket, (frame) => log.add(frame), { maxPayload: MAX_MESSAGE });
+  request.socket.once('close', () => setTimeout(() => logs.delete(id), LOG_LINGER).unref());
   const member: Member = { id, name: `guest-${++guests}`, log, pingSentAt: 0 };
   connection.subscribe(ROOM);
 
@@ -169,24 +167,8 @@ const server = createServer((request, response) => {
   response.end(request.method === 'HEAD' ? undefined : file.body);
 });
 
-// The WebSocket server, on loopback only; pages reach it through the relay on /ws.
-const wsServer = await serve({ port: 0, host: '127.0.0.1', handler: onConnection, maxMessage: MAX_MESSAGE, maxPayload: MAX_MESSAGE });
-
-server.on('upgrade', (request, socket, head: Buffer) => {
-  const url = new URL(request.url ?? '/', 'http://localhost');
-  if (url.pathname !== '/ws') {
-    socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-    return;
-  }
-  // The frame log exists from the first byte; the connection's handler picks it up by id.
-  const id = randomUUID();
-  const log = new FrameLog();
-  logs.set(id, log);
-  socket.once('close', () => setTimeout(() => logs.delete(id), LOG_LINGER).unref());
-  const tap = createFrameTap((frame) => log.add(frame), { maxPayload: MAX_MESSAGE });
-  relayUpgrade(request, socket, head, { port: wsServer.port, host: '127.0.0.1', tapId: id }, tap);
-  console.log(`upgrade from ${request.socket.remoteAddress}`);
-});
+// The WebSocket endpoint on the same server: upgrades to /ws (others get a 400).
+const wsServer = attach(server, { path: '/ws', handler: onConnection, maxMessage: MAX_MESSAGE, maxPayload: MAX_MESSAGE });
 
 server.on('error', (error) => {
   console.error(`wsflow demo: ${error.message}`);
