@@ -26,6 +26,7 @@
 //   <!-- doc-test: timeout 60 -->    seconds before the block counts as hung (default 30).
 //   <!-- doc-test: needs REDIS_URL -->  run only when that environment variable is set;
 //                            otherwise skipped, with the reason counted.
+//   <!-- doc-test: peer redis -->    a redis-server of its own for the block, its URL in REDIS_URL.
 //   <!-- doc-test: peer echo -->     for a client snippet (a browser's, say): the runner starts
 //                            a wsflow echo server (permessage-deflate on) on a free port and
 //                            the block's 8080 becomes that port; closed after the block.
@@ -125,7 +126,7 @@ function plan(block) {
     if (unknown.length) return { kind: 'invalid', reason: `unknown tag(s) ${unknown.join(' ')} (use node, deno, bun or vitest)` };
     const runtimes = block.tags.length ? block.tags : ['node'];
     const peer = /\bpeer\s+(\w+)/.exec(d)?.[1];
-    if (peer !== undefined && peer !== 'echo') return { kind: 'invalid', reason: `unknown peer ${peer} (the runner provides: echo)` };
+    if (peer !== undefined && peer !== 'echo' && peer !== 'redis') return { kind: 'invalid', reason: `unknown peer ${peer} (the runner provides: echo, redis)` };
     return { kind: 'code', runtimes, timeout, peer };
   }
   if (block.lang === 'json') return { kind: 'json' };
@@ -157,8 +158,17 @@ async function withFreePorts(code, peerPort) {
   return code;
 }
 
-/** A peer for client snippets: a wsflow echo server on 127.0.0.1, any path. */
+/**
+ * A peer a block needs: `echo`, a wsflow echo server on 127.0.0.1 (any path; its port
+ * replaces 8080); `redis`, a redis-server of its own on a free loopback port (its URL in
+ * the block's `REDIS_URL`).
+ */
 async function startPeer(kind) {
+  if (kind === 'redis') {
+    const { startRedisServer } = await import('../tools/redis_server.ts');
+    const redis = await startRedisServer();
+    return { port: undefined, env: { REDIS_URL: redis.url }, close: () => redis.dispose() };
+  }
   if (kind !== 'echo') throw new Error(`unknown peer ${kind}`);
   const { serve } = await import('@wsflow/node');
   const server = await serve({
@@ -222,11 +232,11 @@ let seq = 0;
 const slug = (b) => `${String(++seq).padStart(3, '0')}-${rel(b.file).replace(/[^a-z0-9]+/gi, '_')}-L${b.line}`;
 
 /** Runs a ts/js block under one runtime. */
-async function runCode(block, runtime, timeout, peerKind, peerPort) {
+async function runCode(block, runtime, timeout, peerKind, peerPort, env = {}) {
   if (peerKind !== undefined) {
     const peer = await startPeer(peerKind);
     try {
-      return await runCode(block, runtime, timeout, undefined, peer.port);
+      return await runCode(block, runtime, timeout, undefined, peer.port, peer.env ?? {});
     } finally {
       await peer.close();
     }
@@ -238,7 +248,7 @@ async function runCode(block, runtime, timeout, peerKind, peerPort) {
   if (runtime === 'node') {
     const file = join(work, `${name}.${ts ? 'ts' : 'mjs'}`);
     writeFileSync(file, absoluteImports(code, mdDir));
-    return exec(bin('node'), ['--no-warnings', file], { timeout });
+    return exec(bin('node'), ['--no-warnings', file], { timeout, env });
   }
   // Deno and Bun: one bundle, as scripts/test-runtimes.mjs builds for them.
   const outfile = join(work, `${name}.js`);
@@ -261,7 +271,7 @@ async function runCode(block, runtime, timeout, peerKind, peerPort) {
   const args = runtime === 'deno'
     ? ['run', '--allow-all', '--no-config', '--no-lock', '--no-remote', '--no-npm', outfile]
     : ['run', '--no-install', outfile];
-  return exec(bin(runtime), args, { cwd: work, timeout });
+  return exec(bin(runtime), args, { cwd: work, timeout, env });
 }
 
 /**

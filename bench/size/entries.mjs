@@ -4,7 +4,7 @@ export const ENTRIES = [
   {
     name: 'codec-acceptKey',
     platform: 'browser',
-    description: 'acceptKey alone (a server handshake helper, Web Crypto SHA-1)',
+    description: 'acceptKey alone (a server handshake helper, with its synchronous SHA-1)',
     source: "export { acceptKey } from '@wsflow/codec';",
   },
   {

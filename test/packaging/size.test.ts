@@ -19,13 +19,13 @@ describe('bundle size budgets', () => {
     expect(r.status).toBe(0);
   }, 60_000);
 
-  it('acceptKey alone bundles to under 1 KB: the rest of the codec is shaken out', () => {
+  it('acceptKey alone bundles to under 1.5 KB (its SHA-1 included): the rest of the codec is shaken out', () => {
     const dir = join(root, '.tmp/size');
     mkdirSync(dir, { recursive: true });
     const json = join(dir, 'sizes.json');
     run('--json', json);
     const entry = JSON.parse(readFileSync(json, 'utf8')).find((e: { name: string }) => e.name === 'codec-acceptKey');
-    expect(entry.min).toBeLessThan(1024);
+    expect(entry.min).toBeLessThan(1536);
     expect(entry.modules.map((m: { path: string }) => m.path)).toEqual(
       expect.not.arrayContaining([expect.stringMatching(/frame_parser|protocol|connection/)]),
     );

@@ -67,4 +67,10 @@ export interface RuntimeAdapter {
   readonly mutableInput: boolean;
   /** Runs `callback` in a later macrotask (so an iterator's taker can set handlers first). */
   readonly later: (callback: () => void) => void;
+  /**
+   * When the subscribers corked by publishes are written. Default {@link later}: once per
+   * event-loop turn, however many socket reads the turn had. An in-memory adapter, whose
+   * tests settle with promise jobs, passes a promise job.
+   */
+  readonly flushPublished?: (callback: () => void) => void;
 }

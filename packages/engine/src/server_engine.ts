@@ -84,7 +84,7 @@ export class ServerEngine<R = Request> implements AsyncIterable<AcceptedConnecti
     this.#hub = new ConnectionHub<R, ServerConnection>(options.handler, this.#report, adapter.later, true);
     // Published messages are written once per event-loop turn: on Node a microtask runs after
     // every socket read, and with one message per read that was one write per delivery.
-    this.#topics = new TopicHub(options, adapter.later);
+    this.#topics = new TopicHub(options, adapter.flushPublished ?? adapter.later);
     const topics = this.#topics;
     this.#make = (transport, connectionOptions) => new ServerConnection(transport, connectionOptions, topics);
     this.#onCallbackError = (error, connection) => this.#report(error, { source: 'connection', remoteAddress: this.#peers.get(connection), connection });

@@ -141,6 +141,8 @@ const memoryAdapter: RuntimeAdapter = {
   sha1,
   mutableInput: false,
   later: (callback) => void realTimers.setTimeout(callback, 0),
+  // A promise job: `flush()` settles with those (and fake timers cannot stall it).
+  flushPublished: (callback) => void Promise.resolve().then(callback),
 };
 
 /** What the test server knows of one handshake, between its head and its connection. */
