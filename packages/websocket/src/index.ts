@@ -41,6 +41,5 @@ export { TestHandshake, type AcceptOptions, type HandshakeAnswer, type RejectOpt
 export { MemorySocket } from './memory_socket.ts';
 export { WaitTimeoutError, configureTestKit, realTimers, showMessage, showMessages, testKitDefaults, withTimeout, type WaitOptions } from './wait.ts';
 export { installGlobals, type InstalledClasses } from './install.ts';
-export { ServerTransport } from './server_transport.ts';
 export { settle as flushNetwork } from './activity.ts';
 export { createClientClasses } from './client_classes.ts';

@@ -26,7 +26,6 @@ import { noteActivity, settle, track } from './activity.ts';
 import { installGlobals, type InstalledClasses } from './install.ts';
 import { defaultNetwork, endpointKey, type IncomingConnectionInfo, type MemoryEndpoint, type MemoryNetwork } from './memory_network.ts';
 import { MemorySocket } from './memory_socket.ts';
-import { sha1 } from './sha1.ts';
 import { TestConnection, type TestMessage } from './test_connection.ts';
 import { TestHandshake, type HandshakeAnswer } from './test_handshake.ts';
 import { checkWaitTimeout, realTimers, showMessages, testKitDefaults, withTimeout, type WaitOptions } from './wait.ts';
@@ -134,11 +133,11 @@ export function classesFor(network: MemoryNetwork): InstalledClasses {
 
 /**
  * The runtime adapter of the in-memory sockets: the host's real timers (fake timers do not
- * stall handshakes), and a synchronous SHA-1, so handshakes are answered in order.
+ * stall handshakes). No `sha1`: the codec's own is synchronous, so handshakes are answered
+ * in the order they were decided.
  */
 const memoryAdapter: RuntimeAdapter = {
   timers: realTimers,
-  sha1,
   mutableInput: false,
   later: (callback) => void realTimers.setTimeout(callback, 0),
   // A promise job: `flush()` settles with those (and fake timers cannot stall it).

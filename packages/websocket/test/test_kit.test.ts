@@ -6,7 +6,6 @@
 import type { ConnectionHandler, RejectionInfo } from '@wsflow/engine';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LocalBackplane, TestServer, WaitTimeoutError, WebSocket, configureTestKit, createWebSocketClass, resetTestServers, testKitDefaults } from '../src/index.ts';
-import { sha1 } from '../src/sha1.ts';
 import { nextEvent, record, startServer, uniqueUrl } from './helpers.ts';
 
 /** A handler as production code writes it for serve() (it knows nothing of tests). */
@@ -263,19 +262,5 @@ describe('resetTestServers()', () => {
     expect(globalThis.WebSocket).toBe(before);
     // The URLs are free again.
     new TestServer(a.url).stop();
-  });
-});
-
-describe('the in-memory server’s SHA-1', () => {
-  const hex = (bytes: Uint8Array): string => [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('');
-  it('gives the FIPS 180-4 digests, across block boundaries', async () => {
-    const text = (s: string): Uint8Array => new TextEncoder().encode(s);
-    expect(hex(sha1(text('abc')))).toBe('a9993e364706816aba3e25717850c26c9cd0d89d');
-    expect(hex(sha1(text('')))).toBe('da39a3ee5e6b4b0d3255bfef95601890afd80709');
-    expect(hex(sha1(text('abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq')))).toBe('84983e441c3bd26ebaae4aa1f95129e5e54670f1');
-    for (const size of [55, 56, 63, 64, 65, 1000]) {
-      const data = new Uint8Array(size).map((_, i) => (i * 31) & 0xff);
-      expect(hex(sha1(data))).toBe(hex(new Uint8Array(await crypto.subtle.digest('SHA-1', data))));
-    }
   });
 });
