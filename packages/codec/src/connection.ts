@@ -645,7 +645,7 @@ export class WebSocketConnection {
    * Holds everything this connection writes in one batch until {@link uncork}, so that
    * many sends in one turn (a burst of published messages) make one transport write.
    * Order is kept: sends, Pings and a Close made meanwhile join the batch. Held bytes count
-   * in `bufferedAmount`. Whoever corks must uncork (a server's topics do it in a microtask).
+   * in `bufferedAmount`. Whoever corks must uncork (a server's topics do it once per event-loop turn).
    * @returns whether it started holding now: false when writes are held already (it is
    *   corked, or handling received bytes, whose replies are sent together anyway) or it is
    *   closed
