@@ -114,6 +114,24 @@ function afterThisTask(callback: () => void): void {
   port2.postMessage(null);
 }
 
+/**
+ * The host's turns, counted while anything is being sent: bytes handed to a transport in
+ * the current turn are never taken off bufferedAmount in that turn, even by a message task
+ * (the facade's tasks are promise jobs, so several can run in one host turn).
+ */
+let hostTurn = 0;
+let turnEndQueued = false;
+function currentHostTurn(): number {
+  if (!turnEndQueued) {
+    turnEndQueued = true;
+    afterThisTask(() => {
+      hostTurn++;
+      turnEndQueued = false;
+    });
+  }
+  return hostTurn;
+}
+
 const { CONNECTING, OPEN, CLOSING, CLOSED } = ReadyState;
 
 function isBlob(value: unknown): value is Blob {
@@ -195,6 +213,9 @@ export class WebSocket extends EventTarget {
   #seenSent = 0;
   /** A task that takes the seen bytes off is coming (after the current macrotask). */
   #applyQueued = false;
+  /** The host turn of the last send, and the bytes handed over in it. */
+  #sendTurn = -1;
+  #handedThisTurn = 0;
   /** The poll timer, while bytes handed over are not seen transmitted. */
   #pollTimer: ReturnType<typeof setTimeout> | undefined = undefined;
   /** Sends (and a close) waiting behind a Blob being read; null when none is. */
@@ -465,16 +486,20 @@ export class WebSocket extends EventTarget {
    */
   #receive(conn: WebSocketConnection): void {
     const closedAlready = conn.state === 'closed';
-    conn.onmessage = (data) => this.#messageReceived(data);
+    conn.onmessage = (data) => this.#messageReceived(conn, data);
     if (closedAlready) void conn.closed.then((info) => this.#connectionClosed(info.closeCode, info.reason, info.wasClean));
     else conn.onclose = (info) => this.#connectionClosed(info.closeCode, info.reason, info.wasClean);
   }
 
   /** "When a WebSocket message has been received with type type and data data, the user agent must queue a task:" */
-  #messageReceived(data: Message): void {
+  #messageReceived(conn: WebSocketConnection, data: Message): void {
     queueTask(() => {
       // 1. If this's ready state is not OPEN (1), then return.
       if (this.#readyState !== OPEN) return;
+      // This task is a new turn of the event loop: bytes the transport has sent by now were
+      // transmitted before it, so the event sees them gone (a browser's echo does), rather
+      // than waiting for the task that would otherwise take them off.
+      if (this.#inFlight > 0) this.#takeTransmittedEarlier(conn);
       // 2. Let dataForEvent be determined by switching on type and binary type:
       //    - type indicates that the data is Text: a new DOMString containing data
       //    - Binary and binary type is "blob": a new Blob object that represents data as its raw data
@@ -602,6 +627,12 @@ export class WebSocket extends EventTarget {
     // The codec writes the frame at once; false means the closing handshake started (the
     // bytes then stay in bufferedAmount: they are never transmitted).
     if (conn.send(item.data)) {
+      const turn = currentHostTurn();
+      if (turn !== this.#sendTurn) {
+        this.#sendTurn = turn;
+        this.#handedThisTurn = 0;
+      }
+      this.#handedThisTurn += item.size;
       this.#inFlight += item.size;
       this.#watchTransmission(conn);
     }
@@ -660,6 +691,27 @@ export class WebSocket extends EventTarget {
       return;
     }
     this.#pollTransmission(conn);
+  }
+
+  /**
+   * At the start of a message task: takes off what the transport has transmitted, except
+   * bytes handed to it in this host turn (those wait for the apply task as usual).
+   */
+  #takeTransmittedEarlier(conn: WebSocketConnection): void {
+    this.#observeTransmission(conn);
+    const fresh = this.#sendTurn === hostTurn ? this.#handedThisTurn : 0;
+    const take = Math.min(this.#seenSent, this.#inFlight - fresh);
+    if (take <= 0) return;
+    this.#bufferedAmount -= take;
+    this.#inFlight -= take;
+    this.#seenSent -= take;
+    if (this.#inFlight === 0) {
+      if (this.#pollTimer !== undefined) {
+        clearTimer(this.#pollTimer);
+        this.#pollTimer = undefined;
+      }
+      if (conn.ondrain !== null) conn.ondrain = null;
+    }
   }
 
   /** Looks at the transport every {@link TRANSMIT_POLL_MS} until the bytes are seen transmitted. */

@@ -126,6 +126,39 @@ describe('WebSocket: bufferedAmount counts application bytes and shrinks in a la
     expect(ws.bufferedAmount).toBe(0);
   });
 
+  it('has taken the bytes off by the time their echo arrives, without waiting for the next look', async () => {
+    // A transport that never reports its drain: only the periodic look would see it empty.
+    const { WS, transport, conn } = controlled();
+    const ws = new WS('ws://buffered-echo.test/');
+    await nextEvent(ws, 'open');
+    transport.queued = 1_000;
+    ws.send(new Uint8Array(2));
+    await laterTask();
+    expect(ws.bufferedAmount).toBe(2);
+    // The transport sends, and the peer's answer (an unmasked binary frame) arrives at once.
+    transport.queued = 0;
+    const message = new Promise<number>((resolve) => ws.addEventListener('message', () => resolve(ws.bufferedAmount), { once: true }));
+    conn().receive(Uint8Array.of(0x82, 0x02, 0, 0));
+    expect(await message).toBe(0);
+  });
+
+  it('does not take bytes off in the host turn that sent them, even in a message task of that turn', async () => {
+    const { WS, transport, conn } = controlled();
+    const ws = new WS('ws://buffered-same-turn.test/');
+    await nextEvent(ws, 'open');
+    transport.queued = 0;
+    const seen: number[] = [];
+    ws.addEventListener('message', () => seen.push(ws.bufferedAmount));
+    // Two messages arrive together; the first one's listener sends, the transport sends at once.
+    ws.addEventListener('message', () => ws.send('abc'), { once: true });
+    conn().receive(Uint8Array.of(0x81, 0x01, 0x61, 0x81, 0x01, 0x62));
+    for (let i = 0; i < 20 && seen.length < 2; i++) await Promise.resolve();
+    // Both message tasks ran as promise jobs of one host turn: the second still counts the send.
+    expect(seen).toEqual([0, 3]);
+    await laterTask();
+    expect(ws.bufferedAmount).toBe(0);
+  });
+
   it('keeps bytes the transport never sent counted after the connection closed', async () => {
     const { WS, transport, conn } = controlled();
     const ws = new WS('ws://buffered-lost.test/');
