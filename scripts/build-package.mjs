@@ -74,3 +74,22 @@ for (const f of emitted) {
     throw new Error(`build: dist/${f} has no declaration file`);
   }
 }
+
+// A second build for the runtimes themselves: each entry bundled into one module
+// (dist/runtime/, `splitting` so the entries of one package share one copy of its classes),
+// other packages external. Node, Deno and Bun take it through the `node`/`deno`/`bun` export
+// conditions; bundlers keep the per-file modules above. Measured: a 64 KiB echo costs the
+// Node server about 40% more user CPU when the same code runs as one module per file.
+const entries = ['index', ...(pkg.wsflowEntries ?? [])].map((name) => `src/${name}.ts`);
+await build({
+  entryPoints: entries,
+  outdir: 'dist/runtime',
+  bundle: true,
+  splitting: true,
+  chunkNames: 'chunk-[hash]',
+  packages: 'external',
+  format: 'esm',
+  platform,
+  target: 'es2022',
+  logLevel: 'warning',
+});
