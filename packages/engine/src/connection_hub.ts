@@ -11,6 +11,14 @@ import type { ErrorContext } from './server_options.ts';
 
 import type { ServerConnection } from './server_connection.ts';
 
+/**
+ * Who a connection came from, for error reports: read only when a report is made (a
+ * socket's address costs a system call on Node, which most connections never need).
+ */
+export interface Peer {
+  readonly remoteAddress: string | undefined;
+}
+
 /** A connection a server accepted, with the request that opened it. */
 export interface AcceptedConnection<R = Request, C extends WebSocketConnection = ServerConnection> {
   connection: C;
@@ -40,7 +48,7 @@ function keepUntilClosed(registry: Set<WebSocketConnection>, connection: WebSock
  * @example
  * ```ts
  * const hub = new ConnectionHub(handler, report, (start) => setTimeout(start, 0));
- * hub.deliver(pending, request, remoteAddress);
+ * hub.deliver(pending, request, socket);
  * ```
  */
 export class ConnectionHub<R = Request, C extends WebSocketConnection = WebSocketConnection> implements AsyncIterable<AcceptedConnection<R, C>> {
@@ -99,11 +107,11 @@ export class ConnectionHub<R = Request, C extends WebSocketConnection = WebSocke
    * the request on first use: for a handler only when it declares a second parameter, for
    * the iteration when its `request` is read.
    */
-  deliver(pending: PendingConnection<C>, request: () => R, remoteAddress: string | undefined): void {
+  deliver(pending: PendingConnection<C>, request: () => R, peer: Peer): void {
     const { connection } = pending;
     if (this.#ended) {
       // Accepted while shutting down: say so at once.
-      this.#start(pending, remoteAddress);
+      this.#start(pending, peer);
       connection.close({ closeCode: CloseCode.GoingAway });
       return;
     }
@@ -112,7 +120,7 @@ export class ConnectionHub<R = Request, C extends WebSocketConnection = WebSocke
     else keepUntilClosed(this.#connections, connection);
     const handler = this.#handler;
     if (handler === undefined) {
-      this.#offer({ accepted: lazyAccepted(connection, request), start: () => this.#start(pending, remoteAddress) });
+      this.#offer({ accepted: lazyAccepted(connection, request), start: () => this.#start(pending, peer) });
       return;
     }
     let result: unknown;
@@ -121,13 +129,13 @@ export class ConnectionHub<R = Request, C extends WebSocketConnection = WebSocke
       // with a rest parameter, length 0, gets it).
       result = handler.length === 1 ? handler(connection, undefined as R) : handler(connection, request());
     } catch (error) {
-      this.#start(pending, remoteAddress);
-      this.#failed(connection, error, remoteAddress);
+      this.#start(pending, peer);
+      this.#failed(connection, error, peer);
       return;
     }
-    this.#start(pending, remoteAddress);
+    this.#start(pending, peer);
     if (isPromiseLike(result)) {
-      result.then(undefined, (error: unknown) => this.#failed(connection, error, remoteAddress));
+      result.then(undefined, (error: unknown) => this.#failed(connection, error, peer));
     }
   }
 
@@ -188,17 +196,17 @@ export class ConnectionHub<R = Request, C extends WebSocketConnection = WebSocke
   }
 
   /** Starts reading; early frames fed now run the user's callbacks under the connection's own policy. */
-  #start(pending: PendingConnection<C>, remoteAddress: string | undefined): void {
+  #start(pending: PendingConnection<C>, peer: Peer): void {
     try {
       pending.start();
     } catch (error) {
-      this.#failed(pending.connection, error, remoteAddress);
+      this.#failed(pending.connection, error, peer);
     }
   }
 
-  #failed(connection: WebSocketConnection, error: unknown, remoteAddress: string | undefined): void {
+  #failed(connection: WebSocketConnection, error: unknown, peer: Peer): void {
     if (connection.state === 'open') connection.close({ closeCode: CloseCode.InternalError });
-    this.#report(error, { source: 'handler', remoteAddress, connection });
+    this.#report(error, { source: 'handler', remoteAddress: peer.remoteAddress, connection });
   }
 }
 

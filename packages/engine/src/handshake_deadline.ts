@@ -49,9 +49,11 @@ export interface HandshakeDeadlineOptions<R> {
  * ```
  */
 export class HandshakeDeadline<R = unknown> {
-  /** Aborts, with the stop reason, when the deadline stops. */
-  readonly signal: AbortSignal;
-  readonly #controller = new AbortController();
+  // The signal is made on first use: a server handshake without an authorize hook never
+  // needs one, and an AbortController with its listeners is most of a deadline's cost.
+  #controller: AbortController | undefined = undefined;
+  /** What {@link settle} waits on besides its promise: called once when the deadline stops. */
+  #waiters: Set<() => void> | undefined = undefined;
   readonly #timers: Timers | undefined;
   #handle: unknown;
   #stopped = false;
@@ -60,7 +62,6 @@ export class HandshakeDeadline<R = unknown> {
   #onOuterAbort: (() => void) | undefined;
 
   constructor(options: HandshakeDeadlineOptions<R>) {
-    this.signal = this.#controller.signal;
     this.#timers = options.timers;
     const { signal, abortReason } = options;
     if (signal !== undefined && abortReason !== undefined) {
@@ -109,6 +110,15 @@ export class HandshakeDeadline<R = unknown> {
     });
   }
 
+  /** Aborts, with the stop reason, when the deadline stops (already aborted if it has). */
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#stopped) this.#controller.abort(this.#reason);
+    }
+    return this.#controller.signal;
+  }
+
   /** Whether the deadline stopped. */
   get stopped(): boolean {
     return this.#stopped;
@@ -125,7 +135,10 @@ export class HandshakeDeadline<R = unknown> {
     this.#stopped = true;
     this.#reason = reason;
     this.dispose();
-    this.#controller.abort(reason);
+    const waiters = this.#waiters;
+    this.#waiters = undefined;
+    if (waiters !== undefined) for (const wake of waiters) wake();
+    this.#controller?.abort(reason);
   }
 
   /**
@@ -140,9 +153,9 @@ export class HandshakeDeadline<R = unknown> {
     if (this.#stopped) return Promise.resolve({ stopped: this.#reason as R });
     return new Promise((resolve) => {
       const onStop = (): void => resolve({ stopped: this.#reason as R });
-      this.signal.addEventListener('abort', onStop, { once: true });
+      (this.#waiters ??= new Set()).add(onStop);
       void settled.then((outcome) => {
-        this.signal.removeEventListener('abort', onStop);
+        this.#waiters?.delete(onStop);
         resolve(outcome);
       });
     });

@@ -56,14 +56,16 @@ export class ServerEngine<R = Request> implements AsyncIterable<AcceptedConnecti
   readonly #timeout: number;
   readonly #slots: HandshakeSlots;
   readonly #shutdown = new AbortController();
+  /** The deadlines of the handshakes under way: shutdown stops them all (one listener, not one each). */
+  readonly #deadlines = new Set<HandshakeDeadline<string>>();
   readonly #hub: ConnectionHub<R, ServerConnection>;
   /** The runtime's request for a head read here (a WHATWG `Request` for `serve`). */
   readonly #requestOf: (head: RequestHead, secure: boolean, authority: string) => R;
   readonly #topics: TopicHub;
   readonly #make: (transport: ByteTransport, options: ConnectionOptions) => ServerConnection;
   readonly #report: (error: unknown, context: ErrorContext) => void;
-  /** Peers' addresses, for reports about a connection's callbacks. */
-  readonly #peers = new WeakMap<WebSocketConnection, string>();
+  /** Each connection's socket, for the peer's address in reports about its callbacks (looked up only then). */
+  readonly #peers = new WeakMap<WebSocketConnection, EngineSocket>();
   readonly #onCallbackError: (error: unknown, connection: WebSocketConnection) => void;
   /** One function for every connection (the codec shares settings that are equal). */
   readonly #onFinished: (connection: WebSocketConnection) => void;
@@ -87,8 +89,11 @@ export class ServerEngine<R = Request> implements AsyncIterable<AcceptedConnecti
     this.#topics = new TopicHub(options, adapter.flushPublished ?? adapter.later);
     const topics = this.#topics;
     this.#make = (transport, connectionOptions) => new ServerConnection(transport, connectionOptions, topics);
-    this.#onCallbackError = (error, connection) => this.#report(error, { source: 'connection', remoteAddress: this.#peers.get(connection), connection });
+    this.#onCallbackError = (error, connection) => this.#report(error, { source: 'connection', remoteAddress: this.#peers.get(connection)?.remoteAddress, connection });
     this.#onFinished = (connection) => this.#hub.forget(connection);
+    this.#shutdown.signal.addEventListener('abort', () => {
+      for (const deadline of this.#deadlines) deadline.stop('SHUTTING_DOWN');
+    }, { once: true });
   }
 
   /** The open connections. */
@@ -180,7 +185,8 @@ export class ServerEngine<R = Request> implements AsyncIterable<AcceptedConnecti
     listener: ListenerInfo,
     handOver: ((pending: PendingConnection<ServerConnection>, request: R) => void) | undefined,
   ): Promise<ServerConnection | null> {
-    const deadline = HandshakeDeadline.forServer(this.#timeout, this.#adapter.timers, this.#shutdown.signal);
+    const deadline = HandshakeDeadline.forServer(this.#timeout, this.#adapter.timers);
+    this.#deadlines.add(deadline);
     const slot = this.#slots.admit(() => deadline.stop('EVICTED'));
     const refuse = (refusal: HandshakeRefusal): null => {
       refuseSocket(socket, refusal, this.#adapter.timers);
@@ -201,6 +207,7 @@ export class ServerEngine<R = Request> implements AsyncIterable<AcceptedConnecti
     } finally {
       slot.release();
       deadline.dispose();
+      this.#deadlines.delete(deadline);
     }
   }
 
@@ -258,7 +265,8 @@ export class ServerEngine<R = Request> implements AsyncIterable<AcceptedConnecti
     const adapter = this.#adapter;
     const { secure, authority } = this.#listener;
     // Everything up to the 101 races one deadline, shutdown and eviction.
-    const deadline = HandshakeDeadline.forServer(this.#timeout, adapter.timers, this.#shutdown.signal);
+    const deadline = HandshakeDeadline.forServer(this.#timeout, adapter.timers);
+    this.#deadlines.add(deadline);
     const slot = this.#slots.admit(() => deadline.stop('EVICTED'));
     let head: RequestHead | undefined;
     let request: R | undefined;
@@ -330,6 +338,7 @@ export class ServerEngine<R = Request> implements AsyncIterable<AcceptedConnecti
     } finally {
       slot.release();
       deadline.dispose();
+      this.#deadlines.delete(deadline);
     }
   }
 
@@ -378,9 +387,8 @@ export class ServerEngine<R = Request> implements AsyncIterable<AcceptedConnecti
     const accepted = decision.decision;
     socket.write(accepted.response);
     const pending = bindConnection(socket, this.#connectionOptions(accepted.protocol, accepted.extensionHeader), leftovers, this.#make);
-    const remoteAddress = socket.remoteAddress;
-    if (remoteAddress !== undefined) this.#peers.set(pending.connection, remoteAddress);
-    if (handOver === undefined) this.#hub.deliver(pending, decision.request, remoteAddress);
+    this.#peers.set(pending.connection, socket);
+    if (handOver === undefined) this.#hub.deliver(pending, decision.request, socket);
     else {
       this.#hub.adopt(pending.connection);
       handOver(pending, decision.request());

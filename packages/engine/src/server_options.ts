@@ -44,7 +44,11 @@ export type FetchHandler = (request: Request, info: FetchInfo) => Response | Pro
 export interface ErrorContext {
   /** Which callback threw: `'handler'`, `'fetch'`, `'onReject'` or `'connection'` (a connection's own callback). */
   source: 'handler' | 'fetch' | 'onReject' | 'connection';
-  /** The peer's IP address, when known. */
+  /**
+   * The peer's IP address, when known. It is looked up when the report is made, not at
+   * every handshake, so for a callback that runs after the socket closed (an `onclose`)
+   * Node may no longer know it.
+   */
   remoteAddress: string | undefined;
   /** The connection it concerned, closed with 1011, when there was one. */
   connection?: WebSocketConnection;

@@ -202,3 +202,18 @@ describe(`handshake hardening on ${runtime}: malformed requests`, () => {
     });
   }
 });
+
+describe(`handshake hardening on ${runtime}: shutdown`, () => {
+  it('close() drops every handshake under way at once (SHUTTING_DOWN), not at its timeout', { timeout: 30_000 }, async () => {
+    const rejected: RejectionInfo[] = [];
+    const server = await serve({ handler: echo, handshakeTimeout: 20_000, onReject: (info) => void rejected.push(info) });
+    const stalled = await stallers(server.port, 20, halfHandshake(server.port), 20);
+    await until(() => server.pendingHandshakes === 20, '20 pending');
+    const started = Date.now();
+    await server.close();
+    await until(() => stalled.every((s) => s.closedAt !== null), 'every stalled socket dropped');
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(server.pendingHandshakes).toBe(0);
+    expect(rejected.map((r) => `${r.status} ${r.code}`)).toEqual(Array.from({ length: 20 }, () => '0 SHUTTING_DOWN'));
+  });
+});
