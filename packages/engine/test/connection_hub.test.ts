@@ -30,7 +30,7 @@ describe('ConnectionHub: the request of an accepted connection', () => {
     const hub = new ConnectionHub<string>((connection) => void seen.push(connection), report, later, true);
     const { request, built } = counted();
     const one = pending();
-    hub.deliver(one, request, undefined);
+    hub.deliver(one, request, { remoteAddress: undefined });
     expect(seen).toEqual([one.connection]);
     expect(built()).toBe(0);
     expect(one.started).toBe(1);
@@ -40,7 +40,7 @@ describe('ConnectionHub: the request of an accepted connection', () => {
     const seen: unknown[] = [];
     const hub = new ConnectionHub<string>((_connection, request) => void seen.push(request), report, later, true);
     const { request, built } = counted();
-    hub.deliver(pending(), request, undefined);
+    hub.deliver(pending(), request, { remoteAddress: undefined });
     expect(seen).toEqual(['the request']);
     expect(built()).toBe(1);
   });
@@ -49,7 +49,7 @@ describe('ConnectionHub: the request of an accepted connection', () => {
     const seen: unknown[] = [];
     const hub = new ConnectionHub<string>((...args: unknown[]) => void seen.push(args[1]), report, later, true);
     const { request, built } = counted();
-    hub.deliver(pending(), request, undefined);
+    hub.deliver(pending(), request, { remoteAddress: undefined });
     expect(seen).toEqual(['the request']);
     expect(built()).toBe(1);
   });
@@ -57,14 +57,14 @@ describe('ConnectionHub: the request of an accepted connection', () => {
   it("ignores what a handler returns unless it is a promise (a send's boolean is fine)", () => {
     const hub = new ConnectionHub<string>(() => true, report, later, true);
     const one = pending();
-    hub.deliver(one, counted().request, undefined);
+    hub.deliver(one, counted().request, { remoteAddress: undefined });
     expect(one.started).toBe(1);
   });
 
   it('is built when the iteration reads it, once', async () => {
     const hub = new ConnectionHub<string>(undefined, report, later, true);
     const { request, built } = counted();
-    hub.deliver(pending(), request, undefined);
+    hub.deliver(pending(), request, { remoteAddress: undefined });
     const { value } = await hub[Symbol.asyncIterator]().next();
     expect(built()).toBe(0);
     expect(value.request).toBe('the request');
