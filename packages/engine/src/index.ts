@@ -36,6 +36,8 @@ export {
   SERVER_OPTION_NAMES,
   checkKnownOptions,
   checkServerOptions,
+  checkServeOptions,
+  LISTEN_OPTION_NAMES,
   type AuthorizeRequest,
   type ConnectionHandler,
   type ErrorContext,
