@@ -43,7 +43,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 // ---- the clients child ------------------------------------------------------------------
 
 async function clients() {
-  const { handshake } = await import('./handshake.mjs');
+  const { handshake } = await import('../lib/handshake.mjs');
   const sockets = [];
   process.on('message', async ({ op, port, count }) => {
     if (op === 'open') {
