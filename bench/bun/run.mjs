@@ -22,9 +22,9 @@ import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from '../lib/args.mjs';
+import { bin, root } from '../lib/paths.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, '..', '..');
 
 const args = parseArgs(import.meta.url);
 const quick = !!args.quick;
@@ -97,7 +97,7 @@ function nextLine(lines, ms, what) {
 
 /** Starts a Bun echo server; resolves once it listens. */
 async function startServer(impl) {
-  const bun = join(root, 'node_modules/.bin/bun');
+  const bun = bin('bun');
   const module = impl === 'wsflow-b' ? WSFLOW_B : impl === 'wsflow' ? WSFLOW : null;
   const env = module === null ? process.env : { ...process.env, WSFLOW_MODULE: module };
   const child = spawn(bun, ['run', '--no-install', join(here, 'server.ts'), impl === 'wsflow-b' ? 'wsflow' : impl], { cwd: root, env, stdio: ['pipe', 'pipe', 'inherit'] });
@@ -188,7 +188,7 @@ async function waitConnections(server, n, ms) {
 
 // ---- the run ----------------------------------------------------------------------------
 
-const bunVersion = spawn(join(root, 'node_modules/.bin/bun'), ['--version']);
+const bunVersion = spawn(bin('bun'), ['--version']);
 const version = await new Promise((resolve) => {
   let out = '';
   bunVersion.stdout.on('data', (d) => (out += d));

@@ -20,10 +20,10 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from '../lib/args.mjs';
+import { bin, root } from '../lib/paths.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, '..', '..');
-const deno = join(root, 'node_modules', '.bin', 'deno');
+const deno = bin('deno');
 
 const args = parseArgs(import.meta.url);
 const quick = !!args.quick;
