@@ -4,7 +4,6 @@ export { isProxyExempt, parseProxyUrl, proxyFromEnvironment, type ProxyEnvironme
 export {
   UPGRADE_REQUIRED,
   decideUpgrade,
-  dropCode,
   dropped,
   isWebSocketUpgrade,
   targetPath,
