@@ -199,8 +199,7 @@ export class ServerEngine<R = Request> implements AsyncIterable<AcceptedConnecti
       try {
         url = requestUrl(head, listener.secure ? 'wss' : 'ws', listener.authority);
       } catch (error) {
-        const e = error as { status: number; code: string; message: string };
-        return refuse(ServerHandshake.refuse(e.status, e.code, { body: e.message, error }));
+        return refuse(ServerHandshake.refusalOf(error));
       }
       const handshake = new ServerHandshake({ sha1: this.#adapter.sha1 });
       return await this.#decide(socket, held, held.gone, handshake, head, url, () => request, deadline, refuse, handOver);
@@ -307,8 +306,7 @@ export class ServerEngine<R = Request> implements AsyncIterable<AcceptedConnecti
       try {
         url = requestUrl(requestHead, secure ? 'wss' : 'ws', authority);
       } catch (error) {
-        const e = error as { status: number; code: string; message: string };
-        return refuse(ServerHandshake.refuse(e.status, e.code, { body: e.message, error }));
+        return refuse(ServerHandshake.refusalOf(error));
       }
       const upgrade = isWebSocketUpgrade(requestHead);
       const pathMatches = options.path === undefined || url.pathname === options.path;
