@@ -142,11 +142,29 @@ export class ServerEngine<R = Request> implements AsyncIterable<AcceptedConnecti
       socket.destroy();
       return;
     }
-    this.#handle(socket).catch((error: unknown) => {
-      // A bug of ours, not the peer's doing: drop the socket and let it be seen.
+    void this.#admitted(socket, (deadline) => this.#handle(socket, deadline));
+  }
+
+  /**
+   * Runs one handshake under its deadline (covering everything up to the 101, stopped by
+   * shutdown and by eviction from its slot), then gives the slot back. Never rejects: a
+   * throw is a bug of ours, not the peer's doing, so the socket is dropped and it is shown.
+   */
+  async #admitted(socket: EngineSocket, run: (deadline: HandshakeDeadline<string>) => Promise<ServerConnection | null>): Promise<ServerConnection | null> {
+    const deadline = HandshakeDeadline.forServer(this.#timeout, this.#adapter.timers);
+    this.#deadlines.add(deadline);
+    const slot = this.#slots.admit(() => deadline.stop('EVICTED'));
+    try {
+      return await run(deadline);
+    } catch (error) {
       socket.destroy();
       console.error('wsflow: the server engine failed on a socket:', error);
-    });
+      return null;
+    } finally {
+      slot.release();
+      deadline.dispose();
+      this.#deadlines.delete(deadline);
+    }
   }
 
   /**
@@ -170,44 +188,32 @@ export class ServerEngine<R = Request> implements AsyncIterable<AcceptedConnecti
       refuseSocket(socket, ServerHandshake.refuse(503, 'SHUTTING_DOWN'), this.#adapter.timers);
       return Promise.resolve(null);
     }
-    return this.#upgradeRead(socket, head, rest, request, listener, handOver).catch((error: unknown) => {
-      socket.destroy();
-      console.error('wsflow: the server engine failed on a socket:', error);
-      return null;
-    });
+    return this.#admitted(socket, (deadline) => this.#upgradeRead(socket, deadline, head, rest, request, listener, handOver));
   }
 
   async #upgradeRead(
     socket: EngineSocket,
+    deadline: HandshakeDeadline<string>,
     head: RequestHead,
     rest: Uint8Array,
     request: R,
     listener: ListenerInfo,
     handOver: ((pending: PendingConnection<ServerConnection>, request: R) => void) | undefined,
   ): Promise<ServerConnection | null> {
-    const deadline = HandshakeDeadline.forServer(this.#timeout, this.#adapter.timers);
-    this.#deadlines.add(deadline);
-    const slot = this.#slots.admit(() => deadline.stop('EVICTED'));
     const refuse = (refusal: HandshakeRefusal): null => {
       refuseSocket(socket, refusal, this.#adapter.timers);
       this.#rejected({ status: refusal.status, code: refusal.code, error: refusal.error, request });
       return null;
     };
+    const held = new HeldAfterHead(socket, rest);
+    let url: URL;
     try {
-      const held = new HeldAfterHead(socket, rest);
-      let url: URL;
-      try {
-        url = requestUrl(head, listener.secure ? 'wss' : 'ws', listener.authority);
-      } catch (error) {
-        return refuse(ServerHandshake.refusalOf(error));
-      }
-      const handshake = new ServerHandshake({ sha1: this.#adapter.sha1 });
-      return await this.#decide(socket, held, held.gone, handshake, head, url, () => request, deadline, refuse, handOver);
-    } finally {
-      slot.release();
-      deadline.dispose();
-      this.#deadlines.delete(deadline);
+      url = requestUrl(head, listener.secure ? 'wss' : 'ws', listener.authority);
+    } catch (error) {
+      return refuse(ServerHandshake.refusalOf(error));
     }
+    const handshake = new ServerHandshake({ sha1: this.#adapter.sha1 });
+    return await this.#decide(socket, held, held.gone, handshake, head, url, () => request, deadline, refuse, handOver);
   }
 
   /**
@@ -259,14 +265,10 @@ export class ServerEngine<R = Request> implements AsyncIterable<AcceptedConnecti
   }
 
   /** One socket from accept to a connection, an answer or a drop. */
-  async #handle(socket: EngineSocket): Promise<ServerConnection | null> {
+  async #handle(socket: EngineSocket, deadline: HandshakeDeadline<string>): Promise<ServerConnection | null> {
     const options = this.options;
     const adapter = this.#adapter;
     const { secure, authority } = this.#listener;
-    // Everything up to the 101 races one deadline, shutdown and eviction.
-    const deadline = HandshakeDeadline.forServer(this.#timeout, adapter.timers);
-    this.#deadlines.add(deadline);
-    const slot = this.#slots.admit(() => deadline.stop('EVICTED'));
     let head: RequestHead | undefined;
     let request: R | undefined;
     const requestFor = (h: RequestHead): R => (request ??= this.#requestOf(h, secure, authority));
@@ -283,61 +285,55 @@ export class ServerEngine<R = Request> implements AsyncIterable<AcceptedConnecti
       if (options.onReject !== undefined) this.#rejected({ status: refusal.status, code: refusal.code, error: refusal.error, request: safeRequest() });
       return null;
     };
-    try {
-      // The codec decides on the bytes; this engine only moves them and applies the policy.
-      const handshake = new ServerHandshake({ maxHeadSize: options.maxHeadSize, sha1: adapter.sha1 });
-      const reader = new HeadReader(socket, (chunk) => handshake.receive(chunk));
-      const read = await deadline.settle(reader.head);
-      if ('stopped' in read) return refuse(dropped(read.stopped));
-      if ('error' in read) {
-        // A socket that closes having sent nothing (a port probe) is no refused upgrade.
-        const error = read.error;
-        if (error instanceof ConnectionLostError && error.bytesReceived === 0) {
-          socket.destroy();
-          return null;
-        }
-        return refuse(dropped('SOCKET_CLOSED', error));
-      }
-      const step = read.value;
-      if (step.kind === 'refuse') return refuse(step);
-      const requestHead = (head = step.head);
-
-      let url: URL;
-      try {
-        url = requestUrl(requestHead, secure ? 'wss' : 'ws', authority);
-      } catch (error) {
-        return refuse(ServerHandshake.refusalOf(error));
-      }
-      const upgrade = isWebSocketUpgrade(requestHead);
-      const pathMatches = options.path === undefined || url.pathname === options.path;
-      const fetch = options.fetch;
-      if (fetch !== undefined && (!upgrade || !pathMatches)) {
-        const served = answerPlainRequest(socket, reader, requestHead, {
-          fetch,
-          maxBodySize: options.maxBodySize ?? DEFAULT_MAX_BODY_SIZE,
-          secure,
-          authority,
-          timers: adapter.timers,
-          report: this.#report,
-        });
-        const outcome = await deadline.settle(served);
-        if ('stopped' in outcome) return refuse(dropped(outcome.stopped));
-        if ('value' in outcome && outcome.value.error !== undefined) {
-          const e = outcome.value.error;
-          this.#rejected({ status: e.status, code: e.code, error: e, request: undefined });
-        }
+    // The codec decides on the bytes; this engine only moves them and applies the policy.
+    const handshake = new ServerHandshake({ maxHeadSize: options.maxHeadSize, sha1: adapter.sha1 });
+    const reader = new HeadReader(socket, (chunk) => handshake.receive(chunk));
+    const read = await deadline.settle(reader.head);
+    if ('stopped' in read) return refuse(dropped(read.stopped));
+    if ('error' in read) {
+      // A socket that closes having sent nothing (a port probe) is no refused upgrade.
+      const error = read.error;
+      if (error instanceof ConnectionLostError && error.bytesReceived === 0) {
+        socket.destroy();
         return null;
       }
-      if (!upgrade) {
-        return refuse(ServerHandshake.refuse(UPGRADE_REQUIRED.status, 'UPGRADE_REQUIRED', { headers: UPGRADE_REQUIRED.headers, body: UPGRADE_REQUIRED.body }));
-      }
-
-      return await this.#decide(socket, reader, reader.gone, handshake, requestHead, url, () => requestFor(requestHead), deadline, refuse, undefined);
-    } finally {
-      slot.release();
-      deadline.dispose();
-      this.#deadlines.delete(deadline);
+      return refuse(dropped('SOCKET_CLOSED', error));
     }
+    const step = read.value;
+    if (step.kind === 'refuse') return refuse(step);
+    const requestHead = (head = step.head);
+
+    let url: URL;
+    try {
+      url = requestUrl(requestHead, secure ? 'wss' : 'ws', authority);
+    } catch (error) {
+      return refuse(ServerHandshake.refusalOf(error));
+    }
+    const upgrade = isWebSocketUpgrade(requestHead);
+    const pathMatches = options.path === undefined || url.pathname === options.path;
+    const fetch = options.fetch;
+    if (fetch !== undefined && (!upgrade || !pathMatches)) {
+      const served = answerPlainRequest(socket, reader, requestHead, {
+        fetch,
+        maxBodySize: options.maxBodySize ?? DEFAULT_MAX_BODY_SIZE,
+        secure,
+        authority,
+        timers: adapter.timers,
+        report: this.#report,
+      });
+      const outcome = await deadline.settle(served);
+      if ('stopped' in outcome) return refuse(dropped(outcome.stopped));
+      if ('value' in outcome && outcome.value.error !== undefined) {
+        const e = outcome.value.error;
+        this.#rejected({ status: e.status, code: e.code, error: e, request: undefined });
+      }
+      return null;
+    }
+    if (!upgrade) {
+      return refuse(ServerHandshake.refuse(UPGRADE_REQUIRED.status, 'UPGRADE_REQUIRED', { headers: UPGRADE_REQUIRED.headers, body: UPGRADE_REQUIRED.body }));
+    }
+
+    return await this.#decide(socket, reader, reader.gone, handshake, requestHead, url, () => requestFor(requestHead), deadline, refuse, undefined);
   }
 
   /** The upgrade decision on a head read, then the 101 and the connection handed over. */
