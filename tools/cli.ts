@@ -90,10 +90,8 @@ export function parseCaseList(text: string, name: string, maxCases = 100_000): n
   return [...cases].sort((a, b) => a - b);
 }
 
-/** Formats a host and port as a URL authority (brackets around an IPv6 address). */
-export function authority(host: string, port: number): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-}
+// `authority` is written once, with the other platform-neutral pieces the runtimes' bins share.
+export { authority } from './tool_lifecycle.ts';
 
 /** The message of anything thrown, for one line of output. */
 export function describeError(error: unknown): string {
