@@ -14,7 +14,7 @@
  * chose) and exits 0 after SIGINT or SIGTERM, once every connection is closed.
  * @module
  */
-import { parseOptions, parsePort, required, runMain } from './cli.ts';
+import { parseOptions, parsePort, required, runMain, serverUsage } from './cli.ts';
 import { AUTOBAHN_LIMITS } from './autobahn_limits.ts';
 import { delegate, isDelegated } from './delegate.ts';
 import { processHost } from './process_host.ts';
@@ -22,12 +22,7 @@ import { loadRuntime, type RuntimeShim, type ToolServer } from './runtimes.ts';
 import { echoBack } from './tool_handlers.ts';
 import { closeOnSignal, listeningLine } from './tool_lifecycle.ts';
 
-const USAGE = `usage: npm run echo -- --runtime node --port PORT [--host 127.0.0.1]
-
-  --runtime NAME   the runtime to serve with (node, deno, bun)
-  --port PORT      the TCP port; 0 lets the OS choose (printed on the "listening on" line)
-  --host HOST      the address to listen on (default 127.0.0.1, loopback only)
-`;
+const USAGE = serverUsage('echo');
 
 /** Options of {@link startEchoServer}. */
 export interface EchoServerOptions {

@@ -14,19 +14,14 @@
  * @module
  */
 import { serve } from '@wsflow/node';
-import { parseOptions, parsePort, required, runMain, UsageError } from './cli.ts';
+import { parseOptions, parsePort, required, runMain, serverUsage, UsageError } from './cli.ts';
 import { delegate, isDelegated } from './delegate.ts';
 import { processHost } from './process_host.ts';
 import type { ToolServer } from './runtimes.ts';
 import { joinRoom } from './tool_handlers.ts';
 import { closeOnSignal, listeningLine } from './tool_lifecycle.ts';
 
-const USAGE = `usage: npm run fanout-server -- --runtime node --port PORT [--host 127.0.0.1]
-
-  --runtime NAME   the runtime to serve with (node, deno, bun)
-  --port PORT      the TCP port; 0 lets the OS choose (printed on the "listening on" line)
-  --host HOST      the address to listen on (default 127.0.0.1, loopback only)
-`;
+const USAGE = serverUsage('fanout-server');
 
 /** The one room every connection joins. */
 export { ROOM } from './tool_handlers.ts';

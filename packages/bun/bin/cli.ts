@@ -53,6 +53,22 @@ export const RUNTIME_OPTION: Readonly<Record<string, OptionCheck>> = {
   },
 };
 
+/**
+ * The usage of a server of this directory, `script` being its file name.
+ *
+ * @example
+ * ```ts
+ * const USAGE = serverUsage('echo.ts');
+ * ```
+ */
+export function serverUsage(script: string): string {
+  return `usage: bun run packages/bun/bin/${script} --port PORT [--host 127.0.0.1]
+
+  --port PORT   the TCP port; 0 lets the OS choose (printed on the "listening on" line)
+  --host HOST   the address to listen on (default 127.0.0.1, loopback only)
+`;
+}
+
 /** Where a server listens. */
 export interface ListenArgs {
   port: number;

@@ -15,13 +15,9 @@
 import { AUTOBAHN_LIMITS } from '../../../tools/autobahn_limits.ts';
 import { echoBack } from '../../../tools/tool_handlers.ts';
 import { serve } from '../src/index.ts';
-import { commandLine, parseListenArgs, runUntilSignal } from './cli.ts';
+import { commandLine, parseListenArgs, runUntilSignal, serverUsage } from './cli.ts';
 
-const USAGE = `usage: bun run packages/bun/bin/echo.ts --port PORT [--host 127.0.0.1]
-
-  --port PORT   the TCP port; 0 lets the OS choose (printed on the "listening on" line)
-  --host HOST   the address to listen on (default 127.0.0.1, loopback only)
-`;
+const USAGE = serverUsage('echo.ts');
 
 const argv = process.argv.slice(2);
 const args = commandLine('echo', USAGE, () => parseListenArgs(argv));

@@ -13,13 +13,9 @@
  */
 import { joinRoom } from '../../../tools/tool_handlers.ts';
 import { serve } from '../src/index.ts';
-import { commandLine, LISTEN_OPTIONS, parseListenArgs, runUntilSignal, RUNTIME_OPTION } from './cli.ts';
+import { commandLine, LISTEN_OPTIONS, parseListenArgs, runUntilSignal, RUNTIME_OPTION, serverUsage } from './cli.ts';
 
-const USAGE = `usage: bun run packages/bun/bin/fanout_server.ts --port PORT [--host 127.0.0.1]
-
-  --port PORT   the TCP port; 0 lets the OS choose (printed on the "listening on" line)
-  --host HOST   the address to listen on (default 127.0.0.1, loopback only)
-`;
+const USAGE = serverUsage('fanout_server.ts');
 
 const argv = process.argv.slice(2);
 const args = commandLine('fanout-server', USAGE, () => parseListenArgs(argv, { ...LISTEN_OPTIONS, ...RUNTIME_OPTION }));

@@ -61,6 +61,22 @@ export function parseCommandLine(tool: Tool, argv: readonly string[]): CommandLi
   return { values, fail };
 }
 
+/**
+ * The usage of a server of this directory, `script` being its file name.
+ *
+ * @example
+ * ```ts
+ * const USAGE = serverUsage('echo.ts');
+ * ```
+ */
+export function serverUsage(script: string): string {
+  return `usage: deno run -A packages/deno/bin/${script} --port PORT [--host 127.0.0.1]
+
+  --port PORT      the TCP port; 0 lets the OS choose (printed on the "listening on" line)
+  --host HOST      the address to listen on (default 127.0.0.1, loopback only)
+`;
+}
+
 /** Where a server listens. */
 export interface ListenAddress {
   port: number;
@@ -73,6 +89,14 @@ export function listenAddress(cli: CommandLine): ListenAddress {
   if (port === undefined) cli.fail('--port is required');
   if (!/^\d{1,5}$/.test(port) || Number(port) > 65535) cli.fail(`--port must be 0-65535, not ${JSON.stringify(port)}`);
   return { port: Number(port), host: host ?? '127.0.0.1' };
+}
+
+/**
+ * A server's whole command line: `--port`, `--host` and `--runtime deno` (see
+ * {@link parseCommandLine} and {@link listenAddress}); exits 0 for `--help`, 2 for a bad one.
+ */
+export function parseServerArgs(name: string, usage: string, argv: readonly string[]): ListenAddress {
+  return listenAddress(parseCommandLine({ name, usage, options: ['port', 'host', 'runtime'], role: 'server' }, argv));
 }
 
 /** Deno's process calls, for `tools/tool_lifecycle.ts`. */

@@ -15,20 +15,15 @@
 import { AUTOBAHN_LIMITS } from '../../../tools/autobahn_limits.ts';
 import { echoBack } from '../../../tools/tool_handlers.ts';
 import { serve } from '../src/index.ts';
-import { listenAddress, parseCommandLine, runUntilSignal } from './cli.ts';
+import { parseServerArgs, runUntilSignal, serverUsage } from './cli.ts';
 
 /** 64 MiB per frame and per message; 262 144 fragments (Autobahn sends 16 MiB messages and 65 536 fragments). */
 export const ECHO_LIMITS = AUTOBAHN_LIMITS;
 
-const USAGE = `usage: deno run -A packages/deno/bin/echo.ts --port PORT [--host 127.0.0.1]
-
-  --port PORT      the TCP port; 0 lets the OS choose (printed on the "listening on" line)
-  --host HOST      the address to listen on (default 127.0.0.1, loopback only)
-`;
+const USAGE = serverUsage('echo.ts');
 
 // `--runtime deno` is accepted (and only that), so the repo's `npm run echo` arguments pass through.
-const cli = parseCommandLine({ name: 'echo', usage: USAGE, options: ['port', 'host', 'runtime'], role: 'server' }, Deno.args);
-const { port, host } = listenAddress(cli);
+const { port, host } = parseServerArgs('echo', USAGE, Deno.args);
 
 const server = await serve({
   port,

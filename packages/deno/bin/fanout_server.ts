@@ -14,16 +14,11 @@
  */
 import { joinRoom } from '../../../tools/tool_handlers.ts';
 import { serve } from '../src/index.ts';
-import { listenAddress, parseCommandLine, runUntilSignal } from './cli.ts';
+import { parseServerArgs, runUntilSignal, serverUsage } from './cli.ts';
 
-const USAGE = `usage: deno run -A packages/deno/bin/fanout_server.ts --port PORT [--host 127.0.0.1]
+const USAGE = serverUsage('fanout_server.ts');
 
-  --port PORT      the TCP port; 0 lets the OS choose (printed on the "listening on" line)
-  --host HOST      the address to listen on (default 127.0.0.1, loopback only)
-`;
-
-const cli = parseCommandLine({ name: 'fanout-server', usage: USAGE, options: ['port', 'host', 'runtime'], role: 'server' }, Deno.args);
-const { port, host } = listenAddress(cli);
+const { port, host } = parseServerArgs('fanout-server', USAGE, Deno.args);
 
 const server = await serve({
   port,
