@@ -35,6 +35,16 @@ function controlledServer() {
   return { server, settle: () => settle, closes: () => closes };
 }
 
+/** `closeOnSignal(tool, …)` on a controlled server and a recording host, with `signals` raised. */
+function signalled(tool: string, signals: StopSignal[], exitWhenClosed = true) {
+  const recorder = recordingHost(exitWhenClosed);
+  const closable = controlledServer();
+  closeOnSignal(tool, closable.server, recorder.host);
+  const listenedTo = [...recorder.listeners.keys()].sort();
+  for (const signal of signals) recorder.raise(signal);
+  return { ...recorder, ...closable, listenedTo };
+}
+
 beforeEach(() => {
   vi.useFakeTimers();
 });
@@ -44,10 +54,8 @@ afterEach(() => {
 
 describe('closeOnSignal', () => {
   test.each(['SIGINT', 'SIGTERM'] as const)('%s closes the server, says so, and exits 0 once it is closed', async (signal) => {
-    const { host, written, exits, raise } = recordingHost(true);
-    const s = controlledServer();
-    closeOnSignal('echo', s.server, host);
-    raise(signal);
+    const s = signalled('echo', [signal]);
+    const { written, exits } = s;
     expect(written).toEqual([`echo: ${signal}, closing`]);
     expect(s.closes()).toBe(1);
     expect(exits).toEqual([]);
@@ -58,20 +66,15 @@ describe('closeOnSignal', () => {
   });
 
   test('a second signal exits 1 at once, without closing again', () => {
-    const { host, written, exits, raise } = recordingHost(true);
-    const s = controlledServer();
-    closeOnSignal('fanout-server', s.server, host);
-    raise('SIGTERM');
-    raise('SIGINT');
+    const s = signalled('fanout-server', ['SIGTERM', 'SIGINT']);
+    const { written, exits } = s;
     expect(written).toEqual(['fanout-server: SIGTERM, closing', 'fanout-server: SIGINT again, exiting at once']);
     expect(exits).toEqual([1]);
     expect(s.closes()).toBe(1);
   });
 
   test(`a server that does not close within ${SHUTDOWN_GRACE} ms exits 0 anyway`, async () => {
-    const { host, written, exits, raise } = recordingHost(true);
-    closeOnSignal('echo', controlledServer().server, host);
-    raise('SIGINT');
+    const { written, exits } = signalled('echo', ['SIGINT']);
     await vi.advanceTimersByTimeAsync(SHUTDOWN_GRACE - 1);
     expect(exits).toEqual([]);
     await vi.advanceTimersByTimeAsync(1);
@@ -80,10 +83,8 @@ describe('closeOnSignal', () => {
   });
 
   test('a failed close exits 1 naming the error', async () => {
-    const { host, written, exits, raise } = recordingHost(true);
-    const s = controlledServer();
-    closeOnSignal('echo', s.server, host);
-    raise('SIGTERM');
+    const s = signalled('echo', ['SIGTERM']);
+    const { written, exits } = s;
     s.settle().reject(new Error('boom'));
     await vi.advanceTimersByTimeAsync(0);
     expect(exits).toEqual([1]);
@@ -91,11 +92,9 @@ describe('closeOnSignal', () => {
   });
 
   test('a host that does not exit when closed stops listening for the signals and lets the grace timer go', async () => {
-    const { host, exits, listeners, raise } = recordingHost(false);
-    const s = controlledServer();
-    closeOnSignal('echo', s.server, host);
-    expect([...listeners.keys()].sort()).toEqual(['SIGINT', 'SIGTERM']);
-    raise('SIGINT');
+    const s = signalled('echo', ['SIGINT'], false);
+    const { exits, listeners } = s;
+    expect(s.listenedTo).toEqual(['SIGINT', 'SIGTERM']);
     s.settle().resolve();
     await vi.advanceTimersByTimeAsync(0);
     expect(listeners.size).toBe(0);
