@@ -40,8 +40,12 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Whether a PING on `port` gets `+PONG` within `timeout` ms. */
-function pings(port: number, timeout: number): Promise<boolean> {
+/**
+ * Sends one inline command to the server on `port` and waits until the reply so far
+ * satisfies `answered`; resolves with `judge(reply)`, or false on an error or after
+ * `timeout` ms. (A raw socket, so a probe needs no client library or RESP parser.)
+ */
+function query(port: number, command: string, timeout: number, answered: (reply: string) => boolean, judge: (reply: string) => boolean): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createConnection({ host: '127.0.0.1', port });
     let reply = '';
@@ -51,13 +55,18 @@ function pings(port: number, timeout: number): Promise<boolean> {
       resolve(ok);
     };
     const timer = setTimeout(() => done(false), timeout);
-    socket.on('connect', () => socket.write('PING\r\n'));
+    socket.on('connect', () => socket.write(`${command}\r\n`));
     socket.on('data', (chunk) => {
       reply += chunk.toString('latin1');
-      if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
+      if (answered(reply)) done(judge(reply));
     });
     socket.on('error', () => done(false));
   });
+}
+
+/** Whether a PING on `port` gets `+PONG` within `timeout` ms. */
+function pings(port: number, timeout: number): Promise<boolean> {
+  return query(port, 'PING', timeout, (reply) => reply.includes('\r\n'), (reply) => reply.startsWith('+PONG'));
 }
 
 function exited(child: ChildProcess): Promise<void> {
@@ -221,20 +230,5 @@ export async function startRedisCluster(size = 3): Promise<RedisCluster> {
 
 /** Whether the node on `port` reports `cluster_state:ok` (CLUSTER INFO, RESP2 bulk string). */
 function clusterOk(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: '127.0.0.1', port });
-    let reply = '';
-    const done = (ok: boolean): void => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(ok);
-    };
-    const timer = setTimeout(() => done(false), 1_000);
-    socket.on('connect', () => socket.write('CLUSTER INFO\r\n'));
-    socket.on('data', (chunk) => {
-      reply += chunk.toString('latin1');
-      if (reply.includes('cluster_state:')) done(reply.includes('cluster_state:ok'));
-    });
-    socket.on('error', () => done(false));
-  });
+  return query(port, 'CLUSTER INFO', 1_000, (reply) => reply.includes('cluster_state:'), (reply) => reply.includes('cluster_state:ok'));
 }

@@ -38,6 +38,7 @@ export interface HeadLeftovers {
 }
 
 const NEED_MORE: NeedMoreBytes = { kind: 'need-more' };
+const EMPTY = new Uint8Array(0);
 
 /**
  * A plain head parser as a decision (for heads that are no WebSocket handshake, such as a
@@ -64,122 +65,6 @@ export class ConnectionLostError extends Error {
     super(`The connection closed before a complete ${kind} head arrived`, options);
     this.name = 'ConnectionLostError';
     this.bytesReceived = bytesReceived;
-  }
-}
-
-/**
- * Becomes the socket's receiver, feeds every chunk to `decide` and resolves {@link head}
- * with its first step that is not `need-more`. After that the socket is held, and what
- * still arrives (the step's `rest` first) is kept for {@link takeBuffered}; {@link gone}
- * resolves when the socket closes.
- *
- * @example
- * ```ts
- * const handshake = new ServerHandshake({ maxHeadSize: 8192 });
- * const reader = new HeadReader(socket, (chunk) => handshake.receive(chunk));
- * const step = await reader.head; // a `request` or a `refuse`; rejects with ConnectionLostError
- * ```
- */
-export class HeadReader<S extends HeadStep> implements SocketReceiver, HeadLeftovers {
-  /** The decided step; rejects with what `decide` threw or a {@link ConnectionLostError}. */
-  readonly head: Promise<Decided<S>>;
-  /** Resolves when the socket closes after the head. */
-  readonly gone: Promise<void>;
-
-  readonly #socket: EngineSocket;
-  readonly #decide: (chunk: Uint8Array) => S;
-  readonly #kind: HttpHeadKind;
-  #resolve!: (step: Decided<S>) => void;
-  #reject!: (error: unknown) => void;
-  #resolveGone!: () => void;
-  #complete = false;
-  #failed = false;
-  #received = 0;
-  #buffered: Uint8Array[] = [];
-  #ended = false;
-  #closed = false;
-  #closeError: unknown;
-
-  /** @param kind what head is awaited, for the {@link ConnectionLostError} message */
-  constructor(socket: EngineSocket, decide: (chunk: Uint8Array) => S, kind: HttpHeadKind = 'request') {
-    this.#socket = socket;
-    this.#kind = kind;
-    this.#decide = decide;
-    this.head = new Promise((resolve, reject) => {
-      this.#resolve = resolve;
-      this.#reject = reject;
-    });
-    this.head.catch(() => {}); // awaited by the owner; not an unhandled rejection here
-    this.gone = new Promise((resolve) => (this.#resolveGone = resolve));
-    socket.receiver = this;
-    socket.release();
-  }
-
-  /** Whether the peer finished sending after the head. */
-  get ended(): boolean {
-    return this.#ended;
-  }
-
-  /** Whether the socket closed after the head. */
-  get closed(): boolean {
-    return this.#closed;
-  }
-
-  /** The error the socket closed with, if any. */
-  get closeError(): unknown {
-    return this.#closeError;
-  }
-
-  /** Takes the bytes that arrived after the head (the head's `rest` first). */
-  takeBuffered(): Uint8Array[] {
-    const chunks = this.#buffered;
-    this.#buffered = [];
-    return chunks;
-  }
-
-  receive(chunk: Uint8Array): void {
-    if (this.#complete) {
-      this.#buffered.push(chunk);
-      return;
-    }
-    if (this.#failed) return;
-    this.#received += chunk.length;
-    let step;
-    try {
-      step = this.#decide(chunk);
-    } catch (error) {
-      this.#failed = true;
-      this.#reject(error);
-      return;
-    }
-    if (step.kind === 'need-more') return;
-    this.#complete = true;
-    this.#socket.hold();
-    if (step.rest !== undefined && step.rest.length > 0) this.#buffered.push(step.rest);
-    this.#resolve(step as Decided<S>);
-  }
-
-  receiveEnd(): void {
-    if (this.#complete) this.#ended = true;
-    else this.#lost();
-  }
-
-  transportClosed(error?: unknown): void {
-    if (!this.#complete) {
-      this.#lost(error);
-      return;
-    }
-    this.#closed = true;
-    this.#closeError = error;
-    this.#resolveGone();
-  }
-
-  drain(): void {}
-
-  #lost(error?: unknown): void {
-    if (this.#failed) return;
-    this.#failed = true;
-    this.#reject(new ConnectionLostError(this.#received, this.#kind, error === undefined ? undefined : { cause: error }));
   }
 }
 
@@ -241,4 +126,83 @@ export class HeldAfterHead implements SocketReceiver, HeadLeftovers {
   }
 
   drain(): void {}
+}
+
+/**
+ * Becomes the socket's receiver, feeds every chunk to `decide` and resolves {@link head}
+ * with its first step that is not `need-more`. After that it is a {@link HeldAfterHead}:
+ * the socket is held, what still arrives (the step's `rest` first) is kept for
+ * {@link takeBuffered}, and {@link gone} resolves when the socket closes.
+ *
+ * @example
+ * ```ts
+ * const handshake = new ServerHandshake({ maxHeadSize: 8192 });
+ * const reader = new HeadReader(socket, (chunk) => handshake.receive(chunk));
+ * const step = await reader.head; // a `request` or a `refuse`; rejects with ConnectionLostError
+ * ```
+ */
+export class HeadReader<S extends HeadStep> extends HeldAfterHead {
+  /** The decided step; rejects with what `decide` threw or a {@link ConnectionLostError}. */
+  readonly head: Promise<Decided<S>>;
+
+  readonly #socket: EngineSocket;
+  readonly #decide: (chunk: Uint8Array) => S;
+  readonly #kind: HttpHeadKind;
+  #resolve!: (step: Decided<S>) => void;
+  #reject!: (error: unknown) => void;
+  #complete = false;
+  #failed = false;
+  #received = 0;
+
+  /** @param kind what head is awaited, for the {@link ConnectionLostError} message */
+  constructor(socket: EngineSocket, decide: (chunk: Uint8Array) => S, kind: HttpHeadKind = 'request') {
+    super(socket, EMPTY);
+    this.#socket = socket;
+    this.#kind = kind;
+    this.#decide = decide;
+    this.head = new Promise((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+    this.head.catch(() => {}); // awaited by the owner; not an unhandled rejection here
+    socket.release();
+  }
+
+  override receive(chunk: Uint8Array): void {
+    if (this.#complete) {
+      super.receive(chunk);
+      return;
+    }
+    if (this.#failed) return;
+    this.#received += chunk.length;
+    let step;
+    try {
+      step = this.#decide(chunk);
+    } catch (error) {
+      this.#failed = true;
+      this.#reject(error);
+      return;
+    }
+    if (step.kind === 'need-more') return;
+    this.#complete = true;
+    this.#socket.hold();
+    if (step.rest !== undefined && step.rest.length > 0) super.receive(step.rest);
+    this.#resolve(step as Decided<S>);
+  }
+
+  override receiveEnd(): void {
+    if (this.#complete) super.receiveEnd();
+    else this.#lost();
+  }
+
+  override transportClosed(error?: unknown): void {
+    if (this.#complete) super.transportClosed(error);
+    else this.#lost(error);
+  }
+
+  #lost(error?: unknown): void {
+    if (this.#failed) return;
+    this.#failed = true;
+    this.#reject(new ConnectionLostError(this.#received, this.#kind, error === undefined ? undefined : { cause: error }));
+  }
 }

@@ -373,9 +373,8 @@ export class ServerEngine<R = Request> implements AsyncIterable<AcceptedConnecti
       {
         timers: adapter.timers,
         // The head is read: without an authorize hook nothing left can stall, so the policy
-        // decides at once (no deadline of its own, no race); with one, the hook races this
-        // handshake's deadline.
-        deadline: options.authorize === undefined ? undefined : deadline.signal,
+        // decides at once; with one, the hook races this handshake's deadline.
+        deadline,
         signal: this.#shutdown.signal,
         deflateEngine: adapter.deflateEngine,
         handshake,
