@@ -41,6 +41,23 @@ export function parseOptions<S extends Record<string, OptionKind>>(argv: readonl
   }
 }
 
+/**
+ * The usage of a tool server started as `npm run SCRIPT`.
+ *
+ * @example
+ * ```ts
+ * const USAGE = serverUsage('echo');
+ * ```
+ */
+export function serverUsage(script: string): string {
+  return `usage: npm run ${script} -- --runtime node --port PORT [--host 127.0.0.1]
+
+  --runtime NAME   the runtime to serve with (node, deno, bun)
+  --port PORT      the TCP port; 0 lets the OS choose (printed on the "listening on" line)
+  --host HOST      the address to listen on (default 127.0.0.1, loopback only)
+`;
+}
+
 /** Returns a required option's value or throws a {@link UsageError} naming it. */
 export function required(value: string | undefined, name: string): string {
   if (value === undefined || value === '') throw new UsageError(`--${name} is required`);
@@ -90,10 +107,8 @@ export function parseCaseList(text: string, name: string, maxCases = 100_000): n
   return [...cases].sort((a, b) => a - b);
 }
 
-/** Formats a host and port as a URL authority (brackets around an IPv6 address). */
-export function authority(host: string, port: number): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-}
+// `authority` is written once, with the other platform-neutral pieces the runtimes' bins share.
+export { authority } from './tool_lifecycle.ts';
 
 /** The message of anything thrown, for one line of output. */
 export function describeError(error: unknown): string {

@@ -14,20 +14,15 @@
  * chose) and exits 0 after SIGINT or SIGTERM, once every connection is closed.
  * @module
  */
-import { authority, parseOptions, parsePort, required, runMain } from './cli.ts';
+import { parseOptions, parsePort, required, runMain, serverUsage } from './cli.ts';
 import { AUTOBAHN_LIMITS } from './autobahn_limits.ts';
 import { delegate, isDelegated } from './delegate.ts';
+import { processHost } from './process_host.ts';
 import { loadRuntime, type RuntimeShim, type ToolServer } from './runtimes.ts';
+import { echoBack } from './tool_handlers.ts';
+import { closeOnSignal, listeningLine } from './tool_lifecycle.ts';
 
-const USAGE = `usage: npm run echo -- --runtime node --port PORT [--host 127.0.0.1]
-
-  --runtime NAME   the runtime to serve with (node, deno, bun)
-  --port PORT      the TCP port; 0 lets the OS choose (printed on the "listening on" line)
-  --host HOST      the address to listen on (default 127.0.0.1, loopback only)
-`;
-
-/** Milliseconds a shutdown may take before the process exits anyway (connections get 5 s to close). */
-const SHUTDOWN_GRACE = 7000;
+const USAGE = serverUsage('echo');
 
 /** Options of {@link startEchoServer}. */
 export interface EchoServerOptions {
@@ -54,12 +49,7 @@ export function startEchoServer(runtime: RuntimeShim, options: EchoServerOptions
     // the shim accepts the first valid offer; inflated messages are held to the same 64 MiB.
     perMessageDeflate: true,
     // No maxBufferedAmount: the servers' safe default applies (16 MiB + 64 MiB = 80 MiB, close with 1008).
-    handler: (connection) => {
-      // Strings are sent as text and bytes as binary: the message keeps its type.
-      connection.onmessage = (data) => {
-        connection.send(data);
-      };
-    },
+    handler: echoBack,
   });
 }
 
@@ -77,32 +67,8 @@ async function main(): Promise<number | undefined> {
   const runtime = await loadRuntime(args.runtime ?? 'node');
   const server = await startEchoServer(runtime, { port, host });
 
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals): void => {
-    if (stopping) {
-      process.stderr.write(`echo: ${signal} again, exiting at once\n`);
-      process.exit(1);
-    }
-    stopping = true;
-    process.stderr.write(`echo: ${signal}, closing\n`);
-    setTimeout(() => {
-      process.stderr.write('echo: connections did not close in time, exiting\n');
-      process.exit(0);
-    }, SHUTDOWN_GRACE).unref();
-    server.close().then(
-      () => {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-      },
-      (error: unknown) => {
-        process.stderr.write(`echo: closing failed: ${String(error)}\n`);
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
-  process.stdout.write(`listening on ws://${authority(host, server.port)}\n`);
+  closeOnSignal('echo', server, processHost(false));
+  process.stdout.write(`${listeningLine(host, server.port)}\n`);
   return undefined;
 }
 

@@ -14,22 +14,17 @@
  * @module
  */
 import { serve } from '@wsflow/node';
-import { authority, parseOptions, parsePort, required, runMain, UsageError } from './cli.ts';
+import { parseOptions, parsePort, required, runMain, serverUsage, UsageError } from './cli.ts';
 import { delegate, isDelegated } from './delegate.ts';
+import { processHost } from './process_host.ts';
 import type { ToolServer } from './runtimes.ts';
+import { joinRoom } from './tool_handlers.ts';
+import { closeOnSignal, listeningLine } from './tool_lifecycle.ts';
 
-const USAGE = `usage: npm run fanout-server -- --runtime node --port PORT [--host 127.0.0.1]
-
-  --runtime NAME   the runtime to serve with (node, deno, bun)
-  --port PORT      the TCP port; 0 lets the OS choose (printed on the "listening on" line)
-  --host HOST      the address to listen on (default 127.0.0.1, loopback only)
-`;
-
-/** Milliseconds a shutdown may take before the process exits anyway (connections get 5 s to close). */
-const SHUTDOWN_GRACE = 7000;
+const USAGE = serverUsage('fanout-server');
 
 /** The one room every connection joins. */
-export const ROOM = 'room';
+export { ROOM } from './tool_handlers.ts';
 
 /** Options of {@link startFanoutServer}. */
 export interface FanoutServerOptions {
@@ -51,15 +46,7 @@ export async function startFanoutServer(options: FanoutServerOptions): Promise<T
   return serve({
     port: options.port,
     host: options.host,
-    handler: (connection) => {
-      // The room is a topic: a publish is framed once and written to every subscriber but
-      // the sender; a closed connection leaves it by itself.
-      connection.subscribe(ROOM);
-      // Strings are published as text and bytes as binary: the message keeps its type.
-      connection.onmessage = (data) => {
-        connection.publish(ROOM, data);
-      };
-    },
+    handler: joinRoom,
   });
 }
 
@@ -78,32 +65,8 @@ async function main(): Promise<number | undefined> {
   const host = args.host ?? '127.0.0.1';
   const server = await startFanoutServer({ port, host });
 
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals): void => {
-    if (stopping) {
-      process.stderr.write(`fanout-server: ${signal} again, exiting at once\n`);
-      process.exit(1);
-    }
-    stopping = true;
-    process.stderr.write(`fanout-server: ${signal}, closing\n`);
-    setTimeout(() => {
-      process.stderr.write('fanout-server: connections did not close in time, exiting\n');
-      process.exit(0);
-    }, SHUTDOWN_GRACE).unref();
-    server.close().then(
-      () => {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-      },
-      (error: unknown) => {
-        process.stderr.write(`fanout-server: closing failed: ${String(error)}\n`);
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
-  process.stdout.write(`listening on ws://${authority(host, server.port)}\n`);
+  closeOnSignal('fanout-server', server, processHost(false));
+  process.stdout.write(`${listeningLine(host, server.port)}\n`);
   return undefined;
 }
 

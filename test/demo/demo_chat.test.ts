@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import WebSocket from 'ws';
 import { REPO_ROOT } from '../../tools/run_tool.ts';
+import { until } from '../until.ts';
 
 const TEST_TIMEOUT = 30_000;
 
@@ -61,14 +62,6 @@ function join(): Promise<Page> {
     });
     ws.once('error', reject);
   });
-}
-
-async function until(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 describe('demo chat room (demo/server.ts)', () => {

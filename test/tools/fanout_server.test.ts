@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import WebSocket from 'ws';
 import { startTool, type RunningTool } from '../../tools/run_tool.ts';
+import { until } from '../until.ts';
 
 const TEST_TIMEOUT = 45_000;
 const START = { startTimeout: 20_000, timeout: 90_000 };
@@ -28,15 +29,6 @@ function open(url: string): Promise<Client> {
     ws.once('open', () => resolve({ ws, received }));
     ws.once('error', reject);
   });
-}
-
-/** Waits until `check` holds, polling; fails after 10 s. */
-async function until(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 /** A message sent to the whole room and back to the sender only, to know the room has settled. */

@@ -14,11 +14,10 @@
  * command line. A case whose connection fails or times out is reported and the run goes on.
  * @module
  */
+import { AUTOBAHN_LIMITS } from '../../../tools/autobahn_limits.ts';
 import { connect, type CloseInfo, type Message, type WebSocketConnection } from '../src/index.ts';
+import { commandLine, readOptions, UsageError } from './cli.ts';
 
-const MiB = 1024 * 1024;
-/** Autobahn sends up to 16 MiB messages and 65 536 fragments in one message: headroom above both. */
-const LIMITS = { maxPayload: 64 * MiB, maxMessage: 64 * MiB, maxFragments: 4 * 65536 };
 /** The most cases a server may announce (Autobahn has about 500). */
 const MAX_CASES = 100_000;
 const USAGE = `usage: bun run packages/bun/bin/autobahn_client.ts --url ws://127.0.0.1:9001 --agent NAME [options]
@@ -40,8 +39,6 @@ interface Args {
   handshakeTimeout: number;
 }
 
-class UsageError extends Error {}
-
 function parseCases(text: string): number[] {
   const out = new Set<number>();
   for (const part of text.split(',')) {
@@ -55,18 +52,12 @@ function parseCases(text: string): number[] {
   return [...out].sort((a, b) => a - b);
 }
 
+/** The options, each checked once all are read. */
+const OPTIONS = { '--url': null, '--agent': null, '--cases': null, '--case-timeout': null, '--report-timeout': null, '--handshake-timeout': null };
+
 function parseArgs(argv: string[]): Args | null {
-  const values = new Map<string, string>();
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--help' || argv[i] === '-h') return null;
-    const [name, inline] = argv[i].split('=', 2);
-    if (!['--url', '--agent', '--cases', '--case-timeout', '--report-timeout', '--handshake-timeout'].includes(name)) {
-      throw new UsageError(`unknown option ${JSON.stringify(argv[i])}`);
-    }
-    const value = inline ?? argv[++i];
-    if (value === undefined) throw new UsageError(`${name} needs a value`);
-    values.set(name, value);
-  }
+  const values = readOptions(argv, OPTIONS);
+  if (values === null) return null;
   const required = (name: string): string => {
     const value = values.get(name);
     if (value === undefined || value === '') throw new UsageError(`${name} is required`);
@@ -123,7 +114,7 @@ const describeError = (error: unknown): string => (error instanceof Error ? `${e
 
 async function run(args: Args): Promise<number> {
   // permessage-deflate (RFC 7692) is offered on every connection, for the compression cases.
-  const open = (url: string): Promise<WebSocketConnection> => connect(url, { ...LIMITS, handshakeTimeout: args.handshakeTimeout, proxy: false, perMessageDeflate: true });
+  const open = (url: string): Promise<WebSocketConnection> => connect(url, { ...AUTOBAHN_LIMITS, handshakeTimeout: args.handshakeTimeout, proxy: false, perMessageDeflate: true });
 
   // /getCaseCount: one text message, the number of cases.
   let count: number;
@@ -181,15 +172,5 @@ async function run(args: Args): Promise<number> {
   return 0;
 }
 
-let parsed: Args | null;
-try {
-  parsed = parseArgs(process.argv.slice(2));
-} catch (error) {
-  process.stderr.write(`autobahn-client: ${(error as Error).message}\n${USAGE}`);
-  process.exit(2);
-}
-if (parsed === null) {
-  process.stdout.write(USAGE);
-  process.exit(0);
-}
-process.exit(await run(parsed));
+const argv = process.argv.slice(2);
+process.exit(await run(commandLine('autobahn-client', USAGE, () => parseArgs(argv))));

@@ -13,11 +13,10 @@
  * command line. Every case and request is bounded in time.
  * @module
  */
+import { AUTOBAHN_LIMITS } from '../../../tools/autobahn_limits.ts';
 import { connect, type CloseInfo, type WebSocketConnection } from '../src/index.ts';
+import { parseCommandLine, type CommandLine } from './cli.ts';
 
-const MiB = 1024 * 1024;
-/** 64 MiB per frame and per message; 262 144 fragments (Autobahn sends 16 MiB messages and 65 536 fragments). */
-const LIMITS = { maxPayload: 64 * MiB, maxMessage: 64 * MiB, maxFragments: 4 * 65536 } as const;
 /** The most cases a server may announce (Autobahn has about 500). */
 const MAX_CASES = 100_000;
 
@@ -31,32 +30,9 @@ const USAGE = `usage: deno run -A packages/deno/bin/autobahn_client.ts --url ws:
   --handshake-timeout MS  milliseconds an opening handshake may take (default 10000)
 `;
 
-function usage(message: string): never {
-  console.error(`autobahn-client: ${message}\n\n${USAGE}`);
-  Deno.exit(2);
-}
-
-function parseArgs(argv: string[]): Record<string, string> {
-  const known = new Set(['url', 'agent', 'cases', 'case-timeout', 'report-timeout', 'handshake-timeout', 'runtime']);
-  const out: Record<string, string> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === '--help' || arg === '-h') {
-      console.log(USAGE);
-      Deno.exit(0);
-    }
-    const match = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
-    if (match === null || !known.has(match[1])) usage(`unknown argument ${JSON.stringify(arg)}`);
-    const value = match[2] ?? argv[++i];
-    if (value === undefined) usage(`--${match[1]} needs a value`);
-    out[match[1]] = value;
-  }
-  return out;
-}
-
 function positive(text: string | undefined, name: string, fallback: number): number {
   if (text === undefined) return fallback;
-  if (!/^\d{1,9}$/.test(text) || Number(text) === 0) usage(`--${name} must be a positive integer`);
+  if (!/^\d{1,9}$/.test(text) || Number(text) === 0) cli.fail(`--${name} must be a positive integer`);
   return Number(text);
 }
 
@@ -65,10 +41,10 @@ function parseCases(text: string): number[] {
   const cases = new Set<number>();
   for (const part of text.split(',')) {
     const match = /^(\d{1,6})(?:-(\d{1,6}))?$/.exec(part.trim());
-    if (match === null) usage(`--cases: ${JSON.stringify(part)} is not N or N-M`);
+    if (match === null) cli.fail(`--cases: ${JSON.stringify(part)} is not N or N-M`);
     const from = Number(match[1]);
     const to = Number(match[2] ?? match[1]);
-    if (from < 1 || to < from) usage(`--cases: ${JSON.stringify(part)} is not a valid range`);
+    if (from < 1 || to < from) cli.fail(`--cases: ${JSON.stringify(part)} is not a valid range`);
     for (let n = from; n <= to && cases.size <= MAX_CASES; n++) cases.add(n);
   }
   return [...cases].sort((a, b) => a - b);
@@ -92,22 +68,25 @@ async function closedWithin(conn: WebSocketConnection, ms: number): Promise<Clos
   return result;
 }
 
-const args = parseArgs(Deno.args);
-if (args.runtime !== undefined && args.runtime !== 'deno') usage(`this driver runs on Deno, not ${args.runtime}`);
-if (args.url === undefined) usage('--url is required');
+const cli: CommandLine = parseCommandLine(
+  { name: 'autobahn-client', usage: USAGE, options: ['url', 'agent', 'cases', 'case-timeout', 'report-timeout', 'handshake-timeout', 'runtime'], role: 'driver' },
+  Deno.args,
+);
+const args = cli.values;
+if (args.url === undefined) cli.fail('--url is required');
 let base: URL;
 try {
   base = new URL(args.url);
   if (base.protocol !== 'ws:' && base.protocol !== 'wss:') throw new Error();
 } catch {
-  usage(`--url must be a ws: or wss: URL, not ${JSON.stringify(args.url)}`);
+  cli.fail(`--url must be a ws: or wss: URL, not ${JSON.stringify(args.url)}`);
 }
 const agent = args.agent ?? 'wsflow-deno';
 const caseTimeout = positive(args['case-timeout'], 'case-timeout', 60_000);
 const reportTimeout = positive(args['report-timeout'], 'report-timeout', 300_000);
 const handshakeTimeout = positive(args['handshake-timeout'], 'handshake-timeout', 10_000);
 // permessage-deflate (RFC 7692) is offered on every connection, for the compression cases.
-const options = { ...LIMITS, handshakeTimeout, proxy: false as const, perMessageDeflate: true };
+const options = { ...AUTOBAHN_LIMITS, handshakeTimeout, proxy: false as const, perMessageDeflate: true };
 
 // 1. The case count: one text message, then the server closes.
 let count: number;

@@ -12,89 +12,26 @@
  * 7 s). Exit 2: a bad command line.
  * @module
  */
+import { AUTOBAHN_LIMITS } from '../../../tools/autobahn_limits.ts';
+import { echoBack } from '../../../tools/tool_handlers.ts';
 import { serve } from '../src/index.ts';
+import { parseServerArgs, runUntilSignal, serverUsage } from './cli.ts';
 
-const MiB = 1024 * 1024;
 /** 64 MiB per frame and per message; 262 144 fragments (Autobahn sends 16 MiB messages and 65 536 fragments). */
-export const ECHO_LIMITS = { maxPayload: 64 * MiB, maxMessage: 64 * MiB, maxFragments: 4 * 65536 } as const;
+export const ECHO_LIMITS = AUTOBAHN_LIMITS;
 
-const USAGE = `usage: deno run -A packages/deno/bin/echo.ts --port PORT [--host 127.0.0.1]
+const USAGE = serverUsage('echo.ts');
 
-  --port PORT      the TCP port; 0 lets the OS choose (printed on the "listening on" line)
-  --host HOST      the address to listen on (default 127.0.0.1, loopback only)
-`;
-
-/** Milliseconds a shutdown may take before the process exits anyway. */
-const SHUTDOWN_GRACE = 7000;
-
-function usage(message: string): never {
-  console.error(`echo: ${message}\n\n${USAGE}`);
-  Deno.exit(2);
-}
-
-/** `--name value` and `--name=value` options; `--help`; unknown names refused. */
-function parseArgs(argv: string[]): Record<string, string> {
-  const known = new Set(['port', 'host', 'runtime']);
-  const out: Record<string, string> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === '--help' || arg === '-h') {
-      console.log(USAGE);
-      Deno.exit(0);
-    }
-    const match = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
-    if (match === null || !known.has(match[1])) usage(`unknown argument ${JSON.stringify(arg)}`);
-    const value = match[2] ?? argv[++i];
-    if (value === undefined) usage(`--${match[1]} needs a value`);
-    out[match[1]] = value;
-  }
-  return out;
-}
-
-const args = parseArgs(Deno.args);
 // `--runtime deno` is accepted (and only that), so the repo's `npm run echo` arguments pass through.
-if (args.runtime !== undefined && args.runtime !== 'deno') usage(`this server runs on Deno, not ${args.runtime}`);
-if (args.port === undefined) usage('--port is required');
-if (!/^\d{1,5}$/.test(args.port) || Number(args.port) > 65535) usage(`--port must be 0-65535, not ${JSON.stringify(args.port)}`);
-const host = args.host ?? '127.0.0.1';
+const { port, host } = parseServerArgs('echo', USAGE, Deno.args);
 
 const server = await serve({
-  port: Number(args.port),
+  port,
   host,
   ...ECHO_LIMITS,
   // permessage-deflate (RFC 7692) with the defaults, for Autobahn's compression cases (12.x, 13.x).
   perMessageDeflate: true,
-  handler: (connection) => {
-    connection.onmessage = (data) => {
-      connection.send(data);
-    };
-  },
+  handler: echoBack,
 });
 
-let stopping = false;
-const stop = (signal: string): void => {
-  if (stopping) {
-    console.error(`echo: ${signal} again, exiting at once`);
-    Deno.exit(1);
-  }
-  stopping = true;
-  console.error(`echo: ${signal}, closing`);
-  const timer = setTimeout(() => {
-    console.error('echo: connections did not close in time, exiting');
-    Deno.exit(0);
-  }, SHUTDOWN_GRACE);
-  server.close().then(
-    () => {
-      clearTimeout(timer);
-      Deno.exit(0);
-    },
-    (error: unknown) => {
-      console.error(`echo: closing failed: ${String(error)}`);
-      Deno.exit(1);
-    },
-  );
-};
-Deno.addSignalListener('SIGINT', () => stop('SIGINT'));
-Deno.addSignalListener('SIGTERM', () => stop('SIGTERM'));
-const shown = host.includes(':') ? `[${host}]` : host;
-console.log(`listening on ws://${shown}:${server.port}`);
+runUntilSignal('echo', server, host);
