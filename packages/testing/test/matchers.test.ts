@@ -57,6 +57,15 @@ describe('toReceiveMessage', () => {
     expect(await failure(() => expect(server).not.toReceiveMessage('z'))).toMatch(/not to receive "z", but it did/);
   });
 
+  it("a client's message after a timed-out toReceiveMessage goes to the next one, not to the one that gave up", async () => {
+    const server = new TestServer(url());
+    const ws = watch(new WebSocket(server.url));
+    const connection = await server.nextConnection();
+    expect(await failure(() => expect(ws).toReceiveMessage('late', { timeout: 20 }))).toMatch(/no message within 20 ms/);
+    connection.send('late');
+    await expect(ws).toReceiveMessage('late');
+  });
+
   it('compares JSON-mode messages deeply', async () => {
     const server = new TestServer<{ op: string; n: number }>(url(), { json: true });
     const ws = new WebSocket(server.url);

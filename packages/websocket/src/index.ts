@@ -39,6 +39,7 @@ export { LocalBackplane, type Backplane, type PublishBackpressure, type PublishS
 export { NotJson, TestConnection, type RawFrame, type TestMessage } from './test_connection.ts';
 export { TestHandshake, type AcceptOptions, type HandshakeAnswer, type RejectOptions, type TestHandshakeState } from './test_handshake.ts';
 export { MemorySocket } from './memory_socket.ts';
+export { Cursor } from './cursor.ts';
 export { WaitTimeoutError, configureTestKit, realTimers, showMessage, showMessages, testKitDefaults, withTimeout, type WaitOptions } from './wait.ts';
 export { installGlobals, type InstalledClasses } from './install.ts';
 export { settle as flushNetwork } from './activity.ts';

@@ -23,12 +23,13 @@ import {
   type UpgradeRejection,
 } from '@wsflow/engine';
 import { noteActivity, settle, track } from './activity.ts';
+import { Cursor } from './cursor.ts';
 import { installGlobals, type InstalledClasses } from './install.ts';
 import { defaultNetwork, endpointKey, type IncomingConnectionInfo, type MemoryEndpoint, type MemoryNetwork } from './memory_network.ts';
 import { MemorySocket } from './memory_socket.ts';
 import { TestConnection, type TestMessage } from './test_connection.ts';
 import { TestHandshake, type HandshakeAnswer } from './test_handshake.ts';
-import { checkWaitTimeout, realTimers, showMessages, testKitDefaults, withTimeout, type WaitOptions } from './wait.ts';
+import { checkWaitTimeout, realTimers, showMessages, timeoutOf, type WaitOptions } from './wait.ts';
 import { WebSocket, createWebSocketClass } from './websocket.ts';
 import { WebSocketError } from './websocket_error.ts';
 import { WebSocketStream, createWebSocketStreamClass } from './websocket_stream.ts';
@@ -67,52 +68,7 @@ export interface TestServerOptions<M = TestMessage> extends ServerOptions {
 /** The option names a TestServer takes besides those of `serve()`. */
 export const TEST_SERVER_OPTION_NAMES: readonly string[] = ['network', 'protocols', 'autoAccept', 'onhandshake', 'onconnection', 'echo', 'json', 'timeout'];
 
-interface Waiter<T> {
-  resolve: (value: T) => void;
-  reject: (reason: unknown) => void;
-}
-
 const ignore = (): void => {};
-
-/** A cursor over an append-only list: `next()` returns the next item not yet returned. */
-class Cursor<T> {
-  readonly #items: T[];
-  #position = 0;
-  #waiters: Array<Waiter<T>> = [];
-  #closed: (() => Error) | null = null;
-
-  constructor(items: T[]) {
-    this.#items = items;
-  }
-
-  /** The next item, waiting at most `ms`; `describe` names what was awaited in the timeout's message. */
-  next(ms: number, describe: (ms: number) => string): Promise<T> {
-    if (this.#position < this.#items.length) return Promise.resolve(this.#items[this.#position++]);
-    if (this.#closed !== null) return Promise.reject(this.#closed());
-    let waiter!: Waiter<T>;
-    const waiting = new Promise<T>((resolve, reject) => (waiter = { resolve, reject }));
-    this.#waiters.push(waiter);
-    return withTimeout(waiting, ms, (t) => {
-      const at = this.#waiters.indexOf(waiter);
-      if (at >= 0) this.#waiters.splice(at, 1);
-      return describe(t);
-    });
-  }
-
-  /** An item was appended to the list. */
-  added(): void {
-    const waiter = this.#waiters.shift();
-    if (waiter !== undefined) waiter.resolve(this.#items[this.#position++]);
-  }
-
-  /** No more items will come: waiting and later calls reject. */
-  close(error: () => Error): void {
-    this.#closed = error;
-    const waiters = this.#waiters;
-    this.#waiters = [];
-    for (const waiter of waiters) waiter.reject(error());
-  }
-}
 
 const classesByNetwork = new WeakMap<MemoryNetwork, InstalledClasses>();
 
@@ -313,7 +269,7 @@ export class TestServer<M = TestMessage> implements MemoryEndpoint {
 
   /** The first connection (as jest-websocket-mock's `server.connected`), within the default timeout. */
   get connected(): Promise<TestConnection<M>> {
-    this.#firstConnection ??= this.#firstCursor.next(this.#timeoutOf({}), (t) => `${this.label}: no client connected within ${t} ms (handshakes so far: ${this.handshakes.length})`);
+    this.#firstConnection ??= this.#firstCursor.next(timeoutOf({}, this.#timeout), (t) => `${this.label}: no client connected within ${t} ms (handshakes so far: ${this.handshakes.length})`);
     this.#firstConnection.catch(ignore);
     return this.#firstConnection;
   }
@@ -323,7 +279,7 @@ export class TestServer<M = TestMessage> implements MemoryEndpoint {
    * @throws WaitTimeoutError (rejects) if none comes within the timeout
    */
   nextConnection(options: WaitOptions = {}): Promise<TestConnection<M>> {
-    return this.#connectionCursor.next(this.#timeoutOf(options), (t) => `${this.label}: no connection within ${t} ms (connections so far: ${this.connections.length}, handshakes: ${this.handshakes.length})`);
+    return this.#connectionCursor.next(timeoutOf(options, this.#timeout), (t) => `${this.label}: no connection within ${t} ms (connections so far: ${this.connections.length}, handshakes: ${this.handshakes.length})`);
   }
 
   /**
@@ -331,7 +287,7 @@ export class TestServer<M = TestMessage> implements MemoryEndpoint {
    * @throws WaitTimeoutError (rejects) if none comes within the timeout
    */
   nextHandshake(options: WaitOptions = {}): Promise<TestHandshake> {
-    return this.#handshakeCursor.next(this.#timeoutOf(options), (t) => `${this.label}: no handshake within ${t} ms (handshakes so far: ${this.handshakes.length})`);
+    return this.#handshakeCursor.next(timeoutOf(options, this.#timeout), (t) => `${this.label}: no handshake within ${t} ms (handshakes so far: ${this.handshakes.length})`);
   }
 
   /**
@@ -339,7 +295,7 @@ export class TestServer<M = TestMessage> implements MemoryEndpoint {
    * @throws WaitTimeoutError (rejects) if none comes within the timeout, naming those received so far
    */
   nextMessage(options: WaitOptions = {}): Promise<M> {
-    return this.#messageCursor.next(this.#timeoutOf(options), (t) => `${this.label}: no message within ${t} ms (received so far: ${showMessages(this.messages)})`);
+    return this.#messageCursor.next(timeoutOf(options, this.#timeout), (t) => `${this.label}: no message within ${t} ms (received so far: ${showMessages(this.messages)})`);
   }
 
   /**
@@ -457,10 +413,6 @@ export class TestServer<M = TestMessage> implements MemoryEndpoint {
     const uninstall = this.#uninstall;
     this.#uninstall = null;
     uninstall?.();
-  }
-
-  #timeoutOf(options: WaitOptions): number {
-    return options.timeout !== undefined ? checkWaitTimeout(options.timeout) : (this.#timeout ?? testKitDefaults.timeout);
   }
 
   // ---- MemoryEndpoint ---------------------------------------------------------------
