@@ -28,7 +28,7 @@ export { CloseEventImpl, CloseEventPolyfill, type CloseEventConstructor, type Cl
 export { MessageEventImpl, MessageEventPolyfill, type MessageEventConstructor, type MessageEventFields, type MessageEventLike } from './message_event.ts';
 export { EventHandlers, type EventHandlerValue } from './event_handler.ts';
 export type { AddListenerOptions, EventInitFields, Listener, ListenerOptions } from './dom_dictionaries.ts';
-export { getURLRecord, defaultBaseURL } from './websocket_url.ts';
+export { getURLRecord, defaultBaseURL, useWebSocketScheme } from './websocket_url.ts';
 export { isBadPort, isBlockedPort } from './bad_port.ts';
 export { isApplicationCloseCode, validateCloseCodeAndReason } from './close_validation.ts';
 export { toProtocolList, validateProtocolList } from './protocol_list.ts';

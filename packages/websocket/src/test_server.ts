@@ -33,6 +33,7 @@ import { checkWaitTimeout, realTimers, showMessages, timeoutOf, type WaitOptions
 import { WebSocket, createWebSocketClass } from './websocket.ts';
 import { WebSocketError } from './websocket_error.ts';
 import { WebSocketStream, createWebSocketStreamClass } from './websocket_stream.ts';
+import { useWebSocketScheme } from './websocket_url.ts';
 
 /**
  * Options of a {@link TestServer}: every option of `serve()` (the same names and meanings,
@@ -206,8 +207,7 @@ export class TestServer<M = TestMessage> implements MemoryEndpoint {
    */
   constructor(url: string | URL, options: TestServerOptions<M> = {}) {
     const parsed = new URL(url);
-    if (parsed.protocol === 'http:') parsed.protocol = 'ws:';
-    else if (parsed.protocol === 'https:') parsed.protocol = 'wss:';
+    useWebSocketScheme(parsed);
     if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') throw new TypeError(`A TestServer listens on a ws: or wss: URL, not ${parsed.protocol}`);
     const checked = checkServerOptions('TestServer', options, TEST_SERVER_OPTION_NAMES);
     if (options.protocols !== undefined && options.handleProtocols !== undefined) {
