@@ -21,7 +21,7 @@ export interface MatcherResult {
 
 /** Options of a waiting matcher. */
 export interface MatcherWaitOptions {
-  /** Milliseconds to wait. Default: the test kit's (see `configureTestKit`), or the server's `timeout`. */
+  /** Milliseconds to wait. Default: the server's `timeout` option (for a server or one of its connections), else the test kit's (see `configureTestKit`). */
   timeout?: number;
 }
 
@@ -108,12 +108,11 @@ interface Subject {
 const poll = (): Promise<void> => new Promise((resolve) => realTimers.setTimeout(resolve, 5));
 
 function subjectOf(received: unknown, options: MatcherWaitOptions): Subject {
-  const timeout = options.timeout ?? testKitDefaults.timeout;
   if (received instanceof TestServer) {
     const server = received as TestServer<unknown>;
     return {
       label: server.label,
-      timeout,
+      timeout: options.timeout ?? server.timeout,
       received: () => server.messages,
       next: (ms) => server.nextMessage({ timeout: ms }),
       connected: () => server.connections.some((c) => c.state === 'open'),
@@ -125,7 +124,7 @@ function subjectOf(received: unknown, options: MatcherWaitOptions): Subject {
     const connection = received as TestConnection<unknown>;
     return {
       label: connection.label,
-      timeout,
+      timeout: options.timeout ?? connection.timeout,
       received: () => connection.messages,
       next: (ms) => connection.nextMessage({ timeout: ms }),
       connected: () => connection.state === 'open',
@@ -140,7 +139,7 @@ function subjectOf(received: unknown, options: MatcherWaitOptions): Subject {
     const changed = (): Promise<void> => new Promise((resolve) => record.waiters.push(resolve));
     return {
       label,
-      timeout,
+      timeout: options.timeout ?? testKitDefaults.timeout,
       received: () => record.messages,
       next: (ms) => record.cursor.next(ms, (t) => `${label}: no message within ${t} ms (received so far: ${showMessages(record.messages)})`),
       connected: () => ws.readyState === 1,

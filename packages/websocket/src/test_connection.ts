@@ -220,6 +220,19 @@ export class TestConnection<M = TestMessage> {
     return withTimeout(this.#connection.closed, ms, (t) => `${this.label}: not closed within ${t} ms (state: ${this.state}; received so far: ${showMessages(this.messages)})`);
   }
 
+  /**
+   * The default timeout (ms) of its waits: its server's `timeout` option, else the test
+   * kit's (see `configureTestKit`) at the time of asking.
+   * @example
+   * ```ts
+   * const client = await new TestServer(url, { timeout: 500 }).nextConnection();
+   * client.timeout; // 500
+   * ```
+   */
+  get timeout(): number {
+    return timeoutOf({}, this.#timeout);
+  }
+
   /** How the connection ended, once it has. */
   get closeInfo(): CloseInfo | null {
     return this.#closeInfo;

@@ -262,6 +262,18 @@ export class TestServer<M = TestMessage> implements MemoryEndpoint {
     return this.#options.json === true;
   }
 
+  /**
+   * The default timeout (ms) of its waits and of its connections': the `timeout` option,
+   * else the test kit's (see {@link configureTestKit}) at the time of asking.
+   * @example
+   * ```ts
+   * new TestServer('ws://example.test/', { timeout: 500 }).timeout; // 500
+   * ```
+   */
+  get timeout(): number {
+    return timeoutOf({}, this.#timeout);
+  }
+
   /** How failures name it: `TestServer ws://example.test/`. */
   get label(): string {
     return `TestServer ${this.url.href}`;
