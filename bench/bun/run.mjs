@@ -21,22 +21,12 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from '../lib/args.mjs';
+import { bin, root } from '../lib/paths.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, '..', '..');
 
-const args = Object.fromEntries(
-  process.argv.slice(2).map((a) => {
-    const m = /^--([^=]+)(?:=(.*))?$/.exec(a);
-    if (!m) throw new Error(`unknown argument ${a} (try --help)`);
-    return [m[1], m[2] ?? true];
-  }),
-);
-if (args.help) {
-  const lines = readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1);
-  console.log(lines.slice(0, lines.findIndex((l) => !l.startsWith('//'))).join('\n').replace(/^\/\/ ?/gm, ''));
-  process.exit(0);
-}
+const args = parseArgs(import.meta.url);
 const quick = !!args.quick;
 const REPS = Number(args.reps ?? (quick ? 1 : 3));
 const MEASURE_MS = Number(args.ms ?? (quick ? 1500 : 3000));
@@ -107,7 +97,7 @@ function nextLine(lines, ms, what) {
 
 /** Starts a Bun echo server; resolves once it listens. */
 async function startServer(impl) {
-  const bun = join(root, 'node_modules/.bin/bun');
+  const bun = bin('bun');
   const module = impl === 'wsflow-b' ? WSFLOW_B : impl === 'wsflow' ? WSFLOW : null;
   const env = module === null ? process.env : { ...process.env, WSFLOW_MODULE: module };
   const child = spawn(bun, ['run', '--no-install', join(here, 'server.ts'), impl === 'wsflow-b' ? 'wsflow' : impl], { cwd: root, env, stdio: ['pipe', 'pipe', 'inherit'] });
@@ -198,7 +188,7 @@ async function waitConnections(server, n, ms) {
 
 // ---- the run ----------------------------------------------------------------------------
 
-const bunVersion = spawn(join(root, 'node_modules/.bin/bun'), ['--version']);
+const bunVersion = spawn(bin('bun'), ['--version']);
 const version = await new Promise((resolve) => {
   let out = '';
   bunVersion.stdout.on('data', (d) => (out += d));

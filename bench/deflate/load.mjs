@@ -17,12 +17,10 @@
 //          and { mark: 'start' | 'end' } when the measured window opens and closes
 //   open   { port, count, concurrency, messages, size, maxMs } -> { opened, failed, echoed, compressed, seconds } (kept open)
 //   close  {} -> { closed }
-import { createHash, randomBytes } from 'node:crypto';
-import { connect } from 'node:net';
+import { randomBytes } from 'node:crypto';
 import { constants, createInflateRaw, deflateRawSync } from 'node:zlib';
+import { handshake as rawHandshake } from '../lib/handshake.mjs';
 
-const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
-const CRLF2 = Buffer.from('\r\n\r\n');
 const OFFER = 'permessage-deflate; client_max_window_bits';
 const POOL = 64;
 const { level = 6, memLevel = 8 } = JSON.parse(process.argv[2] ?? '{}');
@@ -99,47 +97,7 @@ function batchOf(size, count, start = 0) {
 // ---- handshake --------------------------------------------------------------------------
 
 /** Opens a connection offering permessage-deflate; resolves once the 101 accepted it. */
-function handshake(port, timeoutMs = 15_000) {
-  return new Promise((resolve, reject) => {
-    const key = randomBytes(16).toString('base64');
-    const socket = connect({ port, host: '127.0.0.1', noDelay: true });
-    let head = Buffer.alloc(0);
-    const timer = setTimeout(() => fail(new Error('handshake timeout')), timeoutMs);
-    const fail = (error) => {
-      clearTimeout(timer);
-      socket.destroy();
-      reject(error);
-    };
-    socket.once('error', fail);
-    socket.once('connect', () => {
-      socket.write(
-        `GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-          `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Extensions: ${OFFER}\r\n\r\n`,
-        'latin1',
-      );
-    });
-    const onData = (chunk) => {
-      head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
-      const end = head.indexOf(CRLF2);
-      if (end < 0) return;
-      socket.off('data', onData);
-      socket.pause();
-      clearTimeout(timer);
-      socket.off('error', fail);
-      const text = head.toString('latin1', 0, end);
-      const accept = /\r\nsec-websocket-accept:[ \t]*([^\r\n]*)/i.exec(text)?.[1]?.trim();
-      const extensions = /\r\nsec-websocket-extensions:[ \t]*([^\r\n]*)/i.exec(text)?.[1]?.trim() ?? '';
-      if (!text.startsWith('HTTP/1.1 101') || accept !== createHash('sha1').update(key + GUID).digest('base64')) {
-        socket.destroy();
-        reject(new Error(`bad handshake response: ${text.split('\r\n')[0]}`));
-      } else if (!/^permessage-deflate\b/.test(extensions)) {
-        socket.destroy();
-        reject(new Error(`the server did not accept permessage-deflate (Sec-WebSocket-Extensions: ${extensions || 'none'})`));
-      } else resolve({ socket, rest: head.subarray(end + 4) });
-    };
-    socket.on('data', onData);
-  });
-}
+const handshake = (port) => rawHandshake(port, { timeoutMs: 15_000, extensions: OFFER });
 
 // ---- reading ----------------------------------------------------------------------------
 

@@ -16,22 +16,12 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from '../lib/args.mjs';
+import { root } from '../lib/paths.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, '..', '..');
 
-const args = Object.fromEntries(
-  process.argv.slice(2).map((a) => {
-    const m = /^--([^=]+)(?:=(.*))?$/.exec(a);
-    if (!m) throw new Error(`unknown argument ${a} (try --help)`);
-    return [m[1], m[2] ?? true];
-  }),
-);
-if (args.help) {
-  const lines = readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1);
-  console.log(lines.slice(0, lines.findIndex((l) => !l.startsWith('//'))).join('\n').replace(/^\/\/ ?/gm, ''));
-  process.exit(0);
-}
+const args = parseArgs(import.meta.url);
 const quick = !!args.quick;
 const REPS = Number(args.reps ?? (quick ? 1 : 3));
 const MEASURE_MS = Number(args.ms ?? (quick ? 1500 : 3000));

@@ -19,22 +19,13 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from '../lib/args.mjs';
+import { bin, root } from '../lib/paths.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, '..', '..');
-const deno = join(root, 'node_modules', '.bin', 'deno');
+const deno = bin('deno');
 
-const args = Object.fromEntries(
-  process.argv.slice(2).map((a) => {
-    const m = /^--([^=]+)(?:=(.*))?$/.exec(a);
-    if (!m) throw new Error(`unknown argument ${a} (try --help)`);
-    return [m[1], m[2] ?? true];
-  }),
-);
-if (args.help) {
-  console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 16).join('\n').replace(/^\/\/ ?/gm, ''));
-  process.exit(0);
-}
+const args = parseArgs(import.meta.url);
 const quick = !!args.quick;
 const REPS = Number(args.reps ?? (quick ? 1 : 3));
 const MEASURE_MS = Number(args.ms ?? (quick ? 1500 : 3000));

@@ -18,7 +18,7 @@
 // Marks on the way: { mark: 'start' | 'end' } when the measured window opens and closes.
 // Answer: { delivered, sent, seconds, rate, loadCpu, errors, unexpected, joined }
 import { randomBytes } from 'node:crypto';
-import { handshake } from './handshake.mjs';
+import { handshake } from '../lib/handshake.mjs';
 
 /** The most frames one client writes at once. */
 const BATCH = 256;

@@ -22,28 +22,23 @@
 // soft and hard; even root cannot raise the hard one there, no CAP_SYS_RESOURCE.)
 // Bounded: every step has a timeout and the run a 5-minute watchdog.
 import { fork, spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from '../lib/args.mjs';
+import { bin, root } from '../lib/paths.mjs';
+import { resultsFile, writeResults } from '../lib/results.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, '..', '..');
-const bin = (name) => join(root, 'node_modules', '.bin', name);
 
-const args = Object.fromEntries(
-  process.argv.slice(2).map((a) => {
-    const m = /^--([^=]+)(?:=(.*))?$/.exec(a);
-    if (!m) throw new Error(`unknown argument ${a}`);
-    return [m[1], m[2] ?? true];
-  }),
-);
+const args = parseArgs(import.meta.url);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // ---- the clients child ------------------------------------------------------------------
 
 async function clients() {
-  const { handshake } = await import('./handshake.mjs');
+  const { handshake } = await import('../lib/handshake.mjs');
   const sockets = [];
   process.on('message', async ({ op, port, count }) => {
     if (op === 'open') {
@@ -205,9 +200,8 @@ async function main() {
       console.log(`| ${runtime} | ${s.step} | ${MB(s.heapUsed)} | ${MB(s.external)} | ${MB(s.rss)} | ${delta} | ${rssDelta} |`);
     }
   }
-  const file = typeof args.json === 'string' ? resolve(args.json) : join(root, 'bench', 'results', `fanout-memory-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), results }, null, 2)}\n`);
+  const file = resultsFile('fanout-memory', args.json);
+  writeResults(file, { date: new Date().toISOString(), results });
   console.log(`\nevery number: ${file}`);
   if (results.some((r) => r.error)) process.exitCode = 1;
 }

@@ -18,28 +18,18 @@
 // Results: a markdown table on stdout and every number in bench/results/fanout-<time>.json
 // (bench/results/ is not committed).
 import { fork, spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from '../lib/args.mjs';
+import { bin, root } from '../lib/paths.mjs';
+import { resultsFile, writeResults } from '../lib/results.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, '..', '..');
-const bin = (name) => join(root, 'node_modules', '.bin', name);
 
-const args = Object.fromEntries(
-  process.argv.slice(2).map((a) => {
-    const m = /^--([^=]+)(?:=(.*))?$/.exec(a);
-    if (!m) throw new Error(`unknown argument ${a} (try --help)`);
-    return [m[1], m[2] ?? true];
-  }),
-);
-if (args.help) {
-  const lines = readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1);
-  console.log(lines.slice(0, lines.findIndex((l) => !l.startsWith('//'))).join('\n').replace(/^\/\/ ?/gm, ''));
-  process.exit(0);
-}
+const args = parseArgs(import.meta.url);
 const CLIENTS = String(args.clients ?? '16,256').split(',').map(Number);
 const RUNTIMES = String(args.runtimes ?? 'node,bun,deno').split(',');
 const WARM_MS = Number(args.warm ?? 1000);
@@ -51,7 +41,7 @@ const CPU_PROF = args['cpu-prof'] !== undefined;
 const GENERATOR = String(args.generator ?? 'node');
 if (GENERATOR !== 'node' && GENERATOR !== 'bun') throw new Error('--generator must be node or bun');
 const PROF_DIR = typeof args['cpu-prof'] === 'string' ? resolve(args['cpu-prof']) : join(root, '.tmp', 'fanout-prof');
-const JSON_FILE = typeof args.json === 'string' ? resolve(args.json) : join(root, 'bench', 'results', `fanout-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+const JSON_FILE = resultsFile('fanout', args.json);
 const WATCHDOG_MS = 10 * 60_000;
 const CLOCK_TICKS = 100; // sysconf(_SC_CLK_TCK) on Linux
 for (const n of CLIENTS) if (!Number.isInteger(n) || n < 2 || n > 4096) throw new Error(`--clients: 2-4096 each, got ${n}`);
@@ -265,8 +255,7 @@ for (const row of rows) {
   console.log(`| ${row.runtime} | ${row.clients} | ${row.impl} | ${rate} | ${ratio} | ${target} | ${fmt(row.serverCpu, 2)} | ${fmt(row.loadCpu, 2)} | ${fmt(row.cpuPerMessage)} |`);
 }
 meta.loadavgAfter = loadavg();
-mkdirSync(dirname(JSON_FILE), { recursive: true });
-writeFileSync(JSON_FILE, `${JSON.stringify({ meta, rows, samples }, null, 2)}\n`);
+writeResults(JSON_FILE, { meta, rows, samples });
 console.log(`\nevery sample: ${JSON_FILE}`);
 if (CPU_PROF) console.log(`CPU profiles of the Node servers: ${PROF_DIR} (summarise with: node bench/lib/top-profile.mjs FILE 25)`);
 process.exit(0);

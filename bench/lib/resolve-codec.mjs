@@ -4,10 +4,8 @@
 // source does not build at this moment (someone mid-edit).
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-export const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+import { join, resolve } from 'node:path';
+import { root } from './paths.mjs';
 
 /** @param which 'src' (default), 'dist', or a path to an ESM bundle */
 export async function resolveCodec(which) {

@@ -4,7 +4,7 @@
  * shared server engine's.
  * @module
  */
-import { ListeningServer, ServerEngine, checkServerOptions, type ServerOptions, type WebSocketServerBase } from '@wsflow/engine';
+import { ListeningServer, ServerEngine, checkServeOptions, type ServerOptions, type WebSocketServerBase } from '@wsflow/engine';
 import { bunRuntime, type BunListener, type BunTlsOptions } from './bun_types.ts';
 import { bunAdapter } from './connection_settings.ts';
 import { BunSocketTransport, transportHandlers } from './socket_transport.ts';
@@ -33,9 +33,6 @@ export interface WebSocketServer extends WebSocketServerBase {
   readonly hostname: string;
 }
 
-/** The options only `serve` has, beside the shared server options. */
-const LISTEN_OPTIONS = ['port', 'host', 'tls', 'reusePort'];
-
 /**
  * Starts a WebSocket server and resolves once it listens. Accepted connections go to
  * `handler`, or to whoever iterates the server; plain HTTP requests to `fetch` (default
@@ -58,10 +55,7 @@ const LISTEN_OPTIONS = ['port', 'host', 'tls', 'reusePort'];
  */
 // deno-lint-ignore require-await
 export async function serve(options: ServeOptions = {}): Promise<WebSocketServer> {
-  const checked = checkServerOptions('serve', options, LISTEN_OPTIONS, bunAdapter.deflateEngine);
-  const { reusePort } = checked;
-  if (reusePort !== undefined && typeof reusePort !== 'boolean') throw new TypeError('serve: option "reusePort" must be a boolean');
-  return new BunServer(checked);
+  return new BunServer(checkServeOptions(options, bunAdapter.deflateEngine));
 }
 
 class BunServer extends ListeningServer implements WebSocketServer {

@@ -124,7 +124,7 @@ export class ServerHandshake {
       result = this.#parser.push(chunk);
     } catch (error) {
       this.#done = true;
-      return refusalOf(error);
+      return ServerHandshake.refusalOf(error);
     }
     if (result === null) return NEED_MORE;
     this.#done = true;
@@ -147,7 +147,7 @@ export class ServerHandshake {
       negotiated = validateUpgradeRequest(request, answers);
       head = serverResponse({ key: negotiated.key, protocol: negotiated.protocol, extensions: negotiated.extensions, headers: answers.headers }, this.#sha1);
     } catch (error) {
-      return refusalOf(error);
+      return ServerHandshake.refusalOf(error);
     }
     return {
       kind: 'accept',
@@ -174,10 +174,18 @@ export class ServerHandshake {
       return { kind: 'refuse', status: 500, code: 'HOOK_FAILED', response: encodeUtf8(buildRejection(500)), error };
     }
   }
-}
 
-/** The refusal for an error of the head parser, the RFC checks or a hook they called. */
-function refusalOf(error: unknown): HandshakeRefusal {
-  if (error instanceof HandshakeError) return ServerHandshake.refuse(error.status, error.code, { headers: error.headers, body: error.message, error });
-  return ServerHandshake.refuse(500, 'HOOK_FAILED', { error });
+  /**
+   * The refusal for an error thrown while deciding: a {@link HandshakeError} (of the head
+   * parser, the RFC checks, a request's URL) answers with its status, code, headers and
+   * message; anything else (a hook's own error) is 500 `HOOK_FAILED`.
+   * @example
+   * ```ts
+   * try { url = requestUrl(head); } catch (error) { return ServerHandshake.refusalOf(error); }
+   * ```
+   */
+  static refusalOf(error: unknown): HandshakeRefusal {
+    if (error instanceof HandshakeError) return ServerHandshake.refuse(error.status, error.code, { headers: error.headers, body: error.message, error });
+    return ServerHandshake.refuse(500, 'HOOK_FAILED', { error });
+  }
 }

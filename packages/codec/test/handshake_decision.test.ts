@@ -211,6 +211,15 @@ describe('ServerHandshake: deciding', () => {
     expect(split).toMatchObject({ status: 500, code: 'HOOK_FAILED' });
     expect(split.error).toBeInstanceOf(TypeError);
   });
+
+  it('ServerHandshake.refusalOf answers a HandshakeError with its status, code and message, anything else with 500 HOOK_FAILED', () => {
+    const error = new HandshakeError('BAD_HOST', 'The Host field is not a valid host and port', 400);
+    const refused = ServerHandshake.refusalOf(error);
+    expect(refused).toMatchObject({ kind: 'refuse', status: 400, code: 'BAD_HOST', error });
+    expect(text(refused.response)).toBe(buildRejection(400, undefined, 'The Host field is not a valid host and port'));
+    const bug = new Error('hook bug');
+    expect(ServerHandshake.refusalOf(bug)).toMatchObject({ status: 500, code: 'HOOK_FAILED', error: bug });
+  });
 });
 
 describe('ClientHandshake', () => {

@@ -4,7 +4,7 @@
  * accept and a connection is the shared server engine's.
  * @module
  */
-import { ListeningServer, ServerEngine, checkServerOptions, type ServerOptions, type WebSocketServerBase } from '@wsflow/engine';
+import { ListeningServer, ServerEngine, checkServeOptions, type ServerOptions, type WebSocketServerBase } from '@wsflow/engine';
 import { setNoDelay } from './conn_settings.ts';
 import { ConnTransport } from './conn_transport.ts';
 import { denoAdapter } from './connection_settings.ts';
@@ -42,9 +42,6 @@ export interface WebSocketServer extends WebSocketServerBase {
   readonly addr: Deno.NetAddr;
 }
 
-/** The options only `serve` has, beside the shared server options. */
-const LISTEN_OPTIONS = ['port', 'host', 'tls', 'reusePort'];
-
 /**
  * Starts a WebSocket server and resolves once it listens. Accepted connections go to
  * `handler`, or to whoever iterates the server; plain HTTP requests to `fetch` (default
@@ -68,9 +65,8 @@ const LISTEN_OPTIONS = ['port', 'host', 'tls', 'reusePort'];
  */
 // deno-lint-ignore require-await
 export async function serve(options: ServeOptions = {}): Promise<WebSocketServer> {
-  const checked = checkServerOptions('serve', options, LISTEN_OPTIONS, denoAdapter.deflateEngine);
+  const checked = checkServeOptions(options, denoAdapter.deflateEngine);
   const { port = 0, host = '127.0.0.1', tls, reusePort } = checked;
-  if (reusePort !== undefined && typeof reusePort !== 'boolean') throw new TypeError('serve: option "reusePort" must be a boolean');
   if (reusePort === true) {
     // Deno ignores SO_REUSEPORT off Linux (the second listener would fail with AddrInUse),
     // and gates it behind --unstable-net (Deno.listenDatagram exists only with that flag).

@@ -4,7 +4,6 @@ export { isProxyExempt, parseProxyUrl, proxyFromEnvironment, type ProxyEnvironme
 export {
   UPGRADE_REQUIRED,
   decideUpgrade,
-  dropCode,
   dropped,
   isWebSocketUpgrade,
   targetPath,
@@ -36,6 +35,8 @@ export {
   SERVER_OPTION_NAMES,
   checkKnownOptions,
   checkServerOptions,
+  checkServeOptions,
+  LISTEN_OPTION_NAMES,
   type AuthorizeRequest,
   type ConnectionHandler,
   type ErrorContext,

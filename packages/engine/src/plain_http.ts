@@ -76,7 +76,7 @@ export async function answerPlainRequest(socket: EngineSocket, reader: HeadLefto
       socket.destroy();
       return { status: 0 };
     }
-    refuseSocket(socket, ServerHandshake.refuse(error.status, error.code, { headers: error.headers, body: error.message, error }), context.timers);
+    refuseSocket(socket, ServerHandshake.refusalOf(error), context.timers);
     return { status: error.status, error };
   }
   let bytes: Uint8Array;

@@ -199,8 +199,7 @@ export class ServerEngine<R = Request> implements AsyncIterable<AcceptedConnecti
       try {
         url = requestUrl(head, listener.secure ? 'wss' : 'ws', listener.authority);
       } catch (error) {
-        const e = error as { status: number; code: string; message: string };
-        return refuse(ServerHandshake.refuse(e.status, e.code, { body: e.message, error }));
+        return refuse(ServerHandshake.refusalOf(error));
       }
       const handshake = new ServerHandshake({ sha1: this.#adapter.sha1 });
       return await this.#decide(socket, held, held.gone, handshake, head, url, () => request, deadline, refuse, handOver);
@@ -307,8 +306,7 @@ export class ServerEngine<R = Request> implements AsyncIterable<AcceptedConnecti
       try {
         url = requestUrl(requestHead, secure ? 'wss' : 'ws', authority);
       } catch (error) {
-        const e = error as { status: number; code: string; message: string };
-        return refuse(ServerHandshake.refuse(e.status, e.code, { body: e.message, error }));
+        return refuse(ServerHandshake.refusalOf(error));
       }
       const upgrade = isWebSocketUpgrade(requestHead);
       const pathMatches = options.path === undefined || url.pathname === options.path;
@@ -373,9 +371,8 @@ export class ServerEngine<R = Request> implements AsyncIterable<AcceptedConnecti
       {
         timers: adapter.timers,
         // The head is read: without an authorize hook nothing left can stall, so the policy
-        // decides at once (no deadline of its own, no race); with one, the hook races this
-        // handshake's deadline.
-        deadline: options.authorize === undefined ? undefined : deadline.signal,
+        // decides at once; with one, the hook races this handshake's deadline.
+        deadline,
         signal: this.#shutdown.signal,
         deflateEngine: adapter.deflateEngine,
         handshake,

@@ -174,6 +174,26 @@ function checkByteCount(where: string, name: string, value: unknown): void {
   }
 }
 
+/** The options a runtime's `serve` has beside the {@link ServerOptions}: where and how to listen. */
+export const LISTEN_OPTION_NAMES: readonly string[] = ['port', 'host', 'tls', 'reusePort'];
+
+/**
+ * Checks the options of a runtime's `serve`: the {@link ServerOptions} and the listen
+ * options ({@link LISTEN_OPTION_NAMES}), whose runtime-independent shape is checked here
+ * (`reusePort` a boolean); each runtime checks only what it alone can (its version, its OS).
+ * @throws TypeError naming an unknown or invalid option; RangeError for an out-of-range one
+ * @example
+ * ```ts
+ * const checked = checkServeOptions(options, adapter.deflateEngine);
+ * ```
+ */
+export function checkServeOptions<O extends object>(given: O, deflateEngine?: DeflateEngine): O {
+  const checked = checkServerOptions('serve', given, LISTEN_OPTION_NAMES, deflateEngine);
+  const reusePort = (checked as { reusePort?: unknown }).reusePort;
+  if (reusePort !== undefined && typeof reusePort !== 'boolean') throw new TypeError('serve: option "reusePort" must be a boolean');
+  return checked;
+}
+
 /**
  * Validates server options once (with the shim's own `extra` option names, such as `port`,
  * `host`, `tls`): unknown names, types of the hooks, header values (no CR/LF, valid

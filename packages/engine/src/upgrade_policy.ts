@@ -145,14 +145,13 @@ export interface UpgradeControl {
   /** The server's shutdown: once aborted, a new handshake is refused with 503 and one under way dropped. */
   signal?: AbortSignal;
   /**
-   * The deadline of a handshake the shim started earlier (to cover reading the request
-   * head): a signal that aborts, with the drop code (`'TIMEOUT'`, `'SHUTTING_DOWN'`, …) as
-   * its reason, when the handshake must be dropped — a {@link HandshakeDeadline}'s `signal`.
-   * The policy then races its async phase (with or without a hook) against it and starts no
-   * timer; without one, it starts its own from `handshakeTimeout`, and only when there is an
-   * `authorize` hook.
+   * The deadline of a handshake the engine started earlier (to cover reading the request
+   * head), which stops with the drop code (`'TIMEOUT'`, `'SHUTTING_DOWN'`, …) when the
+   * handshake must be dropped. The policy races its `authorize` hook against it (and
+   * `watch` stops it) and starts no timer; without one, it starts its own from
+   * `handshakeTimeout`, and only when there is an `authorize` hook.
    */
-  deadline?: AbortSignal;
+  deadline?: HandshakeDeadline<string>;
   /**
    * Called as the async phase starts with a function dropping the handshake (e.g. with
    * `'SOCKET_CLOSED'` when the peer leaves); may return a function that unsubscribes.
@@ -240,18 +239,6 @@ export function dropped(code: string, error?: unknown): HandshakeRefusal {
 
 const NO_BYTES = new Uint8Array(0);
 
-/**
- * The code a dropped handshake is reported with: its deadline signal's reason when that is
- * a code, else `SOCKET_CLOSED`.
- * @example
- * ```ts
- * dropCode(deadline.signal); // 'TIMEOUT'
- * ```
- */
-export function dropCode(signal: AbortSignal): string {
-  return typeof signal.reason === 'string' ? signal.reason : 'SOCKET_CLOSED';
-}
-
 function isRejection(result: AuthorizeResult): result is UpgradeRejection {
   return typeof result === 'object' && result !== null && typeof (result as UpgradeRejection).status === 'number';
 }
@@ -284,7 +271,7 @@ export async function decideUpgrade<R>(
   control: UpgradeControl,
 ): Promise<UpgradeDecision<R>> {
   const given = control.deadline;
-  if (given?.aborted) return dropped(dropCode(given));
+  if (given?.stopped) return dropped(given.reason!);
   if (control.signal?.aborted) return ServerHandshake.refuse(503, 'SHUTTING_DOWN');
   if (options.path !== undefined && targetPath(subject.target) !== options.path) {
     return ServerHandshake.refuse(400, 'PATH_MISMATCH', { body: 'No WebSocket endpoint at this path' });
@@ -310,13 +297,13 @@ export async function decideUpgrade<R>(
 
   const { authorize } = options;
   if (authorize === undefined) {
-    if (given?.aborted) return dropped(dropCode(given));
+    if (given?.stopped) return dropped(given.reason!);
     if (control.closed?.() === true) return dropped('SOCKET_CLOSED');
     return accept();
   }
 
   let deadline: HandshakeDeadline<string>;
-  if (given !== undefined) deadline = new HandshakeDeadline<string>({ signal: given, abortReason: dropCode });
+  if (given !== undefined) deadline = given;
   else {
     try {
       deadline = HandshakeDeadline.forServer(checkTimeout('handshakeTimeout', options.handshakeTimeout, DEFAULT_HANDSHAKE_TIMEOUT), control.timers, control.signal);
@@ -332,7 +319,8 @@ export async function decideUpgrade<R>(
     outcome = await deadline.settle(work());
   } finally {
     unwatch?.();
-    deadline.dispose();
+    // The engine's deadline goes on to cover the 101; the engine disposes of it.
+    if (deadline !== given) deadline.dispose();
   }
   if ('stopped' in outcome) return dropped(outcome.stopped);
   if (deadline.stopped || control.closed?.() === true) return dropped(deadline.reason ?? 'SOCKET_CLOSED');

@@ -11,7 +11,6 @@ import { ServerHandshake, buildRejection } from '@wsflow/codec';
 import {
   UPGRADE_REQUIRED,
   decideUpgrade,
-  dropCode,
   dropped,
   isWebSocketUpgrade,
   targetPath,
@@ -274,10 +273,10 @@ describe('decideUpgrade: dropping', () => {
     const timers = manualTimers();
     const early = HandshakeDeadline.forServer(100, timers);
     timers.advance(100);
-    expect(await decide({}, { deadline: early.signal }).decision).toMatchObject({ status: 0, code: 'TIMEOUT' });
+    expect(await decide({}, { deadline: early }).decision).toMatchObject({ status: 0, code: 'TIMEOUT' });
 
     const shared = HandshakeDeadline.forServer(100, timers);
-    const { decision, timers: own } = decide({ authorize: () => new Promise(() => {}) }, { deadline: shared.signal });
+    const { decision, timers: own } = decide({ authorize: () => new Promise(() => {}) }, { deadline: shared });
     await turn();
     timers.advance(100);
     expect(await decision).toMatchObject({ status: 0, code: 'TIMEOUT' });
@@ -287,7 +286,7 @@ describe('decideUpgrade: dropping', () => {
 
   it("server races even a hook-less handshake against a shim's deadline", async () => {
     const shared = HandshakeDeadline.forServer(100, manualTimers());
-    const result = await decide({}, { deadline: shared.signal }).decision;
+    const result = await decide({}, { deadline: shared }).decision;
     expect(result.kind).toBe('accept');
   });
 });
@@ -319,10 +318,5 @@ describe('upgrade helpers', () => {
   it('dropped is a drop: status 0, nothing to write, the code and error', () => {
     const error = new Error('reset');
     expect(dropped('SOCKET_CLOSED', error)).toEqual({ kind: 'refuse', status: 0, code: 'SOCKET_CLOSED', response: new Uint8Array(0), error });
-  });
-
-  it("dropCode is the signal's reason when it is a code, else SOCKET_CLOSED", () => {
-    expect(dropCode(AbortSignal.abort('TIMEOUT'))).toBe('TIMEOUT');
-    expect(dropCode(AbortSignal.abort(new Error('x')))).toBe('SOCKET_CLOSED');
   });
 });

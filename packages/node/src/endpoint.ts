@@ -7,10 +7,10 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { ServerEngine, checkServerOptions, type AcceptedConnection, type PublishData, type PublishOptions, type PublishStats, type ServerConnection, type ServerOptions, type ErrorContext, type PendingHandshakeSettings } from '@wsflow/engine';
+import { checkServerOptions, type ServerEngine, type AcceptedConnection, type PublishData, type PublishOptions, type PublishStats, type ServerConnection, type ServerOptions, type ErrorContext, type PendingHandshakeSettings } from '@wsflow/engine';
 import type { CloseOptions, WebSocketConnection } from '@wsflow/codec';
 import { nodeAdapter } from './connection_settings.ts';
-import { engineSocketOf, headOfRequest, listenerOf, requestPath } from './node_upgrade.ts';
+import { engineSocketOf, headOfRequest, listenerOf, requestPath, upgradeEngine } from './node_upgrade.ts';
 import type { UpgradeOptions } from './upgrade_options.ts';
 
 /** A connection an endpoint accepted, with the request that opened it. */
@@ -71,11 +71,7 @@ export class WebSocketEndpoint implements AsyncIterable<NodeAcceptedConnection> 
    */
   constructor(options: EndpointOptions = {}, where = 'WebSocketEndpoint', extra: readonly string[] = [], without: readonly string[] = NOT_FOR_ENDPOINTS) {
     this.options = checkServerOptions(where, options, extra, nodeAdapter.deflateEngine, without);
-    // Requests always come read by node:http (`upgrade`): the listener is each socket's own,
-    // and `onReject` always gets the request (the engine's `upgrade` has it from the start).
-    this.engine = new ServerEngine<IncomingMessage>(this.options as ServerOptions<IncomingMessage>, nodeAdapter, { secure: false, authority: 'localhost' }, () => {
-      throw new TypeError('a WebSocketEndpoint takes requests node:http read (handleUpgrade)');
-    });
+    this.engine = upgradeEngine(this.options as ServerOptions<IncomingMessage>, 'a WebSocketEndpoint');
   }
 
   /**

@@ -7,9 +7,9 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { WebSocketConnection } from '@wsflow/codec';
-import { ServerEngine, checkServerOptions, type ServerOptions } from '@wsflow/engine';
+import { checkServerOptions, type ServerEngine, type ServerOptions } from '@wsflow/engine';
 import { nodeAdapter } from './connection_settings.ts';
-import { engineSocketOf, headOfRequest, listenerOf } from './node_upgrade.ts';
+import { engineSocketOf, headOfRequest, listenerOf, upgradeEngine } from './node_upgrade.ts';
 import type { UpgradeOptions } from './upgrade_options.ts';
 
 /** Receives an accepted connection. Set its handlers (or take its `readable`) synchronously. */
@@ -25,10 +25,7 @@ function engineFor(options: UpgradeOptions): ServerEngine<IncomingMessage> {
   let engine = engines.get(options);
   if (engine === undefined) {
     const checked = checkServerOptions('handleUpgrade', options, [], nodeAdapter.deflateEngine, NOT_FOR_HANDLE_UPGRADE);
-    // `onReject` always gets the request: the engine's `upgrade` has it from the start.
-    engine = new ServerEngine<IncomingMessage>(checked as ServerOptions<IncomingMessage>, nodeAdapter, { secure: false, authority: 'localhost' }, () => {
-      throw new TypeError('handleUpgrade takes requests node:http read');
-    });
+    engine = upgradeEngine(checked as ServerOptions<IncomingMessage>, 'handleUpgrade');
     engines.set(options, engine);
   }
   return engine;

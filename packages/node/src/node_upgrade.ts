@@ -8,12 +8,10 @@ import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { RequestHead } from '@wsflow/codec';
-import { ServerHandshake } from '@wsflow/codec';
-import { targetPath, type ListenerInfo } from '@wsflow/engine';
+import { authorityOf, ServerHandshake } from '@wsflow/codec';
+import { refuseSocket, ServerEngine, targetPath, type ListenerInfo, type ServerOptions } from '@wsflow/engine';
+import { nodeAdapter } from './connection_settings.ts';
 import { NodeEngineSocket } from './node_socket.ts';
-
-/** Milliseconds a refused socket may linger, half-closed, before it is destroyed. */
-const REJECTION_LINGER = 2000;
 
 const noop = (): void => {};
 
@@ -48,8 +46,7 @@ export function headOfRequest(request: IncomingMessage): RequestHead {
 /** Where `socket` was accepted: its scheme and the local `host:port`. */
 export function listenerOf(socket: Duplex): ListenerInfo {
   const local = socket as Partial<Socket> & { encrypted?: boolean };
-  const address = local.localAddress ?? 'localhost';
-  return { secure: local.encrypted === true, authority: `${address.includes(':') ? `[${address}]` : address}:${local.localPort ?? 0}` };
+  return { secure: local.encrypted === true, authority: authorityOf(local.localAddress ?? 'localhost', local.localPort ?? 0) };
 }
 
 /**
@@ -69,13 +66,23 @@ export function engineSocketOf(socket: Duplex): NodeEngineSocket | null {
 }
 
 /**
- * Answers an upgrade no endpoint serves (400) and ends the socket; what the client still
- * sends is discarded, and the socket is destroyed if the client lingers.
+ * Answers an upgrade no endpoint serves and ends the socket, as the engine ends every
+ * refused socket (what the client still sends is discarded, and the socket is destroyed
+ * if the client lingers).
  */
 export function refuseUpgrade(socket: Duplex, status: number, body: string): void {
-  socket.on('error', noop);
-  if (socket.destroyed) return;
-  socket.end(ServerHandshake.refuse(status, 'PATH_MISMATCH', { body }).response);
-  socket.resume();
-  setTimeout(() => socket.destroy(), REJECTION_LINGER).unref();
+  const engineSocket = engineSocketOf(socket);
+  if (engineSocket !== null) refuseSocket(engineSocket, ServerHandshake.refuse(status, 'PATH_MISMATCH', { body }), nodeAdapter.timers);
+}
+
+/**
+ * The server engine of an `attach` endpoint or a `handleUpgrade` options object: requests
+ * always come read by node:http (`upgrade`), so the listener is each socket's own and the
+ * engine never reads a head itself; `onReject` always gets the request.
+ * @param where who is asking, for the error a head read by the engine would be
+ */
+export function upgradeEngine(options: ServerOptions<IncomingMessage>, where: string): ServerEngine<IncomingMessage> {
+  return new ServerEngine<IncomingMessage>(options, nodeAdapter, { secure: false, authority: 'localhost' }, () => {
+    throw new TypeError(`${where} takes requests node:http read`);
+  });
 }

@@ -6,7 +6,7 @@
  */
 import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
 import type { SecureContextOptions, TlsOptions } from 'node:tls';
-import { ListeningServer, ServerEngine, checkServerOptions, type ServerOptions, type WebSocketServerBase } from '@wsflow/engine';
+import { ListeningServer, ServerEngine, checkServeOptions, type ServerOptions, type WebSocketServerBase } from '@wsflow/engine';
 import { nodeAdapter } from './connection_settings.ts';
 import { NodeEngineSocket } from './node_socket.ts';
 
@@ -36,9 +36,6 @@ export interface WebSocketServer extends WebSocketServerBase {
   /** The address listened on. */
   readonly address: AddressInfo;
 }
-
-/** The options only `serve` has, beside the shared server options. */
-const LISTEN_OPTIONS = ['port', 'host', 'tls', 'reusePort'];
 
 type Builtin = <T>(id: string) => T;
 
@@ -82,9 +79,8 @@ const noop = (): void => {};
  * ```
  */
 export async function serve(options: ServeOptions = {}): Promise<WebSocketServer> {
-  const checked = checkServerOptions('serve', options, LISTEN_OPTIONS, nodeAdapter.deflateEngine);
+  const checked = checkServeOptions(options, nodeAdapter.deflateEngine);
   const { port = 0, host = '127.0.0.1', tls, reusePort } = checked;
-  if (reusePort !== undefined && typeof reusePort !== 'boolean') throw new TypeError('serve: option "reusePort" must be a boolean');
   if (reusePort === true && !nodeHasReusePort(process.versions.node)) {
     throw new TypeError(`serve: option "reusePort" needs Node 22.12+ or 23.1+ (this is Node ${process.versions.node})`);
   }
