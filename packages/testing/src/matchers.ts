@@ -5,7 +5,7 @@
  * and fails with a message naming what it waited for.
  * @module
  */
-import { TestConnection, TestServer, realTimers, showMessage, showMessages, testKitDefaults, withTimeout } from '@wsflow/websocket';
+import { Cursor, TestConnection, TestServer, realTimers, showMessage, showMessages, testKitDefaults } from '@wsflow/websocket';
 
 /** What a matcher receives from the runner (the part Vitest and Jest share). */
 export interface MatcherContext {
@@ -21,7 +21,7 @@ export interface MatcherResult {
 
 /** Options of a waiting matcher. */
 export interface MatcherWaitOptions {
-  /** Milliseconds to wait. Default: the test kit's (see `configureTestKit`), or the server's `timeout`. */
+  /** Milliseconds to wait. Default: the server's `timeout` option (for a server or one of its connections), else the test kit's (see `configureTestKit`). */
   timeout?: number;
 }
 
@@ -35,7 +35,9 @@ export interface WebSocketLike {
 /** A client WebSocket's record: what it received and how it closed, from when it was watched. */
 interface ClientRecord {
   messages: unknown[];
-  taken: number;
+  /** What the matchers took of {@link messages}. */
+  cursor: Cursor<unknown>;
+  /** Called once at the next event (open, message or close). */
   waiters: Array<() => void>;
   close: { code: number; reason: string } | null;
 }
@@ -64,7 +66,8 @@ export function watch<W extends object>(ws: W): W {
 function recordOf(ws: WebSocketLike): ClientRecord {
   let record = records.get(ws);
   if (record !== undefined) return record;
-  const created: ClientRecord = { messages: [], taken: 0, waiters: [], close: null };
+  const messages: unknown[] = [];
+  const created: ClientRecord = { messages, cursor: new Cursor(messages), waiters: [], close: null };
   record = created;
   records.set(ws, record);
   const wake = (): void => {
@@ -72,10 +75,13 @@ function recordOf(ws: WebSocketLike): ClientRecord {
   };
   ws.addEventListener('message', ((event: { data: unknown }) => {
     created.messages.push(event.data);
+    created.cursor.added();
     wake();
   }) as (event: never) => void);
   ws.addEventListener('close', ((event: { code: number; reason: string }) => {
-    created.close = { code: event.code, reason: event.reason };
+    const close = { code: event.code, reason: event.reason };
+    created.close = close;
+    created.cursor.close(() => new Error(`WebSocket ${ws.url}: closed (${close.code}) before another message arrived (received so far: ${showMessages(messages)})`));
     wake();
   }) as (event: never) => void);
   ws.addEventListener('open', wake as (event: never) => void);
@@ -102,12 +108,11 @@ interface Subject {
 const poll = (): Promise<void> => new Promise((resolve) => realTimers.setTimeout(resolve, 5));
 
 function subjectOf(received: unknown, options: MatcherWaitOptions): Subject {
-  const timeout = options.timeout ?? testKitDefaults.timeout;
   if (received instanceof TestServer) {
     const server = received as TestServer<unknown>;
     return {
       label: server.label,
-      timeout,
+      timeout: options.timeout ?? server.timeout,
       received: () => server.messages,
       next: (ms) => server.nextMessage({ timeout: ms }),
       connected: () => server.connections.some((c) => c.state === 'open'),
@@ -119,7 +124,7 @@ function subjectOf(received: unknown, options: MatcherWaitOptions): Subject {
     const connection = received as TestConnection<unknown>;
     return {
       label: connection.label,
-      timeout,
+      timeout: options.timeout ?? connection.timeout,
       received: () => connection.messages,
       next: (ms) => connection.nextMessage({ timeout: ms }),
       connected: () => connection.state === 'open',
@@ -134,18 +139,9 @@ function subjectOf(received: unknown, options: MatcherWaitOptions): Subject {
     const changed = (): Promise<void> => new Promise((resolve) => record.waiters.push(resolve));
     return {
       label,
-      timeout,
+      timeout: options.timeout ?? testKitDefaults.timeout,
       received: () => record.messages,
-      next: (ms) => {
-        const take = async (): Promise<unknown> => {
-          while (record.taken >= record.messages.length) {
-            if (record.close !== null) throw new Error(`${label}: closed (${record.close.code}) before another message arrived (received so far: ${showMessages(record.messages)})`);
-            await changed();
-          }
-          return record.messages[record.taken++];
-        };
-        return withTimeout(take(), ms, (t) => `${label}: no message within ${t} ms (received so far: ${showMessages(record.messages)})`);
-      },
+      next: (ms) => record.cursor.next(ms, (t) => `${label}: no message within ${t} ms (received so far: ${showMessages(record.messages)})`),
       connected: () => ws.readyState === 1,
       closeInfo: () => record.close ?? (ws.readyState === 3 ? { code: -1, reason: '' } : null),
       changed: () => Promise.race([changed(), poll()]),

@@ -20,7 +20,7 @@
 import { Buffer } from 'node:buffer';
 import { EventEmitter } from 'node:events';
 import type { CloseInfo, WebSocketConnection } from '@wsflow/codec';
-import { dialedParts, defaultNetwork, type MemoryNetwork } from '@wsflow/websocket';
+import { dialedParts, defaultNetwork, useWebSocketScheme, type MemoryNetwork } from '@wsflow/websocket';
 
 /** The options of `ws`'s client this drop-in honours (others are accepted and ignored, as `ws` ignores unknown ones). */
 export interface ClientOptions {
@@ -101,8 +101,7 @@ export class WebSocket extends EventEmitter {
     else if (typeof protocols === 'object' && protocols !== null) settings = protocols;
     if (options !== undefined) settings = options;
     const url = new URL(address);
-    if (url.protocol === 'http:') url.protocol = 'ws:';
-    else if (url.protocol === 'https:') url.protocol = 'wss:';
+    useWebSocketScheme(url);
     if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw new SyntaxError(`The URL's protocol must be one of "ws:", "wss:", "http:", "https:", or "ws+unix:"`);
     this.url = url.href;
     const dialing = network.dialer({

@@ -57,6 +57,27 @@ describe('toReceiveMessage', () => {
     expect(await failure(() => expect(server).not.toReceiveMessage('z'))).toMatch(/not to receive "z", but it did/);
   });
 
+  it("a client's message after a timed-out toReceiveMessage goes to the next one, not to the one that gave up", async () => {
+    const server = new TestServer(url());
+    const ws = watch(new WebSocket(server.url));
+    const connection = await server.nextConnection();
+    expect(await failure(() => expect(ws).toReceiveMessage('late', { timeout: 20 }))).toMatch(/no message within 20 ms/);
+    connection.send('late');
+    await expect(ws).toReceiveMessage('late');
+  });
+
+  it("waits for the server's timeout option on a server and its connections, not the test kit's", async () => {
+    const server = new TestServer(url(), { timeout: 25 });
+    const ws = new WebSocket(server.url);
+    const connection = await server.nextConnection({ timeout: 2000 });
+    expect(await failure(() => expect(server).toReceiveMessage('x'))).toMatch(/no message within 25 ms/);
+    expect(await failure(() => expect(connection).toReceiveMessage('x'))).toMatch(/no message within 25 ms/);
+    expect(await failure(() => expect(connection).toBeClosedWith(1000))).toMatch(/within 25 ms, but it is still open/);
+    expect(await failure(() => expect(server).toHaveReceivedMessages(['x']))).toMatch(/in order within 25 ms/);
+    expect(await failure(() => expect(server).toReceiveMessage('x', { timeout: 15 }))).toMatch(/no message within 15 ms/);
+    ws.close();
+  });
+
   it('compares JSON-mode messages deeply', async () => {
     const server = new TestServer<{ op: string; n: number }>(url(), { json: true });
     const ws = new WebSocket(server.url);

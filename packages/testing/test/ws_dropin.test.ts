@@ -57,6 +57,17 @@ describe('@wsflow/testing/ws as the ws package', () => {
     expect(ws.readyState).toBe(WebSocket.CLOSED);
   });
 
+  it('dials an http: address as ws: and an https: one as wss:, and refuses other schemes as ws does', async () => {
+    const plain = new TestServer('ws://ws-http.test/');
+    const secure = new TestServer('wss://ws-http.test/');
+    const a = new WebSocket('http://ws-http.test/');
+    const b = new WebSocket('https://ws-http.test/');
+    expect([a.url, b.url]).toEqual(['ws://ws-http.test/', 'wss://ws-http.test/']);
+    await plain.nextConnection();
+    await secure.nextConnection();
+    expect(() => new WebSocket('ftp://ws-http.test/')).toThrow(SyntaxError);
+  });
+
   it('fails as ws does where nothing listens: error, then close 1006', async () => {
     const ws = new WebSocket('ws://nobody.test/');
     const events: unknown[] = [];

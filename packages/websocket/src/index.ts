@@ -28,7 +28,7 @@ export { CloseEventImpl, CloseEventPolyfill, type CloseEventConstructor, type Cl
 export { MessageEventImpl, MessageEventPolyfill, type MessageEventConstructor, type MessageEventFields, type MessageEventLike } from './message_event.ts';
 export { EventHandlers, type EventHandlerValue } from './event_handler.ts';
 export type { AddListenerOptions, EventInitFields, Listener, ListenerOptions } from './dom_dictionaries.ts';
-export { getURLRecord, defaultBaseURL } from './websocket_url.ts';
+export { getURLRecord, defaultBaseURL, useWebSocketScheme } from './websocket_url.ts';
 export { isBadPort, isBlockedPort } from './bad_port.ts';
 export { isApplicationCloseCode, validateCloseCodeAndReason } from './close_validation.ts';
 export { toProtocolList, validateProtocolList } from './protocol_list.ts';
@@ -39,6 +39,7 @@ export { LocalBackplane, type Backplane, type PublishBackpressure, type PublishS
 export { NotJson, TestConnection, type RawFrame, type TestMessage } from './test_connection.ts';
 export { TestHandshake, type AcceptOptions, type HandshakeAnswer, type RejectOptions, type TestHandshakeState } from './test_handshake.ts';
 export { MemorySocket } from './memory_socket.ts';
+export { Cursor } from './cursor.ts';
 export { WaitTimeoutError, configureTestKit, realTimers, showMessage, showMessages, testKitDefaults, withTimeout, type WaitOptions } from './wait.ts';
 export { installGlobals, type InstalledClasses } from './install.ts';
 export { settle as flushNetwork } from './activity.ts';

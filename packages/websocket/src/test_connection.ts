@@ -18,7 +18,8 @@ import type { ConnectionPublishOptions, PublishData, ServerConnection } from '@w
 import { noteActivity, track } from './activity.ts';
 import { binaryString } from './binary_string.ts';
 import type { MemorySocket } from './memory_socket.ts';
-import { checkWaitTimeout, showMessage, showMessages, testKitDefaults, withTimeout, type WaitOptions } from './wait.ts';
+import { Cursor } from './cursor.ts';
+import { showMessage, showMessages, timeoutOf, withTimeout, type WaitOptions } from './wait.ts';
 
 /** A message as the server receives it: text as a string, binary as bytes. */
 export type TestMessage = Message;
@@ -48,11 +49,6 @@ export class NotJson {
     this.text = text;
     this.problem = problem;
   }
-}
-
-interface Waiter<T> {
-  resolve: (value: T) => void;
-  reject: (reason: unknown) => void;
 }
 
 /** Internal wiring a {@link TestServer} passes in. */
@@ -153,8 +149,7 @@ export class TestConnection<M = TestMessage> {
   readonly #connection: ServerConnection;
   readonly #socket: MemorySocket;
   readonly #timeout: number | undefined;
-  #cursor = 0;
-  #waiters: Array<Waiter<M | NotJson>> = [];
+  readonly #cursor = new Cursor<M | NotJson>(this.messages);
   #closeInfo: CloseInfo | null = null;
   /** Operations waiting behind a Blob being read, in order; null when none is. */
   #later: Array<(() => void) | Blob> | null = null;
@@ -178,11 +173,7 @@ export class TestConnection<M = TestMessage> {
       noteActivity();
       const message = this.#decode(received);
       this.messages.push(message);
-      const waiter = this.#waiters.shift();
-      if (waiter !== undefined) {
-        this.#cursor++;
-        waiter.resolve(message);
-      }
+      this.#cursor.added();
       if (message instanceof NotJson) return;
       init.onmessage(message, this);
       this.onmessage?.(message, this);
@@ -193,9 +184,7 @@ export class TestConnection<M = TestMessage> {
     tap(conn, 'onclose', (info: CloseInfo) => {
       noteActivity();
       this.#closeInfo = info;
-      const waiters = this.#waiters;
-      this.#waiters = [];
-      for (const waiter of waiters) waiter.reject(this.#closedError(info));
+      this.#cursor.close(() => this.#closedError(info));
     });
   }
 
@@ -227,8 +216,21 @@ export class TestConnection<M = TestMessage> {
    * @throws WaitTimeoutError (rejects) naming the connection if it is not closed within the timeout
    */
   waitForClose(options: WaitOptions = {}): Promise<CloseInfo> {
-    const ms = this.#timeoutOf(options);
+    const ms = timeoutOf(options, this.#timeout);
     return withTimeout(this.#connection.closed, ms, (t) => `${this.label}: not closed within ${t} ms (state: ${this.state}; received so far: ${showMessages(this.messages)})`);
+  }
+
+  /**
+   * The default timeout (ms) of its waits: its server's `timeout` option, else the test
+   * kit's (see `configureTestKit`) at the time of asking.
+   * @example
+   * ```ts
+   * const client = await new TestServer(url, { timeout: 500 }).nextConnection();
+   * client.timeout; // 500
+   * ```
+   */
+  get timeout(): number {
+    return timeoutOf({}, this.#timeout);
   }
 
   /** How the connection ended, once it has. */
@@ -248,28 +250,11 @@ export class TestConnection<M = TestMessage> {
    *   (a WaitTimeoutError naming what came so far), or in JSON mode for a text that is not JSON
    */
   nextMessage(options: WaitOptions = {}): Promise<M> {
-    const ms = this.#timeoutOf(options);
-    let taken: Promise<M | NotJson>;
-    if (this.#cursor < this.messages.length) taken = Promise.resolve(this.messages[this.#cursor++]);
-    else if (this.#closeInfo !== null) taken = Promise.reject(this.#closedError(this.#closeInfo));
-    else {
-      let waiter!: Waiter<M | NotJson>;
-      const waiting = new Promise<M | NotJson>((resolve, reject) => (waiter = { resolve, reject }));
-      this.#waiters.push(waiter);
-      taken = withTimeout(waiting, ms, (t) => {
-        const at = this.#waiters.indexOf(waiter);
-        if (at >= 0) this.#waiters.splice(at, 1);
-        return `${this.label}: no message within ${t} ms (received so far: ${showMessages(this.messages)})`;
-      });
-    }
+    const taken = this.#cursor.next(timeoutOf(options, this.#timeout), (t) => `${this.label}: no message within ${t} ms (received so far: ${showMessages(this.messages)})`);
     return taken.then((message) => {
       if (message instanceof NotJson) throw new TypeError(`${this.label}: ${message.problem}: ${showMessage(message.text)}`);
       return message;
     });
-  }
-
-  #timeoutOf(options: WaitOptions): number {
-    return options.timeout !== undefined ? checkWaitTimeout(options.timeout) : (this.#timeout ?? testKitDefaults.timeout);
   }
 
   #closedError(info: CloseInfo): Error {

@@ -11,6 +11,7 @@ import {
   type ServerConnection,
   ServerEngine,
   checkServerOptions,
+  isWebSocketUpgrade,
   requestOf,
   type AuthorizeRequest,
   type AuthorizeResult,
@@ -23,15 +24,17 @@ import {
   type UpgradeRejection,
 } from '@wsflow/engine';
 import { noteActivity, settle, track } from './activity.ts';
+import { Cursor } from './cursor.ts';
 import { installGlobals, type InstalledClasses } from './install.ts';
 import { defaultNetwork, endpointKey, type IncomingConnectionInfo, type MemoryEndpoint, type MemoryNetwork } from './memory_network.ts';
 import { MemorySocket } from './memory_socket.ts';
 import { TestConnection, type TestMessage } from './test_connection.ts';
 import { TestHandshake, type HandshakeAnswer } from './test_handshake.ts';
-import { checkWaitTimeout, realTimers, showMessages, testKitDefaults, withTimeout, type WaitOptions } from './wait.ts';
+import { checkWaitTimeout, realTimers, showMessages, timeoutOf, type WaitOptions } from './wait.ts';
 import { WebSocket, createWebSocketClass } from './websocket.ts';
 import { WebSocketError } from './websocket_error.ts';
 import { WebSocketStream, createWebSocketStreamClass } from './websocket_stream.ts';
+import { useWebSocketScheme } from './websocket_url.ts';
 
 /**
  * Options of a {@link TestServer}: every option of `serve()` (the same names and meanings,
@@ -67,52 +70,7 @@ export interface TestServerOptions<M = TestMessage> extends ServerOptions {
 /** The option names a TestServer takes besides those of `serve()`. */
 export const TEST_SERVER_OPTION_NAMES: readonly string[] = ['network', 'protocols', 'autoAccept', 'onhandshake', 'onconnection', 'echo', 'json', 'timeout'];
 
-interface Waiter<T> {
-  resolve: (value: T) => void;
-  reject: (reason: unknown) => void;
-}
-
 const ignore = (): void => {};
-
-/** A cursor over an append-only list: `next()` returns the next item not yet returned. */
-class Cursor<T> {
-  readonly #items: T[];
-  #position = 0;
-  #waiters: Array<Waiter<T>> = [];
-  #closed: (() => Error) | null = null;
-
-  constructor(items: T[]) {
-    this.#items = items;
-  }
-
-  /** The next item, waiting at most `ms`; `describe` names what was awaited in the timeout's message. */
-  next(ms: number, describe: (ms: number) => string): Promise<T> {
-    if (this.#position < this.#items.length) return Promise.resolve(this.#items[this.#position++]);
-    if (this.#closed !== null) return Promise.reject(this.#closed());
-    let waiter!: Waiter<T>;
-    const waiting = new Promise<T>((resolve, reject) => (waiter = { resolve, reject }));
-    this.#waiters.push(waiter);
-    return withTimeout(waiting, ms, (t) => {
-      const at = this.#waiters.indexOf(waiter);
-      if (at >= 0) this.#waiters.splice(at, 1);
-      return describe(t);
-    });
-  }
-
-  /** An item was appended to the list. */
-  added(): void {
-    const waiter = this.#waiters.shift();
-    if (waiter !== undefined) waiter.resolve(this.#items[this.#position++]);
-  }
-
-  /** No more items will come: waiting and later calls reject. */
-  close(error: () => Error): void {
-    this.#closed = error;
-    const waiters = this.#waiters;
-    this.#waiters = [];
-    for (const waiter of waiters) waiter.reject(error());
-  }
-}
 
 const classesByNetwork = new WeakMap<MemoryNetwork, InstalledClasses>();
 
@@ -148,6 +106,9 @@ const memoryAdapter: RuntimeAdapter = {
 interface HandshakeContext {
   socket: MemorySocket;
   handshake: TestHandshake;
+  /** The head read, and the bytes that followed it in the same chunk. */
+  head: RequestHead;
+  rest: Uint8Array;
   /** The test's choice of subprotocol (`accept({ protocol })`), if it made one. */
   protocol?: string | null;
   /** The test's refusal (`reject()`), carried out by the engine as an `authorize` refusal. */
@@ -155,13 +116,6 @@ interface HandshakeContext {
   opened: (connection: TestConnection) => void;
   refused: (error: Error) => void;
   connection: Promise<TestConnection>;
-}
-
-/** A socket waiting for its turn to enter the engine, with what was read ahead of it. */
-interface EngineEntry {
-  socket: MemorySocket;
-  chunks: Uint8Array[];
-  context: HandshakeContext | undefined;
 }
 
 /** Every TestServer not yet stopped, for {@link resetTestServers}. */
@@ -228,14 +182,11 @@ export class TestServer<M = TestMessage> implements MemoryEndpoint {
   readonly #handshakeCursor: Cursor<TestHandshake>;
   readonly #messageCursor: Cursor<M>;
   /**
-   * The engine's hooks see a WHATWG `Request` (the same object from `handleProtocols` to the
-   * handler), which cannot carry our context; browsers even strip `Sec-WebSocket-Key` from
-   * it. So sockets enter the engine one at a time until its first hook runs or it answers:
-   * the one being decided is {@link #deciding}, then its `Request` is the key.
+   * The context of each handshake, by the `Request` of its {@link TestHandshake}: the engine
+   * takes a parsed head with that very object (`engine.upgrade`), and hands it to every hook
+   * and to the handler.
    */
   readonly #byRequest = new WeakMap<Request, HandshakeContext>();
-  readonly #waiting: EngineEntry[] = [];
-  #deciding: EngineEntry | null = null;
   #listening = true;
   #uninstall: (() => void) | null = null;
   readonly #firstCursor: Cursor<TestConnection<M>>;
@@ -250,8 +201,7 @@ export class TestServer<M = TestMessage> implements MemoryEndpoint {
    */
   constructor(url: string | URL, options: TestServerOptions<M> = {}) {
     const parsed = new URL(url);
-    if (parsed.protocol === 'http:') parsed.protocol = 'ws:';
-    else if (parsed.protocol === 'https:') parsed.protocol = 'wss:';
+    useWebSocketScheme(parsed);
     if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') throw new TypeError(`A TestServer listens on a ws: or wss: URL, not ${parsed.protocol}`);
     const checked = checkServerOptions('TestServer', options, TEST_SERVER_OPTION_NAMES);
     if (options.protocols !== undefined && options.handleProtocols !== undefined) {
@@ -306,6 +256,18 @@ export class TestServer<M = TestMessage> implements MemoryEndpoint {
     return this.#options.json === true;
   }
 
+  /**
+   * The default timeout (ms) of its waits and of its connections': the `timeout` option,
+   * else the test kit's (see {@link configureTestKit}) at the time of asking.
+   * @example
+   * ```ts
+   * new TestServer('ws://example.test/', { timeout: 500 }).timeout; // 500
+   * ```
+   */
+  get timeout(): number {
+    return timeoutOf({}, this.#timeout);
+  }
+
   /** How failures name it: `TestServer ws://example.test/`. */
   get label(): string {
     return `TestServer ${this.url.href}`;
@@ -313,7 +275,7 @@ export class TestServer<M = TestMessage> implements MemoryEndpoint {
 
   /** The first connection (as jest-websocket-mock's `server.connected`), within the default timeout. */
   get connected(): Promise<TestConnection<M>> {
-    this.#firstConnection ??= this.#firstCursor.next(this.#timeoutOf({}), (t) => `${this.label}: no client connected within ${t} ms (handshakes so far: ${this.handshakes.length})`);
+    this.#firstConnection ??= this.#firstCursor.next(timeoutOf({}, this.#timeout), (t) => `${this.label}: no client connected within ${t} ms (handshakes so far: ${this.handshakes.length})`);
     this.#firstConnection.catch(ignore);
     return this.#firstConnection;
   }
@@ -323,7 +285,7 @@ export class TestServer<M = TestMessage> implements MemoryEndpoint {
    * @throws WaitTimeoutError (rejects) if none comes within the timeout
    */
   nextConnection(options: WaitOptions = {}): Promise<TestConnection<M>> {
-    return this.#connectionCursor.next(this.#timeoutOf(options), (t) => `${this.label}: no connection within ${t} ms (connections so far: ${this.connections.length}, handshakes: ${this.handshakes.length})`);
+    return this.#connectionCursor.next(timeoutOf(options, this.#timeout), (t) => `${this.label}: no connection within ${t} ms (connections so far: ${this.connections.length}, handshakes: ${this.handshakes.length})`);
   }
 
   /**
@@ -331,7 +293,7 @@ export class TestServer<M = TestMessage> implements MemoryEndpoint {
    * @throws WaitTimeoutError (rejects) if none comes within the timeout
    */
   nextHandshake(options: WaitOptions = {}): Promise<TestHandshake> {
-    return this.#handshakeCursor.next(this.#timeoutOf(options), (t) => `${this.label}: no handshake within ${t} ms (handshakes so far: ${this.handshakes.length})`);
+    return this.#handshakeCursor.next(timeoutOf(options, this.#timeout), (t) => `${this.label}: no handshake within ${t} ms (handshakes so far: ${this.handshakes.length})`);
   }
 
   /**
@@ -339,7 +301,7 @@ export class TestServer<M = TestMessage> implements MemoryEndpoint {
    * @throws WaitTimeoutError (rejects) if none comes within the timeout, naming those received so far
    */
   nextMessage(options: WaitOptions = {}): Promise<M> {
-    return this.#messageCursor.next(this.#timeoutOf(options), (t) => `${this.label}: no message within ${t} ms (received so far: ${showMessages(this.messages)})`);
+    return this.#messageCursor.next(timeoutOf(options, this.#timeout), (t) => `${this.label}: no message within ${t} ms (received so far: ${showMessages(this.messages)})`);
   }
 
   /**
@@ -459,17 +421,14 @@ export class TestServer<M = TestMessage> implements MemoryEndpoint {
     uninstall?.();
   }
 
-  #timeoutOf(options: WaitOptions): number {
-    return options.timeout !== undefined ? checkWaitTimeout(options.timeout) : (this.#timeout ?? testKitDefaults.timeout);
-  }
-
   // ---- MemoryEndpoint ---------------------------------------------------------------
 
   /** {@link MemoryEndpoint}: takes the server end of a new in-memory connection (the network calls it). */
   acceptConnection(duplex: ByteDuplex, info: IncomingConnectionInfo): { drop(reason: unknown): void } {
     const socket = new MemorySocket(duplex.readable.getReader(), duplex.writable.getWriter());
-    // The head is read ahead here, so that a test can hold the handshake as long as it
-    // likes before the engine (and its handshake deadline) sees it; then it is replayed.
+    // The head is read here, so that a test can hold the handshake as long as it likes
+    // before the engine (and its handshake deadline) sees it; then the engine takes it as
+    // read (`#enter`), or replays it when it is no upgrade the test can look at.
     const chunks: Uint8Array[] = [];
     const parser = new HttpHeadParser('request', { maxHeadSize: this.#options.maxHeadSize });
     let done = false;
@@ -490,7 +449,7 @@ export class TestServer<M = TestMessage> implements MemoryEndpoint {
         if (result === null) return;
         done = true;
         socket.hold();
-        handshake = this.#arrived(socket, chunks, result.head, info);
+        handshake = this.#arrived(socket, chunks, result.head, result.rest, info);
       },
       receiveEnd: () => {
         if (!done) socket.destroy(); // the client went away
@@ -507,43 +466,30 @@ export class TestServer<M = TestMessage> implements MemoryEndpoint {
     };
   }
 
-  #toEngine(socket: MemorySocket, chunks: Uint8Array[], context?: HandshakeContext): void {
-    this.#waiting.push({ socket, chunks, context });
-    this.#nextToEngine();
+  /** Replays what was read ahead for the engine to read the head itself, as `serve()` does. */
+  #toEngine(socket: MemorySocket, chunks: Uint8Array[]): void {
+    socket.unread(chunks.splice(0));
+    this.engine.accept(socket);
   }
 
-  #nextToEngine(): void {
-    while (this.#deciding === null) {
-      const entry = this.#waiting.shift();
-      if (entry === undefined) return;
-      if (entry.socket.closed) continue;
-      this.#deciding = entry;
-      void entry.socket.answered.then(() => this.#decided(entry));
-      entry.socket.unread(entry.chunks.splice(0));
-      this.engine.accept(entry.socket);
-    }
+  /**
+   * Hands an answered handshake to the engine: an upgrade with the head already read and
+   * the handshake's own `Request`; a plain request (for `fetch`, or a 426) by its bytes.
+   */
+  #enter(context: HandshakeContext, chunks: Uint8Array[]): void {
+    const { fetch, path } = this.#options;
+    const request = context.handshake.request;
+    const forFetch = fetch !== undefined && path !== undefined && new URL(request.url).pathname !== path;
+    if (!isWebSocketUpgrade(context.head) || forFetch) this.#toEngine(context.socket, chunks);
+    else void this.engine.upgrade(context.socket, context.head, context.rest, request);
   }
 
-  /** The engine reached a hook for the socket being decided (or answered it): the next may enter. */
-  #decided(entry: EngineEntry): void {
-    if (this.#deciding !== entry) return;
-    this.#deciding = null;
-    this.#nextToEngine();
-  }
-
-  /** The context of a request the engine's hook sees: the socket being decided, the first time. */
+  /** The context of a request the engine's hook sees. */
   #contextOf(request: Request | undefined): HandshakeContext | undefined {
-    if (request === undefined) return this.#deciding?.context;
-    let context = this.#byRequest.get(request);
-    if (context === undefined && this.#deciding !== null) {
-      context = this.#deciding.context;
-      if (context !== undefined) this.#byRequest.set(request, context);
-      this.#decided(this.#deciding);
-    }
-    return context;
+    return request === undefined ? undefined : this.#byRequest.get(request);
   }
 
-  #arrived(socket: MemorySocket, chunks: Uint8Array[], head: RequestHead, info: IncomingConnectionInfo): TestHandshake | undefined {
+  #arrived(socket: MemorySocket, chunks: Uint8Array[], head: RequestHead, rest: Uint8Array, info: IncomingConnectionInfo): TestHandshake | undefined {
     let request: Request;
     try {
       request = requestOf(head, this.url.protocol === 'wss:', this.url.host);
@@ -565,7 +511,8 @@ export class TestServer<M = TestMessage> implements MemoryEndpoint {
       refused = reject;
     });
     connection.catch(ignore);
-    context = { socket, handshake, opened, refused, connection };
+    context = { socket, handshake, head, rest, opened, refused, connection };
+    this.#byRequest.set(request, context);
     void socket.gone.then(() => refused(new Error(`${this.label}: the handshake ended without a connection`)));
     this.handshakes.push(handshake);
     this.#handshakeCursor.added();
@@ -613,7 +560,7 @@ export class TestServer<M = TestMessage> implements MemoryEndpoint {
       // The engine decides now (Web Crypto included): flush() waits for its answer, then
       // for the client's check of it.
       void track(socket.answered.then(() => track(info.clientHandshake)));
-      this.#toEngine(socket, chunks, context);
+      this.#enter(context, chunks);
     }
     return context.connection;
   }
@@ -638,7 +585,7 @@ export class TestServer<M = TestMessage> implements MemoryEndpoint {
   }
 
   #rejected(info: RejectionInfo): void {
-    const context = info.request === undefined ? this.#deciding?.context : (this.#byRequest.get(info.request) ?? this.#deciding?.context);
+    const context = this.#contextOf(info.request);
     context?.refused(new Error(`${this.label}: the engine refused the handshake with ${info.status === 0 ? 'a drop' : info.status} (${info.code})`));
     this.#options.onReject?.(info);
   }

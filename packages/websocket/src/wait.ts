@@ -52,6 +52,20 @@ export function checkWaitTimeout(timeout: unknown): number {
   return timeout;
 }
 
+/**
+ * The timeout (ms) of one wait: the wait's own `timeout` option (checked), else `fallback`
+ * (a server's or connection's `timeout` option), else {@link testKitDefaults}`.timeout`.
+ * @throws {RangeError} for a `timeout` option that is not a positive finite number
+ * @example
+ * ```ts
+ * timeoutOf({}, 500); // 500
+ * timeoutOf({ timeout: 100 }, 500); // 100
+ * ```
+ */
+export function timeoutOf(options: WaitOptions, fallback?: number): number {
+  return options.timeout !== undefined ? checkWaitTimeout(options.timeout) : (fallback ?? testKitDefaults.timeout);
+}
+
 /** The error of a wait that timed out. */
 export class WaitTimeoutError extends Error {
   override readonly name = 'WaitTimeoutError';

@@ -18,6 +18,23 @@ export function defaultBaseURL(): string | undefined {
 }
 
 /**
+ * Maps an `http:` URL to `ws:` and an `https:` one to `wss:`, in place (WebSockets Standard,
+ * "get a URL record", steps 3–4); any other scheme is left as it is, for the caller to accept
+ * or refuse.
+ * @example
+ * ```ts
+ * const url = new URL('https://example.com/chat');
+ * useWebSocketScheme(url);
+ * url.href; // 'wss://example.com/chat'
+ * ```
+ */
+export function useWebSocketScheme(url: URL): void {
+  // Both are special schemes, so the protocol setter accepts the change.
+  if (url.protocol === 'http:') url.protocol = 'ws:';
+  else if (url.protocol === 'https:') url.protocol = 'wss:';
+}
+
+/**
  * Gets a URL record (WebSockets Standard, "get a URL record"), or null for failure:
  *
  * 1. Let urlRecord be the result of applying the URL parser to url with baseURL.
@@ -44,9 +61,8 @@ export function getURLRecord(url: string, baseURL?: string | URL): URL | null {
   } catch {
     return null;
   }
-  // Steps 3-4: both are special schemes, so the protocol setter accepts the change.
-  if (record.protocol === 'http:') record.protocol = 'ws:';
-  else if (record.protocol === 'https:') record.protocol = 'wss:';
+  // Steps 3-4.
+  useWebSocketScheme(record);
   // Step 5.
   if (record.protocol !== 'ws:' && record.protocol !== 'wss:') return null;
   // Step 6: `hash` is '' both for no fragment and for an empty one; `href` tells them apart.

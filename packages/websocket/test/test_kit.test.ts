@@ -214,6 +214,16 @@ describe('waits time out with a message naming what they waited for', () => {
     await expect(server.nextConnection()).rejects.toThrow(/within 25 ms/);
     expect(() => configureTestKit({ timeout: 0 })).toThrow(RangeError);
   });
+
+  it("timeout is the server's option on the server and its connections, else the test kit's default as it is now", async () => {
+    const server = startServer({ timeout: 40 });
+    new WebSocket(server.url);
+    const client = await server.nextConnection();
+    expect([server.timeout, client.timeout]).toEqual([40, 40]);
+    const plain = startServer();
+    configureTestKit({ timeout: 35 });
+    expect(plain.timeout).toBe(35);
+  });
 });
 
 describe('JSON mode', () => {

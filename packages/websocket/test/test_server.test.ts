@@ -2,7 +2,7 @@
  * The in-memory test server: addressing, handshake control, connections and messages,
  * raw frames, closing and dropping, globals, networks, and flush().
  */
-import { acceptKey } from '@wsflow/codec';
+import { acceptKey, createDuplexPair, decodeUtf8, encodeUtf8 } from '@wsflow/codec';
 import { describe, expect, it } from 'vitest';
 import { MemoryNetwork, TestServer, WebSocket, WebSocketError, WebSocketStream, createWebSocketClass, type TestHandshake } from '../src/index.ts';
 import { blobBytes, nextEvent, record, rejection, startServer, uniqueUrl } from './helpers.ts';
@@ -533,4 +533,63 @@ describe('TestServer: flush()', () => {
     // flush() gives up after a bounded number of busy rounds; how long those take depends on
     // the host (Chromium runs this suite too), so the test allows it time.
   }, 20_000);
+});
+
+/** Sends `head` to `server` over a raw duplex and returns what it answers, once that matches `until` (or it ends). */
+async function rawExchange(server: TestServer, head: string, until: RegExp): Promise<string> {
+  const [client, serverEnd] = createDuplexPair();
+  server.acceptConnection(serverEnd, { url: server.url, clientHandshake: Promise.resolve() });
+  const writer = client.writable.getWriter();
+  void writer.write(encodeUtf8(head));
+  const reader = client.readable.getReader();
+  let answer = '';
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return answer;
+    answer += decodeUtf8(value);
+    if (until.test(answer)) return answer;
+  }
+}
+
+describe('TestServer: one Request per handshake', () => {
+  it('gives the handshake, every hook and the handler the same Request', async () => {
+    const seen: Request[] = [];
+    const server = startServer({
+      handleProtocols: (offered, request) => (seen.push(request), offered[0] ?? null),
+      authorize: ({ request }) => void seen.push(request),
+      handler: (_conn, request) => void seen.push(request),
+    });
+    new WebSocket(server.url, ['p1']);
+    const handshake = await server.nextHandshake();
+    const client = await server.nextConnection();
+    expect(seen).toHaveLength(3);
+    for (const request of [...seen, client.request]) expect(request).toBe(handshake.request);
+  });
+
+  it('maps the answers of handshakes held together to their own connections, in any order', async () => {
+    const server = startServer({ autoAccept: false, protocols: ['a', 'b'] });
+    const first = new WebSocket(server.url, ['a', 'b']);
+    const second = new WebSocket(server.url, ['a', 'b']);
+    const opened = Promise.all([nextEvent(first, 'open'), nextEvent(second, 'open')]);
+    const h1 = await server.nextHandshake();
+    const h2 = await server.nextHandshake();
+    const c2 = await h2.accept({ protocol: 'b' });
+    const c1 = await h1.accept({ protocol: 'a' });
+    expect([c1.protocol, c2.protocol]).toEqual(['a', 'b']);
+    await opened;
+    expect([first.protocol, second.protocol]).toEqual(['a', 'b']);
+  });
+
+  it('leaves a plain request to the engine: fetch answers it, as serve() would', async () => {
+    const server = startServer({ fetch: () => new Response('done', { status: 200 }) });
+    const answer = await rawExchange(server, `GET /page HTTP/1.1\r\nHost: ${server.url.host}\r\n\r\n`, /\r\n\r\ndone$/);
+    expect(answer).toMatch(/^HTTP\/1\.1 200/);
+    expect(answer.endsWith('done')).toBe(true);
+  });
+
+  it('refuses a plain request without fetch with 426, as serve() would', async () => {
+    const server = startServer();
+    const answer = await rawExchange(server, `GET / HTTP/1.1\r\nHost: ${server.url.host}\r\n\r\n`, /\r\n\r\n/);
+    expect(answer).toMatch(/^HTTP\/1\.1 426/);
+  });
 });
