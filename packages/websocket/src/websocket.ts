@@ -679,17 +679,9 @@ export class WebSocket extends EventTarget {
   #applyTransmission(conn: WebSocketConnection): void {
     this.#applyQueued = false;
     this.#observeTransmission(conn);
-    this.#bufferedAmount -= this.#seenSent;
-    this.#inFlight -= this.#seenSent;
-    this.#seenSent = 0;
-    if (this.#pollTimer !== undefined) {
-      clearTimer(this.#pollTimer);
-      this.#pollTimer = undefined;
-    }
-    if (this.#inFlight === 0) {
-      if (conn.ondrain !== null) conn.ondrain = null;
-      return;
-    }
+    this.#takeOff(conn, this.#seenSent);
+    if (this.#inFlight === 0) return;
+    this.#stopPolling();
     this.#pollTransmission(conn);
   }
 
@@ -701,17 +693,23 @@ export class WebSocket extends EventTarget {
     this.#observeTransmission(conn);
     const fresh = this.#sendTurn === hostTurn ? this.#handedThisTurn : 0;
     const take = Math.min(this.#seenSent, this.#inFlight - fresh);
-    if (take <= 0) return;
-    this.#bufferedAmount -= take;
-    this.#inFlight -= take;
-    this.#seenSent -= take;
-    if (this.#inFlight === 0) {
-      if (this.#pollTimer !== undefined) {
-        clearTimer(this.#pollTimer);
-        this.#pollTimer = undefined;
-      }
-      if (conn.ondrain !== null) conn.ondrain = null;
-    }
+    if (take > 0) this.#takeOff(conn, take);
+  }
+
+  /** Takes `bytes` seen transmitted off bufferedAmount; with nothing left in flight, stops watching. */
+  #takeOff(conn: WebSocketConnection, bytes: number): void {
+    this.#bufferedAmount -= bytes;
+    this.#inFlight -= bytes;
+    this.#seenSent -= bytes;
+    if (this.#inFlight > 0) return;
+    this.#stopPolling();
+    if (conn.ondrain !== null) conn.ondrain = null;
+  }
+
+  #stopPolling(): void {
+    if (this.#pollTimer === undefined) return;
+    clearTimer(this.#pollTimer);
+    this.#pollTimer = undefined;
   }
 
   /** Looks at the transport every {@link TRANSMIT_POLL_MS} until the bytes are seen transmitted. */
