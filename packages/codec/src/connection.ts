@@ -9,6 +9,7 @@
  * here imports a runtime API.
  * @module
  */
+import { bytesOf } from './bytes.ts';
 import { BufferedAmountError, checkBufferedAmountLimit, defaultMaxBufferedAmount, type BufferedAmountLimit, type BufferedAmountPolicy } from './buffered_amount_policy.ts';
 import { CloseCode, type Role } from './constants.ts';
 import type { ProtocolError } from './errors.ts';
@@ -148,12 +149,6 @@ export interface CloseOptions {
 
 /** Writes larger than this in one batch are handed over as a list rather than concatenated. */
 const CONCAT_MAX = 64 * 1024;
-
-function toBytes(data: ArrayBuffer | ArrayBufferView): Uint8Array {
-  if (data instanceof Uint8Array) return data;
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  return new Uint8Array(data);
-}
 
 /** A reason object with a close code, as `WebSocketError` carries (duck-typed). */
 function closeOptionsFrom(reason: unknown): CloseOptions {
@@ -581,7 +576,7 @@ export class WebSocketConnection {
       void this.#drainPending(more);
       return true;
     }
-    return this.#checked(this.#protocol.sendBinary(toBytes(data as ArrayBuffer | ArrayBufferView), true, compress));
+    return this.#checked(this.#protocol.sendBinary(bytesOf(data as ArrayBuffer | ArrayBufferView), true, compress));
   }
 
   /**
@@ -602,7 +597,7 @@ export class WebSocketConnection {
   sendFragment(data: string | ArrayBuffer | ArrayBufferView, fin: boolean): boolean {
     if (!this.#protocol.canSend || this.#finished !== null) return false;
     if (this.#extra !== null && this.#extra.pending !== null) throw new TypeError('a Blob is still being sent; fragments would overtake it');
-    const sent = typeof data === 'string' ? this.#protocol.sendText(data, fin) : this.#protocol.sendBinary(toBytes(data), fin);
+    const sent = typeof data === 'string' ? this.#protocol.sendText(data, fin) : this.#protocol.sendBinary(bytesOf(data), fin);
     if (sent && fin) this.#sendHeld();
     return this.#checked(sent);
   }
@@ -708,7 +703,7 @@ export class WebSocketConnection {
         extra.pendingBytes -= next.frame.length;
         this.#protocol.sendPrepared(next);
         continue;
-      } else bytes = typeof next === 'string' ? next : toBytes(next as ArrayBuffer | ArrayBufferView);
+      } else bytes = typeof next === 'string' ? next : bytesOf(next as ArrayBuffer | ArrayBufferView);
       if (extra.pending === null) return;
       extra.pending.shift();
       extra.pendingBytes -= sizeOf(next);

@@ -4,6 +4,7 @@
  * @module
  */
 import { CloseCode, type Role } from './constants.ts';
+import { bytesOf } from './bytes.ts';
 import { ProtocolError } from './errors.ts';
 import type { Frame } from './frame.ts';
 import { FrameParser } from './frame_parser.ts';
@@ -36,9 +37,8 @@ export function checkRsvMask(mask: number): number {
 }
 
 /** Views any `ArrayBufferView` as bytes. */
-function bytesOf(chunk: unknown): Uint8Array {
-  if (chunk instanceof Uint8Array) return chunk;
-  if (ArrayBuffer.isView(chunk)) return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+function chunkBytes(chunk: unknown): Uint8Array {
+  if (ArrayBuffer.isView(chunk)) return bytesOf(chunk);
   throw new TypeError('FrameDecoderStream accepts Uint8Array chunks only');
 }
 
@@ -105,7 +105,7 @@ export class FrameDecoderStream extends TransformStream<Uint8Array, Frame> {
   }
 
   #transform(chunk: Uint8Array, controller: TransformStreamDefaultController<Frame>): void {
-    const bytes = bytesOf(chunk);
+    const bytes = chunkBytes(chunk);
     this.#out = controller;
     try {
       // Throws a ProtocolError on a violation, which errors both sides of the stream.

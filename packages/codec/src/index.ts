@@ -1,6 +1,7 @@
 // @wsflow/codec: the platform-neutral RFC 6455 codec. This file only re-exports.
 export * from './constants.ts';
 export * from './errors.ts';
+export { bytesOf } from './bytes.ts';
 export { isValidCloseCode, parseClosePayload, serializeClosePayload, type ClosePayload } from './close_payload.ts';
 export { decodeUtf8, encodeUtf8, isValidUtf8, Utf8Decoder } from './utf8.ts';
 export { maskInto, RandomMaskKeys, defaultMaskKeys, type MaskKeySource } from './mask.ts';

@@ -3,6 +3,7 @@
  * fragmentation.
  * @module
  */
+import { bytesOf } from './bytes.ts';
 import type { SendData } from './connection.ts';
 import { Opcode } from './constants.ts';
 import { makeFrame, type Frame } from './frame.ts';
@@ -15,12 +16,6 @@ export interface MessageEncoderStreamOptions {
    * frame and continuation frames (RFC 6455 §5.4). Default `Infinity`: one frame per message.
    */
   fragmentSize?: number;
-}
-
-function bytesOf(data: ArrayBuffer | ArrayBufferView): Uint8Array {
-  if (data instanceof Uint8Array) return data;
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  return new Uint8Array(data);
 }
 
 function isBinary(data: unknown): data is ArrayBuffer | ArrayBufferView {

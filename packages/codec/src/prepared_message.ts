@@ -5,6 +5,7 @@
  * every connection whose agreement lets it share one (`server_no_context_takeover`).
  * @module
  */
+import { bytesOf } from './bytes.ts';
 import { Opcode } from './constants.ts';
 import { frameHeaderSize, writeFrameHeader } from './frame_serializer.ts';
 import { encodeUtf8 } from './utf8.ts';
@@ -103,7 +104,6 @@ export function prepareMessage(data: string | ArrayBuffer | ArrayBufferView, opt
   const compress = options.compress;
   if (compress !== undefined && typeof compress !== 'boolean') throw new TypeError('the "compress" option must be a boolean');
   if (typeof data === 'string') return new PreparedMessage(false, encodeUtf8(data), compress);
-  if (data instanceof ArrayBuffer) return new PreparedMessage(true, new Uint8Array(data), compress);
-  if (ArrayBuffer.isView(data)) return new PreparedMessage(true, new Uint8Array(data.buffer, data.byteOffset, data.byteLength), compress);
+  if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) return new PreparedMessage(true, bytesOf(data), compress);
   throw new TypeError('a message must be a string, an ArrayBuffer or an ArrayBufferView');
 }

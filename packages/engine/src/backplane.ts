@@ -35,3 +35,20 @@ export interface Backplane {
   /** Stops relaying; called by `server.close()`. */
   close(): Promise<void>;
 }
+
+/**
+ * Checks that `value` is a {@link Backplane} (every method there), or `undefined`.
+ * @throws TypeError naming the option otherwise
+ * @example
+ * ```ts
+ * checkBackplane(options.backplane);
+ * ```
+ */
+export function checkBackplane(value: unknown): asserts value is Backplane | undefined {
+  if (value === undefined) return;
+  for (const name of ['start', 'subscribe', 'unsubscribe', 'publish', 'close']) {
+    if (typeof value !== 'object' || value === null || typeof (value as Record<string, unknown>)[name] !== 'function') {
+      throw new TypeError('option "backplane" must implement Backplane (start, subscribe, unsubscribe, publish, close)');
+    }
+  }
+}

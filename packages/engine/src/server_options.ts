@@ -6,7 +6,7 @@
  * @module
  */
 import { checkBufferedAmountLimit, checkHeaderField, headerFieldEntries, resolveDeflate, resolveLimits, type DeflateEngine, type WebSocketConnection } from '@wsflow/codec';
-import type { Backplane } from './backplane.ts';
+import { checkBackplane, type Backplane } from './backplane.ts';
 import { checkMaxPendingHandshakes, type PendingHandshakeSettings } from './handshake_slots.ts';
 import { checkPublishBackpressure, type PublishBackpressure } from './publish_backpressure.ts';
 import type { ServerConnection } from './server_connection.ts';
@@ -246,14 +246,7 @@ export function checkServerOptions<O extends object>(where: string, given: O, ex
   prefixed(() => checkBufferedAmountLimit(options));
   prefixed(() => resolveDeflate(options.perMessageDeflate, deflateEngine));
   prefixed(() => checkPublishBackpressure(options.publishBackpressure));
-  const backplane = options.backplane as unknown;
-  if (backplane !== undefined) {
-    for (const name of ['start', 'subscribe', 'unsubscribe', 'publish', 'close']) {
-      if (typeof backplane !== 'object' || backplane === null || typeof (backplane as Record<string, unknown>)[name] !== 'function') {
-        throw new TypeError(`${where}: option "backplane" must implement Backplane (start, subscribe, unsubscribe, publish, close)`);
-      }
-    }
-  }
+  prefixed(() => checkBackplane(options.backplane));
   checkByteCount(where, 'maxBodySize', options.maxBodySize);
   checkByteCount(where, 'maxHeadSize', options.maxHeadSize);
   checkByteCount(where, 'readableHighWaterMark', options.readableHighWaterMark);

@@ -5,8 +5,8 @@
  * relayed to and from a {@link Backplane} when the server has one.
  * @module
  */
-import { CloseCode, prepareMessage, type PreparedMessage } from '@wsflow/codec';
-import type { Backplane } from './backplane.ts';
+import { bytesOf, CloseCode, prepareMessage, type PreparedMessage } from '@wsflow/codec';
+import { checkBackplane, type Backplane } from './backplane.ts';
 import { checkPublishBackpressure, type PublishBackpressure, type ResolvedPublishBackpressure } from './publish_backpressure.ts';
 import { countDropped, type ServerConnection } from './server_connection.ts';
 
@@ -79,10 +79,6 @@ function checkData(data: unknown): void {
   }
 }
 
-function bytesOf(data: ArrayBuffer | ArrayBufferView): Uint8Array {
-  return data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-}
-
 /**
  * The topics of one server (or TestServer). Connections join and leave through their own
  * `subscribe`/`unsubscribe`; the server publishes through {@link publish}.
@@ -115,13 +111,9 @@ export class TopicHub {
   constructor(settings: TopicSettings = {}, flushLater: (callback: () => void) => void = queueMicrotask) {
     this.#flushLater = flushLater;
     this.#backpressure = checkPublishBackpressure(settings.publishBackpressure);
+    checkBackplane(settings.backplane);
     const backplane = settings.backplane ?? null;
-    if (backplane !== null) {
-      for (const name of ['start', 'subscribe', 'unsubscribe', 'publish', 'close'] as const) {
-        if (typeof backplane[name] !== 'function') throw new TypeError(`option "backplane" must implement Backplane (no "${name}" method)`);
-      }
-      backplane.start((topic, data) => this.#fromBackplane(topic, data));
-    }
+    backplane?.start((topic, data) => this.#fromBackplane(topic, data));
     this.#backplane = backplane;
   }
 
