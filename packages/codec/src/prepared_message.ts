@@ -68,16 +68,17 @@ export class PreparedMessage {
 
   /**
    * The compressed frame for connections that compress with `windowBits` and reset their
-   * context after every message: made by `deflate` the first time, the same buffer after.
+   * context after every message: made by `compressor` the first time, the same buffer after.
    * Any such compressor makes a frame any such peer inflates (the stream refers to nothing
-   * before the message), so one is made per window size, not per connection.
-   * @throws whatever `deflate` throws
+   * before the message), so one is made per window size, not per connection. (An object
+   * rather than a callback: no closure is made per subscriber.)
+   * @throws whatever `compressor.compress` throws
    */
-  compressedFrame(windowBits: number, deflate: (payload: Uint8Array) => Uint8Array): Uint8Array {
+  compressedFrame(windowBits: number, compressor: { compress(payload: Uint8Array): Uint8Array }): Uint8Array {
     const cache = (this.#compressed ??= new Map());
     let frame = cache.get(windowBits);
     if (frame === undefined) {
-      const compressed = deflate(this.payload);
+      const compressed = compressor.compress(this.payload);
       this.#compressions++;
       frame = new Uint8Array(frameHeaderSize(compressed.length, false) + compressed.length);
       const at = writeFrameHeader(frame, 0, true, RSV1, this.binary ? Opcode.Binary : Opcode.Text, compressed.length, false, 0);

@@ -409,7 +409,7 @@ export class WebSocketProtocol {
       if (windowBits === null) return this.#sendCompressed(message.binary ? Opcode.Binary : Opcode.Text, message.payload);
       let frame: Uint8Array;
       try {
-        frame = message.compressedFrame(windowBits, (payload) => deflate.compress(payload));
+        frame = message.compressedFrame(windowBits, deflate);
       } catch {
         this.fail(new ProtocolError('INTERNAL_ERROR', 'compression failed', CloseCode.InternalError));
         return false;

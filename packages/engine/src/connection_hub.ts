@@ -31,16 +31,6 @@ interface Queued<R, C extends WebSocketConnection> {
 }
 
 /**
- * Keeps `connection` in `registry` until it closes. A function of its own, so that the
- * callback holds only these two (a closure made inside `deliver` would hold everything the
- * handshake left there, for the connection's whole life).
- */
-function keepUntilClosed(registry: Set<WebSocketConnection>, connection: WebSocketConnection): void {
-  registry.add(connection);
-  void connection.closed.then(() => registry.delete(connection));
-}
-
-/**
  * Delivers accepted connections. With a handler each goes to it (a throw or rejection
  * closes that connection with 1011 and is reported); without one they queue for the async
  * iterator, not reading until taken.
@@ -59,32 +49,27 @@ export class ConnectionHub<R = Request, C extends WebSocketConnection = WebSocke
   readonly #queue: Queued<R, C>[] = [];
   readonly #waiters: Array<(result: IteratorResult<AcceptedConnection<R, C>>) => void> = [];
   #ended = false;
-  /** Whether the owner calls {@link forget} for each connection that finishes (its `onFinished`). */
-  readonly #finishedReported: boolean;
 
   /**
-   * @param finishedReported the connections' `onFinished` calls {@link forget}, so no
-   *   `closed` promise is needed per connection to keep the set
+   * The owner calls {@link forget} for every connection that finishes (from its
+   * `onFinished`), so no `closed` promise is needed per connection to keep the set.
    */
   constructor(
     handler: ((connection: C, request: R) => unknown) | undefined,
     report: (error: unknown, context: ErrorContext) => void,
     later: (callback: () => void) => void,
-    finishedReported = false,
   ) {
     this.#handler = handler;
     this.#report = report;
     this.#later = later;
-    this.#finishedReported = finishedReported;
   }
 
   /**
-   * Counts a connection its owner hands over itself among the open ones (closed at
-   * shutdown); with `finishedReported`, until the owner calls {@link forget}.
+   * Counts a connection among the open ones (closed at shutdown) until the owner calls
+   * {@link forget}: one {@link deliver} hands over, or one its owner hands over itself.
    */
   adopt(connection: C): void {
-    if (this.#finishedReported) this.#connections.add(connection);
-    else keepUntilClosed(this.#connections, connection);
+    this.#connections.add(connection);
   }
 
   /** A connection finished: it leaves the set of open connections. */
@@ -115,9 +100,7 @@ export class ConnectionHub<R = Request, C extends WebSocketConnection = WebSocke
       connection.close({ closeCode: CloseCode.GoingAway });
       return;
     }
-    if (this.#finishedReported) this.#connections.add(connection);
-    else if (pending.track !== undefined) pending.track(this.#connections as Set<WebSocketConnection>);
-    else keepUntilClosed(this.#connections, connection);
+    this.adopt(connection);
     const handler = this.#handler;
     if (handler === undefined) {
       this.#offer({ accepted: lazyAccepted(connection, request), start: () => this.#start(pending, peer) });

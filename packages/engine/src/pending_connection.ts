@@ -13,12 +13,6 @@ export interface PendingConnection<C extends WebSocketConnection = WebSocketConn
   readonly connection: C;
   /** Feeds what arrived after the head and starts reading; idempotent. */
   start(): void;
-  /**
-   * Keeps the connection in `registry` until it closes, where the binding can do it more
-   * cheaply than a `closed.then` per connection (which allocates the `closed` promise).
-   * Optional.
-   */
-  track?(registry: Set<WebSocketConnection>): void;
 }
 
 /** Tells `connection` its transport closed, in a microtask. */

@@ -83,7 +83,7 @@ export class ServerEngine<R = Request> implements AsyncIterable<AcceptedConnecti
     this.#timeout = options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
     this.#slots = new HandshakeSlots(options.maxPendingHandshakes ?? 1024);
     this.#report = errorReporter(options);
-    this.#hub = new ConnectionHub<R, ServerConnection>(options.handler, this.#report, adapter.later, true);
+    this.#hub = new ConnectionHub<R, ServerConnection>(options.handler, this.#report, adapter.later);
     // Published messages are written once per event-loop turn: on Node a microtask runs after
     // every socket read, and with one message per read that was one write per delivery.
     this.#topics = new TopicHub(options, adapter.flushPublished ?? adapter.later);

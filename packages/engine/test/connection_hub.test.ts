@@ -27,7 +27,7 @@ const later = (callback: () => void): void => void setTimeout(callback, 0);
 describe('ConnectionHub: the request of an accepted connection', () => {
   it('is not built for a handler that takes only the connection', () => {
     const seen: unknown[] = [];
-    const hub = new ConnectionHub<string>((connection) => void seen.push(connection), report, later, true);
+    const hub = new ConnectionHub<string>((connection) => void seen.push(connection), report, later);
     const { request, built } = counted();
     const one = pending();
     hub.deliver(one, request, { remoteAddress: undefined });
@@ -38,7 +38,7 @@ describe('ConnectionHub: the request of an accepted connection', () => {
 
   it('is built once for a handler that declares it', () => {
     const seen: unknown[] = [];
-    const hub = new ConnectionHub<string>((_connection, request) => void seen.push(request), report, later, true);
+    const hub = new ConnectionHub<string>((_connection, request) => void seen.push(request), report, later);
     const { request, built } = counted();
     hub.deliver(pending(), request, { remoteAddress: undefined });
     expect(seen).toEqual(['the request']);
@@ -47,7 +47,7 @@ describe('ConnectionHub: the request of an accepted connection', () => {
 
   it('is built for a handler with a rest parameter (whose length is 0)', () => {
     const seen: unknown[] = [];
-    const hub = new ConnectionHub<string>((...args: unknown[]) => void seen.push(args[1]), report, later, true);
+    const hub = new ConnectionHub<string>((...args: unknown[]) => void seen.push(args[1]), report, later);
     const { request, built } = counted();
     hub.deliver(pending(), request, { remoteAddress: undefined });
     expect(seen).toEqual(['the request']);
@@ -55,14 +55,14 @@ describe('ConnectionHub: the request of an accepted connection', () => {
   });
 
   it("ignores what a handler returns unless it is a promise (a send's boolean is fine)", () => {
-    const hub = new ConnectionHub<string>(() => true, report, later, true);
+    const hub = new ConnectionHub<string>(() => true, report, later);
     const one = pending();
     hub.deliver(one, counted().request, { remoteAddress: undefined });
     expect(one.started).toBe(1);
   });
 
   it('is built when the iteration reads it, once', async () => {
-    const hub = new ConnectionHub<string>(undefined, report, later, true);
+    const hub = new ConnectionHub<string>(undefined, report, later);
     const { request, built } = counted();
     hub.deliver(pending(), request, { remoteAddress: undefined });
     const { value } = await hub[Symbol.asyncIterator]().next();
