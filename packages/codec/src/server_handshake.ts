@@ -245,9 +245,7 @@ export function validateUpgradeRequest(request: UpgradeRequest, options: ServerH
  * ```
  */
 export async function buildServerResponse(init: ServerResponseInit): Promise<string> {
-  const { sha1 } = init;
-  const accept = sha1 === undefined ? acceptKeyOf(init.key) : await acceptKey(init.key, sha1);
-  return responseHead(init, accept);
+  return responseHead(init, await acceptKey(init.key, init.sha1));
 }
 
 /**
